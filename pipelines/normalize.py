@@ -1,0 +1,39 @@
+"""Stage 3: content fields and hash; thin or script-only bodies become `js_required` failures."""
+
+from __future__ import annotations
+
+from scrapy.crawler import Crawler
+
+from qmcrawler.changes import CONTENT, FAILED
+from qmcrawler.content import content_fields, content_hash
+from qmcrawler.items import FetchFailure, PageItem
+from qmcrawler.options import Options
+
+
+class NormalizePipeline:
+    """Set `item.fields` and `item.content_hash`; downgrade empty extractions to failures.
+
+    An empty body is never stored as a version: it would read as "the article was deleted"
+    when the page merely needs JavaScript or the extractor missed it.
+    """
+
+    def __init__(self, crawler: Crawler, options: Options) -> None:
+        self.crawler = crawler
+        self.options = options
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
+        return cls(crawler, Options.from_settings(crawler.settings))
+
+    def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
+        if not isinstance(item, PageItem) or item.kind != CONTENT or item.article is None:
+            return item
+        article = item.article
+        if "js_required" in article.flags or len(article.text) < self.options.min_text_chars:
+            item.kind, item.reason = FAILED, "js_required"
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("qmcrawler/normalize/js_required")
+            return item
+        item.fields = content_fields(article)
+        item.content_hash = content_hash(item.fields)
+        return item

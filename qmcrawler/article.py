@@ -1,0 +1,57 @@
+"""The extraction result: a frozen `Article` and its attachments (contract: ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Fields whose normalized values make up a version's content hash. `views`, `editor` and
+#: `flags` are deliberately absent: they are volatile or describe the download, not the content.
+HASHED_FIELDS: tuple[str, ...] = ("title", "text", "publish_time", "source", "author", "attachments")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A link to a document (pdf, doc, xls, ...) found in the article body."""
+
+    url: str
+    name: str
+    ext: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the attachment as a plain dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Article:
+    """Main content and metadata of one page, normalized (simplified, width-folded, ISO dates).
+
+    `publish_time` is ISO 8601 with `+08:00`, a bare `YYYY-MM-DD` when only the day is known,
+    or None. `views` is volatile and never part of the content hash. `flags` name what was
+    noticed (`pinyin_artifact`, `t2s_applied`, `js_required`, `likely_mirror`, ...).
+    `errors` names fields whose extraction failed (extract never raises).
+    """
+
+    title: str | None = None
+    text: str = ""
+    publish_time: str | None = None
+    source: str | None = None
+    author: str | None = None
+    editor: str | None = None
+    views: int | None = None
+    attachments: tuple[Attachment, ...] = ()
+    flags: tuple[str, ...] = ()
+    doc_date: str | None = None
+    keywords: tuple[str, ...] = ()
+    original_title: str | None = None
+    original_text: str = ""
+    errors: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the article as JSON-ready data (lists instead of tuples)."""
+        data = asdict(self)
+        data["attachments"] = [a.to_dict() for a in self.attachments]
+        for key in ("flags", "keywords", "errors"):
+            data[key] = list(data[key])
+        return data

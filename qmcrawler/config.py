@@ -1,0 +1,198 @@
+"""sites.toml: the monitored sites as validated, frozen data (contract: ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_CONFIG = "sites.toml"
+RENDER_MODES = ("static", "playwright")
+SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+#: keys allowed in [defaults] and inherited by every site
+DEFAULT_KEYS = {"keywords", "schedule", "render", "max_list_pages"}
+#: keys allowed in [sites.ID]
+SITE_KEYS = DEFAULT_KEYS | {"name", "start_urls", "allowed_domains", "follow", "articles"}
+TOP_KEYS = {"defaults", "sites", "notify"}
+
+
+class ConfigError(Exception):
+    """A bad sites.toml or site selection; the message is one line naming the site and key."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One monitored site: where to start, which links to follow, which pages to monitor."""
+
+    id: str
+    name: str
+    start_urls: tuple[str, ...]
+    allowed_domains: tuple[str, ...]
+    follow: tuple[re.Pattern[str], ...] = ()
+    articles: tuple[re.Pattern[str], ...] = ()
+    render: str = "static"
+    max_list_pages: int = 5
+    schedule: str = "0 6 * * *"
+    keywords: tuple[str, ...] = ("质量月",)
+
+    def is_article(self, url: str) -> bool:
+        """True if `url` is a page to store and monitor."""
+        return self.allows(url) and any(p.search(url) for p in self.articles)
+
+    def is_list(self, url: str) -> bool:
+        """True if `url` is a list or pagination page to follow for discovery."""
+        return self.allows(url) and any(p.search(url) for p in self.follow)
+
+    def allows(self, url: str) -> bool:
+        """True if the URL's host is one of `allowed_domains` or a subdomain of one."""
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole sites.toml: sites by id plus the raw [notify] table for later stages."""
+
+    path: Path
+    sites: Mapping[str, Site]
+    notify: Mapping[str, Any] = field(default_factory=dict)
+
+    def select(self, ids: str | Iterable[str] | None) -> list[Site]:
+        """Sites named by `ids` ("a,b" or a list); all sites when empty. Unknown ids raise."""
+        if ids is None:
+            return list(self.sites.values())
+        wanted = [i.strip() for i in (ids.split(",") if isinstance(ids, str) else ids) if i.strip()]
+        if not wanted:
+            return list(self.sites.values())
+        unknown = [i for i in wanted if i not in self.sites]
+        if unknown:
+            known = ", ".join(self.sites) or "none"
+            raise ConfigError(f"{self.path}: unknown site id {unknown[0]!r} (known: {known})")
+        return [self.sites[i] for i in wanted]
+
+
+def config_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The config file to use: the argument, else env `QMC_SITES`, else ./sites.toml."""
+    return Path(path or os.environ.get("QMC_SITES") or DEFAULT_CONFIG)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and validate sites.toml; raise ConfigError with a one-line message on any problem."""
+    p = config_path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot read config: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: invalid TOML: {e}") from None
+    return parse_config(data, p)
+
+
+def parse_config(data: Mapping[str, Any], path: Path) -> Config:
+    """Validate already-parsed TOML data."""
+    _check_keys(data, TOP_KEYS, f"{path}: top level")
+    defaults = data.get("defaults", {})
+    _expect(isinstance(defaults, dict), f"{path}: [defaults] must be a table")
+    _check_keys(defaults, DEFAULT_KEYS, f"{path}: [defaults]")
+    raw_sites = data.get("sites", {})
+    _expect(isinstance(raw_sites, dict) and bool(raw_sites), f"{path}: no [sites.ID] tables")
+    sites: dict[str, Site] = {}
+    for site_id, table in raw_sites.items():
+        where = f"{path}: [sites.{site_id}]"
+        _expect(isinstance(table, dict), f"{where} must be a table")
+        _expect(bool(SITE_ID_RE.match(site_id)), f"{where}: site id must match {SITE_ID_RE.pattern}")
+        _check_keys(table, SITE_KEYS, where)
+        sites[site_id] = _parse_site(site_id, {**defaults, **table}, where)
+    notify = data.get("notify", {})
+    _expect(isinstance(notify, dict), f"{path}: [notify] must be a table")
+    return Config(path=path, sites=sites, notify=notify)
+
+
+def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
+    start_urls = _str_list(t, "start_urls", where, required=True)
+    for url in start_urls:
+        parts = urlsplit(url)
+        _expect(
+            parts.scheme in ("http", "https") and bool(parts.hostname),
+            f"{where} key 'start_urls': not an http(s) URL: {url!r}",
+        )
+    domains = _str_list(t, "allowed_domains", where) or tuple(
+        dict.fromkeys(urlsplit(u).hostname or "" for u in start_urls)
+    )
+    render = t.get("render", "static")
+    _expect(render in RENDER_MODES, f"{where} key 'render': must be one of {', '.join(RENDER_MODES)}")
+    max_pages = t.get("max_list_pages", 5)
+    _expect(
+        isinstance(max_pages, int) and not isinstance(max_pages, bool) and max_pages >= 0,
+        f"{where} key 'max_list_pages': must be a whole number >= 0",
+    )
+    schedule = t.get("schedule", "0 6 * * *")
+    _expect(
+        isinstance(schedule, str) and len(schedule.split()) == 5,
+        f"{where} key 'schedule': must be a 5-field cron expression, got {schedule!r}",
+    )
+    name = t.get("name", site_id)
+    _expect(isinstance(name, str) and bool(name.strip()), f"{where} key 'name': must be a non-empty string")
+    articles = _regexes(t, "articles", where)
+    _expect(bool(articles), f"{where} key 'articles': at least one regex is required")
+    return Site(
+        id=site_id,
+        name=name,
+        start_urls=start_urls,
+        allowed_domains=tuple(d.lower().lstrip(".") for d in domains),
+        follow=_regexes(t, "follow", where),
+        articles=articles,
+        render=render,
+        max_list_pages=max_pages,
+        schedule=schedule,
+        keywords=_str_list(t, "keywords", where) or ("质量月",),
+    )
+
+
+def _regexes(t: Mapping[str, Any], key: str, where: str) -> tuple[re.Pattern[str], ...]:
+    out = []
+    for pattern in _str_list(t, key, where):
+        try:
+            out.append(re.compile(pattern))
+        except re.error as e:
+            raise ConfigError(f"{where} key {key!r}: bad regex {pattern!r}: {e}") from None
+    return tuple(out)
+
+
+def _str_list(t: Mapping[str, Any], key: str, where: str, required: bool = False) -> tuple[str, ...]:
+    value = t.get(key)
+    if value is None:
+        _expect(not required, f"{where} key {key!r}: missing (a list of strings is required)")
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    _expect(
+        isinstance(value, list) and all(isinstance(v, str) and v for v in value),
+        f"{where} key {key!r}: must be a list of non-empty strings",
+    )
+    _expect(not required or bool(value), f"{where} key {key!r}: must not be empty")
+    return tuple(value)
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{where} key {key!r}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _expect(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def site_ids(sites: Sequence[Site]) -> str:
+    """Comma-separated ids, as stored in `runs.sites`."""
+    return ",".join(s.id for s in sites)

@@ -1,0 +1,50 @@
+"""Scrapy items: one downloaded page, or one request that failed before any response."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from qmcrawler.article import Article
+
+
+@dataclass
+class PageItem:
+    """A response for a monitored (article) URL, filled in stage by stage by the pipelines.
+
+    `url` is the page's identity, the URL that was requested; `final_url` is where redirects
+    ended. `kind` is the observation kind of qmcrawler.changes (`content`, `gone`, `blocked`,
+    `failed`, `not_modified`), set by the validate stage and possibly downgraded later (an empty
+    extraction becomes `failed` with reason `js_required`).
+    """
+
+    url: str
+    site: str
+    status: int
+    final_url: str
+    fetched_at: str
+    body: bytes = b""
+    html: str = ""
+    encoding: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    redirect_urls: list[str] = field(default_factory=list)
+    redirect_reasons: list[Any] = field(default_factory=list)
+    kind: str = ""
+    reason: str = ""
+    moved_to: str | None = None
+    article: Article | None = None
+    fields: dict[str, Any] | None = None
+    content_hash: str | None = None
+    is_relevant: bool = False
+
+
+@dataclass
+class FetchFailure:
+    """A request that produced no usable response (timeout, DNS, connection, redirect loop...)."""
+
+    url: str
+    site: str
+    reason: str
+    fetched_at: str
+    http_status: int | None = None
+    is_article: bool = True

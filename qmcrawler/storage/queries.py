@@ -1,0 +1,147 @@
+"""Reading the database: changes, page history, versions, search, known pages, raw HTML."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlite_utils import Database
+
+#: FTS5 trigram needs at least three characters; shorter queries fall back to LIKE
+FTS_MIN_CHARS = 3
+
+_CHANGE_SELECT = """
+SELECT c.id, c.run_id, p.url, p.site, c.kind, c.fields, c.cause,
+       COALESCE(vt.title, vf.title) AS title, c.detected_at, c.diff,
+       COALESCE(vt.is_relevant, vf.is_relevant, 0) AS is_relevant,
+       c.from_version, c.to_version, c.page_id
+FROM changes c
+JOIN pages p ON p.id = c.page_id
+LEFT JOIN versions vt ON vt.id = c.to_version
+LEFT JOIN versions vf ON vf.id = c.from_version
+"""
+
+
+def _change_row(row: dict[str, Any]) -> dict[str, Any]:
+    row["fields"] = json.loads(row["fields"] or "[]")
+    row["is_relevant"] = bool(row["is_relevant"])
+    return row
+
+
+def changes(db: Database, since: str | None = None, site: str | None = None, kinds: list[str] | None = None,
+            relevant_only: bool = False, include_extractor: bool = False,
+            limit: int | None = None) -> list[dict[str, Any]]:
+    """Changes newest first, filtered; `since` is an ISO UTC string compared with detected_at."""
+    where, params = ["1 = 1"], []
+    if since:
+        where.append("c.detected_at >= ?")
+        params.append(since)
+    if site:
+        where.append("p.site = ?")
+        params.append(site)
+    if kinds:
+        where.append(f"c.kind IN ({', '.join('?' for _ in kinds)})")
+        params.extend(kinds)
+    if relevant_only:
+        where.append("COALESCE(vt.is_relevant, vf.is_relevant, 0) = 1")
+    if not include_extractor:
+        where.append("COALESCE(c.cause, 'page') = 'page'")
+    sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.detected_at DESC, c.id DESC"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [_change_row(dict(r)) for r in db.query(sql, params)]
+
+
+def page(db: Database, url: str) -> dict[str, Any] | None:
+    """The `pages` row for a URL (exact match), or None."""
+    rows = list(db.query("SELECT * FROM pages WHERE url = ?", [url]))
+    return dict(rows[0]) if rows else None
+
+
+def versions(db: Database, page_id: int) -> list[dict[str, Any]]:
+    """All versions of a page, oldest first, numbered from 1 in `n`."""
+    rows = db.query("SELECT * FROM versions WHERE page_id = ? ORDER BY id", [page_id])
+    out = []
+    for n, row in enumerate(rows, start=1):
+        item = dict(row)
+        item["n"] = n
+        item["attachments"] = json.loads(item["attachments"] or "[]")
+        item["flags"] = json.loads(item["flags"] or "[]")
+        out.append(item)
+    return out
+
+
+def page_changes(db: Database, page_id: int) -> list[dict[str, Any]]:
+    """Changes of one page, oldest first."""
+    sql = _CHANGE_SELECT + " WHERE c.page_id = ? ORDER BY c.id"
+    return [_change_row(dict(r)) for r in db.query(sql, [page_id])]
+
+
+def page_fetches(db: Database, page_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The most recent downloads of a page, newest first."""
+    sql = ("SELECT id, run_id, fetched_at, http_status, outcome, reason, views FROM fetches "
+           "WHERE page_id = ? ORDER BY id DESC LIMIT ?")
+    return [dict(r) for r in db.query(sql, [page_id, limit])]
+
+
+def search(db: Database, text: str, limit: int = 20, all_versions: bool = False) -> list[dict[str, Any]]:
+    """Full-text search over versions (current ones unless `all_versions`), newest first."""
+    current = "" if all_versions else " AND v.id = p.current_version"
+    if len(text) >= FTS_MIN_CHARS:
+        phrase = '"' + text.replace('"', '""') + '"'
+        sql = ("SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, "  # noqa: S608 - constants
+               "snippet(versions_fts, 1, '【', '】', '…', 24) AS snippet "
+               "FROM versions_fts JOIN versions v ON v.rowid = versions_fts.rowid "
+               "JOIN pages p ON p.id = v.page_id "
+               f"WHERE versions_fts MATCH ?{current} ORDER BY v.id DESC LIMIT ?")
+        return [dict(r) for r in db.query(sql, [phrase, limit])]
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    sql = ("SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, v.text AS snippet "  # noqa: S608
+           "FROM versions v JOIN pages p ON p.id = v.page_id "
+           f"WHERE (v.title LIKE ? ESCAPE '\\' OR v.text LIKE ? ESCAPE '\\'){current} "
+           "ORDER BY v.id DESC LIMIT ?")
+    rows = [dict(r) for r in db.query(sql, [like, like, limit])]
+    for row in rows:
+        row["snippet"] = _snippet(row["snippet"] or "", text)
+    return rows
+
+
+def _snippet(body: str, needle: str, width: int = 24) -> str:
+    at = body.find(needle)
+    if at < 0:
+        return body[: 2 * width]
+    start = max(0, at - width)
+    end = at + len(needle)
+    return ("…" if start else "") + body[start:at] + f"【{needle}】" + body[end: end + width]
+
+
+def known_urls(db: Database, site: str) -> list[str]:
+    """Article URLs to re-check every run: live, blocked and removed pages (for `restored`)."""
+    sql = "SELECT url FROM pages WHERE site = ? AND status IN ('live', 'blocked', 'removed') ORDER BY id"
+    return [r["url"] for r in db.query(sql, [site])]
+
+
+def current_versions(db: Database, site: str | None = None) -> Iterator[dict[str, Any]]:
+    """Current version of every page that has one, with its url and site (for reprocess)."""
+    sql = ("SELECT v.*, p.url, p.site FROM pages p JOIN versions v ON v.id = p.current_version"  # noqa: S608
+           + (" WHERE p.site = ?" if site else "") + " ORDER BY p.id")
+    for row in db.query(sql, [site] if site else []):
+        item = dict(row)
+        item["attachments"] = json.loads(item["attachments"] or "[]")
+        item["flags"] = json.loads(item["flags"] or "[]")
+        yield item
+
+
+def raw_document(db: Database, raw_hash: str) -> tuple[bytes, str] | None:
+    """The stored raw download for a content address, decompressed, with the encoding used."""
+    rows = list(db.query("SELECT content, encoding FROM raw WHERE hash = ?", [raw_hash]))
+    if not rows:
+        return None
+    return zlib.decompress(rows[0]["content"]), rows[0]["encoding"] or "utf-8"
+
+
+def runs(db: Database, limit: int = 20) -> list[dict[str, Any]]:
+    """Recent runs, newest first."""
+    return [dict(r) for r in db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit])]

@@ -1,0 +1,68 @@
+"""Database schema as named, ordered migrations (sqlite-utils `Migrations`).
+
+Never edit a migration that has shipped: add a new one. `tests/test_schema.py` builds a
+database at an old step and upgrades it.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("qmcrawler")
+
+
+@migrations(name="0001_core_tables")
+def core_tables(db: Database) -> None:
+    """runs, pages, versions, changes, fetches (contract) and raw (compressed HTML by sha256)."""
+    db.table("runs").create(
+        {"id": int, "spider": str, "sites": str, "started_at": str, "finished_at": str,
+         "status": str, "stats": str, "pid": int},
+        pk="id",
+    )
+    db.table("pages").create(
+        {"id": int, "url": str, "site": str, "first_seen": str, "last_seen": str, "status": str,
+         "current_version": int, "missing_runs": int, "last_missing_run": int, "last_raw_hash": str},
+        pk="id", not_null={"url", "site", "status"}, defaults={"status": "live", "missing_runs": 0},
+    )
+    db.table("pages").create_index(["url"], unique=True)
+    db.table("pages").create_index(["site", "status"])
+    db.table("raw").create({"hash": str, "size": int, "encoding": str, "content": bytes, "first_seen": str},
+                     pk="hash")
+    db.table("versions").create(
+        {"id": int, "page_id": int, "run_id": int, "fetched_at": str, "content_hash": str,
+         "title": str, "publish_time": str, "source": str, "author": str, "editor": str,
+         "doc_date": str, "text": str, "attachments": str, "is_relevant": int, "flags": str,
+         "raw_hash": str, "extractor_version": str},
+        pk="id", foreign_keys=[("page_id", "pages", "id"), ("run_id", "runs", "id")],
+    )
+    db.table("versions").create_index(["page_id", "id"])
+    db.table("changes").create(
+        {"id": int, "page_id": int, "run_id": int, "kind": str, "from_version": int,
+         "to_version": int, "fields": str, "diff": str, "detected_at": str, "cause": str},
+        pk="id", foreign_keys=[("page_id", "pages", "id"), ("run_id", "runs", "id")],
+        defaults={"cause": "page"},
+    )
+    db.table("changes").create_index(["detected_at"])
+    db.table("changes").create_index(["page_id", "id"])
+    db.table("fetches").create(
+        {"id": int, "page_id": int, "run_id": int, "url": str, "final_url": str, "fetched_at": str,
+         "http_status": int, "outcome": str, "reason": str, "raw_hash": str, "encoding": str,
+         "views": int, "flags": str},
+        pk="id", foreign_keys=[("page_id", "pages", "id"), ("run_id", "runs", "id")],
+    )
+    db.table("fetches").create_index(["page_id", "id"])
+    db.table("fetches").create_index(["run_id"])
+
+
+@migrations(name="0002_fulltext_search")
+def fulltext_search(db: Database) -> None:
+    """FTS5 over versions(title, text) with the trigram tokenizer (works for Chinese, >= 3 chars)."""
+    db.table("versions").enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)
+
+
+def upgrade(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending

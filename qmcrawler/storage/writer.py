@@ -1,0 +1,227 @@
+"""Writing a crawl: run rows, and one transaction per download (fetch, page, version, change)."""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from qmcrawler.article import HASHED_FIELDS
+from qmcrawler.changes import CONTENT, Decision, Observation, PageState, changed_fields, decide
+from qmcrawler.content import raw_hash
+from qmcrawler.diff import diff_fields
+
+#: version columns stored as JSON text
+_JSON_COLUMNS = ("attachments", "flags")
+
+
+def utcnow() -> str:
+    """Current time as ISO 8601 UTC with `Z` (the crawler's clock format)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One download as the store sees it, built by the store pipeline from an item.
+
+    `url` is the page's identity (the URL requested); `moved_to` is set when a permanent
+    redirect led to another article URL. `version` holds the content fields (at least
+    HASHED_FIELDS) plus `editor`, `doc_date`, `is_relevant`, `flags`, `extractor_version`.
+    """
+
+    url: str
+    site: str
+    kind: str
+    fetched_at: str = field(default_factory=utcnow)
+    http_status: int | None = None
+    reason: str = ""
+    final_url: str | None = None
+    moved_to: str | None = None
+    raw: bytes | None = None
+    encoding: str | None = None
+    version: Mapping[str, Any] | None = None
+    content_hash: str | None = None
+    views: int | None = None
+    flags: tuple[str, ...] = ()
+
+
+class Store:
+    """Writes crawl results; every `record` call is one transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def begin_run(self, spider: str, sites: str) -> int:
+        """Insert a `runs` row with status `running`; return its id."""
+        with self.db.atomic():
+            table = self.db.table("runs")
+            table.insert({"spider": spider, "sites": sites, "started_at": utcnow(), "status": "running",
+                          "stats": "{}", "pid": os.getpid()})
+            return int(table.last_pk or 0)
+
+    def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
+        """Close a run with its final status and stats."""
+        with self.db.atomic():
+            self.db.table("runs").update(
+                run_id, {"finished_at": utcnow(), "status": status,
+                         "stats": json.dumps(dict(stats), ensure_ascii=False, default=str)}
+            )
+
+    def record(self, rec: FetchRecord, run_id: int | None) -> str:
+        """Store one download atomically; return its `fetches.outcome`."""
+        with self.db.atomic():
+            rhash = self._store_raw(rec) if rec.raw is not None and rec.kind == CONTENT else None
+            page = self._resolve_page(rec, run_id)
+            state = self._state(page)
+            decision = decide(state, Observation(rec.kind, run_id, rec.content_hash, rhash))
+            if page is None and decision.write_version:
+                page = self._insert_page(rec)
+            if page is not None:
+                self._apply(page, rec, decision, run_id, rhash)
+            self.db.table("fetches").insert({
+                "page_id": page["id"] if page else None, "run_id": run_id, "url": rec.url,
+                "final_url": rec.final_url, "fetched_at": rec.fetched_at, "http_status": rec.http_status,
+                "outcome": decision.outcome, "reason": rec.reason or None, "raw_hash": rhash,
+                "encoding": rec.encoding, "views": rec.views,
+                "flags": json.dumps(list(rec.flags), ensure_ascii=False) if rec.flags else None,
+            })
+            return decision.outcome
+
+    def record_reextraction(self, page_id: int, version: Mapping[str, Any], content_hash: str,
+                            run_id: int | None = None) -> bool:
+        """Store a re-extraction of a page's current raw HTML (reprocess).
+
+        When the hash differs, a new version is written with a `changed` change whose `cause`
+        is `extractor`, so the extractor's improvements never read as edits of the page.
+        Returns True if something was written.
+        """
+        with self.db.atomic():
+            page = dict(self.db.table("pages").get(page_id))
+            old = self._version(page["current_version"])
+            if old is None or old["content_hash"] == content_hash:
+                return False
+            rec = FetchRecord(url=page["url"], site=page["site"], kind=CONTENT, version=version,
+                              content_hash=content_hash, fetched_at=old["fetched_at"])
+            version_id = self._insert_version(page_id, run_id, rec, old["raw_hash"])
+            self.db.table("pages").update(page_id, {"current_version": version_id})
+            fields, diff = _describe("changed", old, self._version(version_id))
+            self._change(page_id, run_id, "changed", old["id"], version_id, fields, diff, utcnow(),
+                         cause="extractor")
+            return True
+
+    def _store_raw(self, rec: FetchRecord) -> str:
+        body = rec.raw or b""
+        h = raw_hash(body)
+        self.db.execute(
+            "INSERT OR IGNORE INTO raw (hash, size, encoding, content, first_seen) VALUES (?, ?, ?, ?, ?)",
+            [h, len(body), rec.encoding, zlib.compress(body, 6), rec.fetched_at],
+        )
+        return h
+
+    def _page(self, url: str) -> dict[str, Any] | None:
+        rows = list(self.db.table("pages").rows_where("url = ?", [url], limit=1))
+        return rows[0] if rows else None
+
+    def _insert_page(self, rec: FetchRecord) -> dict[str, Any]:
+        url = rec.moved_to or rec.url
+        table = self.db.table("pages")
+        table.insert({"url": url, "site": rec.site, "first_seen": rec.fetched_at, "last_seen": rec.fetched_at,
+                      "status": "live", "missing_runs": 0})
+        return dict(table.get(int(table.last_pk or 0)))
+
+    def _resolve_page(self, rec: FetchRecord, run_id: int | None) -> dict[str, Any] | None:
+        """Find the page; a permanent redirect moves its identity (history follows the page)."""
+        old = self._page(rec.url)
+        if not rec.moved_to or rec.moved_to == rec.url:
+            return old
+        new = self._page(rec.moved_to)
+        if old is None:
+            return new
+        if new is None:
+            self.db.table("pages").update(old["id"], {"url": rec.moved_to})
+            self._change(old["id"], run_id, "moved", None, None, ["url"],
+                         f"- url: {rec.url}\n+ url: {rec.moved_to}", rec.fetched_at)
+            return self._page(rec.moved_to)
+        if old["status"] != "moved":
+            self.db.table("pages").update(old["id"], {"status": "moved"})
+            self._change(old["id"], run_id, "moved", old["current_version"], None, ["url"],
+                         f"- url: {rec.url}\n+ url: {rec.moved_to}", rec.fetched_at)
+        return new
+
+    def _apply(self, page: dict[str, Any], rec: FetchRecord, d: Decision, run_id: int | None,
+               rhash: str | None) -> None:
+        updates: dict[str, Any] = {"status": d.status or page["status"], "missing_runs": d.missing_runs,
+                                   "last_missing_run": d.last_missing_run}
+        if rec.kind == CONTENT or d.outcome == "not_modified":
+            updates["last_seen"] = rec.fetched_at
+        if rhash is not None:
+            updates["last_raw_hash"] = rhash
+        old_version = self._version(page["current_version"])
+        version_id: int | None = None
+        if d.write_version and rec.version is not None:
+            version_id = self._insert_version(page["id"], run_id, rec, rhash)
+            updates["current_version"] = version_id
+        self.db.table("pages").update(page["id"], updates)
+        if d.change_kind:
+            new_version = self._version(version_id) if version_id else None
+            fields, diff = _describe(d.change_kind, old_version, new_version)
+            self._change(page["id"], run_id, d.change_kind, old_version["id"] if old_version else None,
+                         version_id, fields, diff, rec.fetched_at)
+
+    def _state(self, page: Mapping[str, Any] | None) -> PageState | None:
+        if page is None:
+            return None
+        current = self._version(page["current_version"])
+        return PageState(status=page["status"], current_hash=current["content_hash"] if current else None,
+                         last_raw_hash=page["last_raw_hash"], missing_runs=page["missing_runs"] or 0,
+                         last_missing_run=page["last_missing_run"])
+
+    def _version(self, version_id: int | None) -> dict[str, Any] | None:
+        if version_id is None:
+            return None
+        row = dict(self.db.table("versions").get(version_id))
+        for column in _JSON_COLUMNS:
+            row[column] = json.loads(row[column]) if row[column] else []
+        return row
+
+    def _insert_version(self, page_id: int, run_id: int | None, rec: FetchRecord, rhash: str | None) -> int:
+        v = dict(rec.version or {})
+        row = {
+            "page_id": page_id, "run_id": run_id, "fetched_at": rec.fetched_at,
+            "content_hash": rec.content_hash, "raw_hash": rhash,
+            **{k: v.get(k) for k in ("title", "publish_time", "source", "author", "editor", "doc_date",
+                                     "extractor_version")},
+            "text": v.get("text") or "",
+            "is_relevant": int(bool(v.get("is_relevant"))),
+            **{k: json.dumps(list(v.get(k) or []), ensure_ascii=False) for k in _JSON_COLUMNS},
+        }
+        table = self.db.table("versions")
+        table.insert(row)
+        return int(table.last_pk or 0)
+
+    def _change(self, page_id: int, run_id: int | None, kind: str, from_version: int | None,
+                to_version: int | None, fields: list[str], diff: str, at: str, cause: str = "page") -> None:
+        self.db.table("changes").insert({
+            "page_id": page_id, "run_id": run_id, "kind": kind, "from_version": from_version,
+            "to_version": to_version, "fields": json.dumps(fields), "diff": diff, "detected_at": at,
+            "cause": cause,
+        })
+
+
+def _describe(
+    kind: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> tuple[list[str], str]:
+    """Changed fields and the readable diff for a change row."""
+    if kind == "removed" or new is None:
+        return [], ""
+    if old is None:
+        fields = [f for f in HASHED_FIELDS if new.get(f)]
+        return fields, diff_fields({}, new, fields)
+    fields = changed_fields(dict(old), dict(new), HASHED_FIELDS)
+    return fields, diff_fields(old, new, fields)
