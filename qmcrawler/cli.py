@@ -134,7 +134,7 @@ def _marked(line: str) -> Text:
             text.append(rest[i:], style="dim")
             break
         style = "bold white on red" if close == "-]" else "bold black on green"
-        text.append(rest[i + 2:j], style=style)
+        text.append(rest[i:j + 2], style=style)
         rest = rest[j + 2:]
     return text
 

@@ -28,7 +28,7 @@ from qmcrawler.storage.writer import utcnow
 
 #: short reasons for the exceptions an errback sees (class name → fetches.reason)
 FAILURE_REASONS = {
-    "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DNSLookupError": "dns_error",
+    "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DownloadTimeoutError": "timeout", "DNSLookupError": "dns_error",
     "ConnectionRefusedError": "connection_refused", "ConnectionLost": "connection_lost",
     "ResponseNeverReceived": "no_response", "IgnoreRequest": "ignored",
 }

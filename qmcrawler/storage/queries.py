@@ -32,9 +32,12 @@ def _change_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def changes(db: Database, since: str | None = None, site: str | None = None, kinds: list[str] | None = None,
             relevant_only: bool = False, include_extractor: bool = False,
-            limit: int | None = None) -> list[dict[str, Any]]:
+            limit: int | None = None, run_id: int | None = None) -> list[dict[str, Any]]:
     """Changes newest first, filtered; `since` is an ISO UTC string compared with detected_at."""
     where, params = ["1 = 1"], []
+    if run_id is not None:
+        where.append("c.run_id = ?")
+        params.append(run_id)
     if since:
         where.append("c.detected_at >= ?")
         params.append(since)
@@ -140,6 +143,12 @@ def raw_document(db: Database, raw_hash: str) -> tuple[bytes, str] | None:
     if not rows:
         return None
     return zlib.decompress(rows[0]["content"]), rows[0]["encoding"] or "utf-8"
+
+
+def run_outcomes(db: Database, run_id: int) -> dict[str, int]:
+    """How many downloads of a run ended in each `fetches.outcome`."""
+    sql = "SELECT outcome, count(*) AS n FROM fetches WHERE run_id = ? GROUP BY outcome ORDER BY outcome"
+    return {r["outcome"]: r["n"] for r in db.query(sql, [run_id])}
 
 
 def runs(db: Database, limit: int = 20) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""The offline demo: bundled Quality Month sample sites, crawled three times (`make demo`)."""

@@ -1,0 +1,75 @@
+"""Shared fixtures: the mini-web on 127.0.0.1, crawls in a subprocess, an in-memory database."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from qmcrawler.miniweb import MiniWeb
+from qmcrawler.runner import LOCAL_SETTINGS, run_crawl
+from qmcrawler.storage import open_db
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@dataclass
+class Site:
+    """A copy of tests/fixtures/web served on 127.0.0.1, with its sites.toml and database."""
+
+    root: Path
+    web: MiniWeb
+    config: Path
+    db: Path
+
+    def crawl(self, **settings: str) -> subprocess.CompletedProcess[str]:
+        """Crawl the site into `db` (fast local settings); fail the test if the crawl failed."""
+        result = run_crawl(self.config, self.db, settings={**LOCAL_SETTINGS, **settings}, timeout=120)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result
+
+    def edit(self, path: str, old: str, new: str) -> None:
+        """Replace text in a served UTF-8 file (the page as it looks "the next day")."""
+        file = self.root / path
+        text = file.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {path}"
+        file.write_text(text.replace(old, new), encoding="utf-8")
+
+    def route(self, path: str, **route: object) -> None:
+        """Override one path (status, headers, body, delay) through _routes.json."""
+        import json
+
+        routes_file = self.root / "_routes.json"
+        routes = json.loads(routes_file.read_text(encoding="utf-8")) if routes_file.exists() else {}
+        routes[path] = route
+        routes_file.write_text(json.dumps(routes, ensure_ascii=False), encoding="utf-8")
+        self.web.set_layers([self.root])
+
+    def url(self, path: str) -> str:
+        return self.web.url(path)
+
+    def open_db(self) -> Database:
+        return open_db(self.db)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """The fixture mini-web (tests/fixtures/web), copied so tests can edit it between crawls."""
+    root = tmp_path / "web"
+    shutil.copytree(FIXTURES / "web", root)
+    with MiniWeb([root]) as web:
+        config = tmp_path / "sites.toml"
+        config.write_text((root / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base),
+                          encoding="utf-8")
+        yield Site(root=root, web=web, config=config, db=tmp_path / "qm.db")
+
+
+@pytest.fixture
+def memdb() -> Database:
+    """A fresh, migrated in-memory database."""
+    return open_db(":memory:")
