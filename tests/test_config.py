@@ -37,13 +37,16 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_good_config(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, GOOD))
     samr, cqn = config.sites["samr"], config.sites["cqn"]
-    assert samr.schedule == "0 */6 * * *" and cqn.schedule == "0 6 * * *"  # defaults inherited
+    assert samr.schedule == "0 */6 * * *"
+    assert cqn.schedule == "0 6 * * *"
     assert samr.keywords == ("质量月", "质量强国")
-    assert cqn.name == "cqn" and cqn.allowed_domains == ("www.cqn.com.cn",)
+    assert cqn.name == "cqn"
+    assert cqn.allowed_domains == ("www.cqn.com.cn",)
     assert samr.is_article("https://www.samr.gov.cn/xw/zj/art/2023/art_8e80bc49477042eb969f4d9c2b21b3b9.html")
     assert samr.is_list("https://www.samr.gov.cn/xw/zj/index_1.html")
     assert not samr.is_article("https://evil.example/xw/zj/art/2023/art_x.html")  # other domain
-    assert samr.allows("https://sub.samr.gov.cn/x") and not samr.allows("https://notsamr.gov.cn/x")
+    assert samr.allows("https://sub.samr.gov.cn/x")
+    assert not samr.allows("https://notsamr.gov.cn/x")
     with pytest.raises(AttributeError):
         samr.name = "x"  # type: ignore[misc]
 

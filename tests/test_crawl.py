@@ -27,7 +27,8 @@ def test_first_crawl_stores_every_article_once(site: Site) -> None:
     assert count(site, "changes", "kind = 'new'") == 5
     assert count(site, "fetches", "outcome = 'new'") == 5
     run = rows(site, "SELECT * FROM runs")[0]
-    assert run["status"] == "finished" and run["finished_at"]
+    assert run["status"] == "finished"
+    assert run["finished_at"]
     assert json.loads(str(run["stats"]))["qmcrawler/store/new"] == 5
     # max_list_pages = 3: index, index_1, index_2 but never index_3
     assert "/news/index_3.html" not in site.web.requests
@@ -81,7 +82,8 @@ def test_404_twice_is_one_removed_then_restored(site: Site) -> None:
     site.crawl()
     removed = rows(site, "SELECT c.*, p.url FROM changes c JOIN pages p ON p.id = c.page_id "
                          "WHERE kind = 'removed'")
-    assert len(removed) == 1 and str(removed[0]["url"]).endswith("/news/a2.html")
+    assert len(removed) == 1
+    assert str(removed[0]["url"]).endswith("/news/a2.html")
     assert rows(site, "SELECT status FROM pages WHERE url LIKE '%a2.html'")[0]["status"] == "removed"
     site.crawl()
     assert count(site, "changes", "kind = 'removed'") == 1  # not repeated

@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     out.print(f"Crawl 1 found {len(new)} new pages ({sum(r['is_relevant'] for r in new)} about 质量月). Try:")
     out.print(f"  .venv/bin/python -m qmcrawler changes --db {db_path} --relevant --no-diff")
     out.print(f"  .venv/bin/python -m qmcrawler search 质量强国 --db {db_path}")
-    out.print(f"  .venv/bin/sqlite-utils {db_path} 'select kind, count(*) from changes group by kind' --table")
+    query = "'select kind, count(*) from changes group by kind'"  # noqa: S608 - shown to the user, not run
+    out.print(f"  .venv/bin/sqlite-utils {db_path} {query} --table")
     return 0
 
 

@@ -1,0 +1,184 @@
+"""Line-level filters on normalized text: widgets, footers, counters, editors and metadata lines (§5.2)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qmcrawler.dates import find_dates
+from qmcrawler.extraction.vocab import (
+    COMMENT_START_RE,
+    DROP_LINE_RES,
+    EDITOR_LABELS,
+    EDITOR_RE,
+    END_MARK_RE,
+    FOOTER_RE,
+    KEYWORD_LABELS,
+    LABEL_RE,
+    LIST_DATE_RE,
+    RELATED_RE,
+    SNIPPET_MORE_RE,
+    STRIP_TOKEN_RE,
+    VIEW_LABELS,
+)
+
+_VALUE_TRIM = " |丨/·•,，;；【】[]"
+_DIGITS = re.compile(r"\d+")
+_NAME_SPLIT = re.compile(r"[、,，;；/\s]+")
+#: A paragraph this long (without `更多`) ends a related-content list.
+LIST_END_CHARS = 60
+#: Metadata lines are short, and so are the values of a single-label line.
+MAX_META_LINE = 120
+MAX_META_VALUE = 30
+#: A line this long is body text; datelines above the first one are metadata.
+CONTENT_LINE = 40
+TOP_LINES = 4
+_SENTENCE = re.compile(r"[，。！？；,!?;]")
+
+
+@dataclass
+class LineReport:
+    """Kept line indices and what was extracted from the dropped lines."""
+
+    keep: list[int] = field(default_factory=list)
+    cleaned: dict[int, str] = field(default_factory=dict)
+    editors: list[str] = field(default_factory=list)
+    views: int | None = None
+    keywords: list[str] = field(default_factory=list)
+    meta: list[list[tuple[str, str]]] = field(default_factory=list)
+
+
+def parse_labelled(line: str) -> list[tuple[str, str]]:
+    """Split a metadata line on known labels: `来源: 发布时间:2018-08-31` → [(来源, ''), (发布时间, …)]."""
+    matches = list(LABEL_RE.finditer(line))
+    out: list[tuple[str, str]] = []
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
+        out.append((m.group(1), line[m.end() : end].strip(_VALUE_TRIM)))
+    return out
+
+
+def is_meta_line(line: str) -> bool:
+    """Is the line a metadata line: it starts with a label, and its values are short or labelled?
+
+    `记者：首先欢迎你来到新华网…` (an interview question) is content, not an author field.
+    """
+    if len(line) > MAX_META_LINE:
+        return False
+    fields = parse_labelled(line)
+    if not fields:
+        return False
+    first = LABEL_RE.search(line)
+    if first is None or first.start() > 2:
+        return False
+    return len(fields) >= 2 or (len(fields[0][1]) <= MAX_META_VALUE and "。" not in line)
+
+
+def is_dateline(line: str) -> bool:
+    """A short line carrying a date and no sentence punctuation (a byline or a post header)."""
+    return len(line) <= MAX_META_LINE and not _SENTENCE.search(line) and bool(find_dates(line))
+
+
+def is_post_header(line: str) -> bool:
+    """A dateline with a time of day: the header of a blog post, forum reply or comment."""
+    return is_dateline(line) and any("T" in iso for _, iso in find_dates(line))
+
+
+def _cut_repeated_posts(lines: list[str]) -> tuple[int, int]:
+    """(start, end) of the first post when the lines hold several dated posts or comments."""
+    first_content = next((i for i, ln in enumerate(lines) if len(ln) >= CONTENT_LINE), 0)
+    start = 0
+    for i in range(min(first_content, TOP_LINES)):
+        if is_dateline(lines[i]):
+            start = i + 1
+    headers = [i for i, ln in enumerate(lines) if is_post_header(ln)]
+    later = [i for i in headers if i > first_content]
+    if len(headers) < 2 or not later:
+        return start, len(lines)
+    cut = later[0]
+    prev = lines[cut - 1] if cut - 1 > first_content else ""
+    if prev and len(prev) < CONTENT_LINE and not _SENTENCE.search(prev):
+        cut -= 1
+    return start, cut
+
+
+def split_names(value: str) -> list[str]:
+    """Split `刘洁妍、杨虞波罗` style name lists."""
+    return [v for v in _NAME_SPLIT.split(value.strip("()（）[]【】 ")) if v]
+
+
+def views_from(fields: list[tuple[str, str]]) -> int | None:
+    """The first counter value among labelled fields."""
+    for label, value in fields:
+        if label in VIEW_LABELS:
+            m = _DIGITS.match(value.strip())
+            return int(m.group(0)) if m else None
+    return None
+
+
+def _is_list_item(line: str) -> bool:
+    return bool(LIST_DATE_RE.match(line) or SNIPPET_MORE_RE.search(line) or len(line) < LIST_END_CHARS)
+
+
+def filter_lines(lines: list[str]) -> LineReport:
+    """Apply the §5.2 rules to normalized body lines; return what to keep and what was extracted."""
+    rep = LineReport()
+    in_list = False
+    footer_run = 0
+    ended = False
+    start, end = _cut_repeated_posts(lines)
+    for i in range(start):
+        rep.meta.append([("日期", lines[i])])
+    for i, raw in enumerate(lines):
+        line = STRIP_TOKEN_RE.sub("", raw).strip()
+        if not line or i < start:
+            continue
+        if i >= end:
+            ended = True
+        m = EDITOR_RE.match(line)
+        if m:
+            rep.editors.extend(n for n in split_names(m.group("v")) if n not in rep.editors)
+            continue
+        if ended:
+            continue
+        if END_MARK_RE.match(line) or COMMENT_START_RE.match(line):
+            ended = True
+            continue
+        if FOOTER_RE.search(line) and len(line) < 200:
+            footer_run += 1
+            if footer_run >= 2:
+                ended = True
+            continue
+        footer_run = 0
+        if RELATED_RE.match(line):
+            in_list = True
+            continue
+        if in_list:
+            if _is_list_item(line) and len(line) < 2 * LIST_END_CHARS:
+                continue
+            in_list = False
+        if is_meta_line(line):
+            fields = parse_labelled(line)
+            rep.meta.append(fields)
+            views = views_from(fields)
+            if views is not None and rep.views is None:
+                rep.views = views
+            for label, value in fields:
+                if label in KEYWORD_LABELS and value:
+                    rep.keywords.extend(k for k in split_names(value) if k not in rep.keywords)
+                if label in EDITOR_LABELS and value:
+                    rep.editors.extend(n for n in split_names(value) if n not in rep.editors)
+            continue
+        if any(rx.search(line) for rx in DROP_LINE_RES):
+            continue
+        if line != raw:
+            rep.cleaned[i] = line
+        rep.keep.append(i)
+    _trim_footer_tail(lines, rep)
+    return rep
+
+
+def _trim_footer_tail(lines: list[str], rep: LineReport) -> None:
+    """Drop a trailing kept line that is a lone footer marker left before the cut."""
+    while rep.keep and FOOTER_RE.search(lines[rep.keep[-1]]) and len(lines[rep.keep[-1]]) < 80:
+        rep.keep.pop()

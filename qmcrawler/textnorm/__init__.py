@@ -1,0 +1,69 @@
+"""Text normalization: NFC, width fold, pinyin-artifact strip, gated t2s, whitespace (DOMAIN.md §4.3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qmcrawler.textnorm.pinyin import PinyinStats, pinyin_stats, strip_pinyin
+from qmcrawler.textnorm.t2s import should_convert, t2s_ratio, to_simplified
+from qmcrawler.textnorm.whitespace import normalize_line, normalize_whitespace
+from qmcrawler.textnorm.width import fold_width, nfc, nfc_fold
+
+__all__ = [
+    "NormPlan",
+    "PinyinStats",
+    "apply_plan",
+    "fold_width",
+    "nfc",
+    "nfc_fold",
+    "normalize_line",
+    "normalize_text",
+    "normalize_whitespace",
+    "plan_normalization",
+    "t2s_ratio",
+    "to_simplified",
+]
+
+
+@dataclass(frozen=True)
+class NormPlan:
+    """Page-level normalization decisions, made once over title + body (DOMAIN.md §4.3)."""
+
+    pinyin: PinyinStats
+    t2s: bool
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Flags implied by the decisions (`pinyin_artifact`, `likely_mirror`, `t2s_applied`, `mojibake`)."""
+        out: list[str] = []
+        if self.pinyin.found:
+            out += ["pinyin_artifact", "likely_mirror"]
+        if self.t2s:
+            out.append("t2s_applied")
+        if self.pinyin.mojibake:
+            out.append("mojibake")
+        return tuple(out)
+
+
+def plan_normalization(folded: str) -> NormPlan:
+    """Decide pinyin stripping and t2s for a text already NFC + width folded."""
+    stats = pinyin_stats(folded)
+    stripped = strip_pinyin(folded, stats)
+    return NormPlan(pinyin=stats, t2s=should_convert(stripped))
+
+
+def apply_plan(folded: str, plan: NormPlan) -> str:
+    """Pinyin strip and t2s per `plan` on an NFC + width-folded text; whitespace is left alone."""
+    text = strip_pinyin(folded, plan.pinyin)
+    return to_simplified(text) if plan.t2s else text
+
+
+def normalize_text(text: str, context: str = "") -> str:
+    """Full normalization: NFC, width fold, pinyin strip, gated t2s, whitespace.
+
+    The strip and t2s decisions are made over `context` + `text` (pass the page's title and body
+    as `context` when normalizing a short metadata string on its own).
+    """
+    folded = nfc_fold(text)
+    plan = plan_normalization(nfc_fold(context) + "\n" + folded if context else folded)
+    return normalize_whitespace(apply_plan(folded, plan))

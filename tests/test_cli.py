@@ -1,0 +1,127 @@
+"""The qmcrawler CLI against a database filled through the store: output, JSON, errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from qmcrawler.cli import cli
+from qmcrawler.content import content_hash
+from qmcrawler.storage import open_db
+from qmcrawler.storage.writer import FetchRecord, Store
+
+URL = "http://127.0.0.1/samr/art_1.html"
+
+
+def fill(path: Path) -> None:
+    db = open_db(path)
+    store = Store(db)
+    texts = ["市场监管总局联合33个部门开展活动。共160项活动。", "市场监管总局联合34个部门开展活动。共160项活动。"]
+    for n, text in enumerate(texts):
+        run = store.begin_run("site", "samr")
+        v = {"title": "关于开展2018年全国“质量月”活动的通知", "text": text, "publish_time": "2018-08-31",
+             "source": "质量发展局", "author": None, "attachments": [], "is_relevant": True}
+        store.record(FetchRecord(url=URL, site="samr", kind="content", raw=f"<html>{n}</html>".encode(),
+                                 version=v, content_hash=content_hash(v)), run)
+        store.finish_run(run, "finished", {})
+    db.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "qm.db"
+    fill(path)
+    return path
+
+
+def invoke(*args: Any) -> Any:
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_changes_json_lines(db: Path) -> None:
+    result = invoke("changes", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["kind"] for r in rows] == ["changed", "new"]
+    for key in ("id", "run_id", "url", "site", "kind", "fields", "title", "detected_at", "diff"):
+        assert key in rows[0], key
+    assert rows[0]["fields"] == ["text"]
+    assert rows[0]["url"] == URL
+    assert rows[0]["site"] == "samr"
+    assert "[-33-]{+34+}" in rows[0]["diff"]
+
+
+def test_changes_text_output_and_filters(db: Path) -> None:
+    result = invoke("changes", "--db", db)
+    assert result.exit_code == 0
+    assert "changed" in result.output
+    assert "关于开展2018年全国“质量月”活动的通知" in result.output
+    assert "+ 市场监管总局联合34个部门开展活动。" in result.output
+    assert invoke("changes", "--db", db, "--since", "2999-01-01").output.strip() == "no changes"
+    assert invoke("changes", "--db", db, "--site", "other").output.strip() == "no changes"
+    only_new = invoke("changes", "--db", db, "--kind", "new", "--json").output.splitlines()
+    assert [json.loads(x)["kind"] for x in only_new] == ["new"]
+    assert invoke("changes", "--db", db, "--since", "1d", "--json").output.count("\n") == 2
+
+
+def test_history_diff_search(db: Path) -> None:
+    history = invoke("history", "--db", db, URL)
+    assert history.exit_code == 0
+    assert "versions" in history.output
+    assert "changed" in history.output
+    assert "质量发展局" in history.output
+    diff = invoke("diff", "--db", db, URL)
+    assert diff.exit_code == 0
+    assert "[-33-]{+34+}" in diff.output
+    same = invoke("diff", "--db", db, URL, "--from", "2", "--to", "2")
+    assert "no differences" in same.output
+    search = invoke("search", "--db", db, "34个部门")
+    assert search.exit_code == 0
+    assert URL in search.output
+    assert "no matches" in invoke("search", "--db", db, "没有这个词").output
+    short = invoke("search", "--db", db, "部门", "--json")
+    assert json.loads(short.output.splitlines()[0])["url"] == URL
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["changes", "--db", "{tmp}/missing.db"], "database not found"),
+        (["changes", "--db", "{db}", "--since", "yesterday"], "--since: expected an ISO date/time"),
+        (["history", "--db", "{db}", "http://nope/"], "not in the database"),
+        (["diff", "--db", "{db}", URL, "--from", "7"], "no version 7"),
+        (["sites", "--config", "{tmp}/missing.toml"], "config file not found"),
+        (["sites", "--config", "{tmp}/bad.toml"], "invalid TOML"),
+    ],
+)
+def test_errors_are_one_line(db: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "bad.toml").write_text("[sites.x\n", encoding="utf-8")
+    argv = [a.format(tmp=tmp_path, db=db) for a in args]
+    result = invoke(*argv)
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("Error:")
+    assert message in lines[0]
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_sites_lists_the_config(tmp_path: Path) -> None:
+    root = Path(__file__).parent.parent
+    result = invoke("sites", "--config", root / "sites.toml", "--db", tmp_path / "none.db")
+    assert result.exit_code == 0
+    assert "samr" in result.output
+
+
+def test_module_entry_point_exits_nonzero_without_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "qmcrawler", "changes", "--db", str(tmp_path / "x.db")],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"Error: {tmp_path / 'x.db'}: database not found"]
+    assert not (tmp_path / "x.db").exists()  # a read command never creates a database

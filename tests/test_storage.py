@@ -1,0 +1,185 @@
+"""The store writes one transaction per download and follows the change semantics."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+import pytest
+from sqlite_utils import Database
+
+from qmcrawler.content import content_hash
+from qmcrawler.storage import StoreError, open_db, queries
+from qmcrawler.storage.writer import FetchRecord, Store
+
+URL = "http://127.0.0.1/news/a1.html"
+
+
+def version(text: str = "第一句。第二句。", title: str = "关于开展质量月活动的通知", **extra: Any) -> dict[str, Any]:
+    v: dict[str, Any] = {"title": title, "text": text, "publish_time": "2018-08-31T16:40:00+08:00",
+                         "source": "质量发展局", "author": None, "attachments": [], "is_relevant": True,
+                         "flags": [], "extractor_version": "test", **extra}
+    return v
+
+
+def content(store: Store, run: int, v: dict[str, Any], raw: bytes = b"<html>1</html>", url: str = URL,
+            **kw: Any) -> str:
+    return store.record(FetchRecord(url=url, site="demo", kind="content", http_status=200, raw=raw, version=v,
+                                    content_hash=content_hash(v), **kw), run)
+
+
+def test_new_unchanged_noise_changed(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    assert content(store, run, version()) == "new"
+    assert content(store, run, version()) == "unchanged"
+    assert content(store, run, version(), raw=b"<html>counter 2</html>") == "noise_only"
+    assert content(store, run, version(text="第一句。第二句改了。")) == "changed"
+    assert memdb.table("versions").count == 2
+    kinds = [(c["kind"], c["fields"]) for c in queries.changes(memdb)]
+    assert kinds == [("changed", ["text"]), ("new", ["title", "text", "publish_time", "source"])]
+    page = queries.page(memdb, URL)
+    assert page is not None
+    assert page["current_version"] == 2
+    assert page["status"] == "live"
+    assert [f["outcome"] for f in memdb.table("fetches").rows] == ["new", "unchanged", "noise_only", "changed"]
+
+
+def test_raw_html_is_compressed_and_content_addressed(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    body = ("<html>" + "质量月" * 2000 + "</html>").encode()
+    content(store, run, version(), raw=body)
+    content(store, run, version(), raw=body)
+    raw = list(memdb.table("raw").rows)
+    assert len(raw) == 1
+    assert raw[0]["size"] == len(body)
+    assert len(raw[0]["content"]) < len(body) / 10
+    assert queries.raw_document(memdb, raw[0]["hash"]) == (body, "utf-8")
+
+
+def test_removed_needs_two_runs_then_restored(memdb: Database) -> None:
+    store = Store(memdb)
+    r1 = store.begin_run("site", "demo")
+    content(store, r1, version())
+    gone = FetchRecord(url=URL, site="demo", kind="gone", http_status=404, reason="http_404")
+    r2 = store.begin_run("site", "demo")
+    assert store.record(gone, r2) == "removed"
+    assert store.record(gone, r2) == "removed"  # twice in one run is still one run
+    assert queries.changes(memdb, kinds=["removed"]) == []
+    r3 = store.begin_run("site", "demo")
+    store.record(gone, r3)
+    assert len(queries.changes(memdb, kinds=["removed"])) == 1
+    assert queries.known_urls(memdb, "demo") == [URL]  # removed pages are re-checked
+    r4 = store.begin_run("site", "demo")
+    assert content(store, r4, version()) == "unchanged"
+    restored = queries.changes(memdb, kinds=["restored"])
+    assert len(restored) == 1
+    assert restored[0]["title"] == "关于开展质量月活动的通知"
+
+
+def test_failed_and_blocked_never_version_or_remove(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    content(store, run, version())
+    for _ in range(3):
+        r = store.begin_run("site", "demo")
+        store.record(FetchRecord(url=URL, site="demo", kind="failed", reason="timeout"), r)
+        store.record(FetchRecord(url=URL, site="demo", kind="blocked", http_status=521), r)
+    assert memdb.table("versions").count == 1
+    assert [c["kind"] for c in queries.changes(memdb)] == ["new"]
+
+
+def test_failure_for_an_unknown_url_is_logged_without_a_page(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    outcome = store.record(FetchRecord(url="http://127.0.0.1/list.html", site="demo", kind="failed",
+                                       http_status=500, reason="http_500"), run)
+    assert outcome == "failed"
+    assert memdb.table("pages").count == 0
+    fetch = next(iter(memdb.table("fetches").rows))
+    assert fetch["page_id"] is None
+    assert fetch["url"].endswith("list.html")
+    assert fetch["http_status"] == 500
+
+
+def test_permanent_redirect_moves_the_page_and_keeps_history(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    content(store, run, version())
+    new_url = "http://127.0.0.1/samr/art_0123.html"
+    assert content(store, run, version(), moved_to=new_url) == "unchanged"
+    assert queries.page(memdb, URL) is None
+    page = queries.page(memdb, new_url)
+    assert page is not None
+    assert len(queries.versions(memdb, page["id"])) == 1
+    moved = queries.changes(memdb, kinds=["moved"])
+    assert len(moved) == 1
+    assert URL in moved[0]["diff"]
+    assert new_url in moved[0]["diff"]
+
+
+def test_record_is_atomic(memdb: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_change", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        content(store, run, version())
+    for table in ("pages", "versions", "fetches", "raw", "changes"):
+        assert memdb.table(table).count == 0, table
+
+
+def test_runs_are_opened_and_closed(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo,samr")
+    store.finish_run(run, "finished", {"qmcrawler/store/new": 3})
+    row = queries.runs(memdb)[0]
+    assert row["status"] == "finished"
+    assert row["sites"] == "demo,samr"
+    assert json.loads(row["stats"]) == {"qmcrawler/store/new": 3}
+    assert row["started_at"].endswith("Z")
+    assert row["finished_at"].endswith("Z")
+
+
+def test_search_fts_and_short_queries(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    content(store, run, version(text="以“加强市场监管 建设质量强国”为主题。"))
+    content(store, run, version(title="其他通知", text="食品安全监督抽检。"), url="http://127.0.0.1/b.html")
+    hits = queries.search(memdb, "质量强国")
+    assert [h["url"] for h in hits] == [URL]
+    assert "【质量强国】" in hits[0]["snippet"]
+    assert [h["url"] for h in queries.search(memdb, "抽检")] == ["http://127.0.0.1/b.html"]  # 2 chars: LIKE
+    assert queries.search(memdb, "100%") == []
+    assert queries.search(memdb, 'a"b') == []  # quotes cannot break the FTS query
+
+
+def test_changes_filters(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    content(store, run, version())
+    content(store, run, version(title="抽检", text="食品安全。", is_relevant=False), url="http://127.0.0.1/b.html")
+    assert len(queries.changes(memdb)) == 2
+    assert len(queries.changes(memdb, relevant_only=True)) == 1
+    assert queries.changes(memdb, site="other") == []
+    assert queries.changes(memdb, since="2999-01-01T00:00:00Z") == []
+    assert len(queries.changes(memdb, limit=1)) == 1
+
+
+def test_open_db_errors(tmp_path: Any) -> None:
+    with pytest.raises(StoreError, match="database not found"):
+        open_db(tmp_path / "missing.db", create=False)
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="cannot use database"):
+        open_db(bad)
+
+
+def test_wal_mode(tmp_path: Any) -> None:
+    db = open_db(tmp_path / "x.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
