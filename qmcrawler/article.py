@@ -31,6 +31,12 @@ class Article:
     or None. `views` is volatile and never part of the content hash. `flags` name what was
     noticed (`pinyin_artifact`, `t2s_applied`, `js_required`, `likely_mirror`, ...).
     `errors` names fields whose extraction failed (extract never raises).
+
+    `title` and `text` are what the page says, in its own script (width-folded; on a spam mirror
+    the inserted pinyin is removed and the mirror's traditional conversion undone). `norm_title`
+    and `norm_text` are the comparison forms (OpenCC t2s, gated): versions, content hashes,
+    relevance and search use them, so a page switching scripts (big5 gateways, 繁/简 editions)
+    is never a change.
     """
 
     title: str | None = None
@@ -46,6 +52,8 @@ class Article:
     keywords: tuple[str, ...] = ()
     original_title: str | None = None
     original_text: str = ""
+    norm_title: str | None = None
+    norm_text: str = ""
     errors: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:

@@ -23,8 +23,8 @@ def _clean(value: str | None) -> str | None:
 def content_fields(article: Article) -> dict[str, Any]:
     """The fields that define a version, canonicalised so whitespace never makes a change."""
     return {
-        "title": _clean(article.title),
-        "text": _clean(article.text) or "",
+        "title": _clean(article.norm_title or article.title),
+        "text": _clean(article.norm_text or article.text) or "",
         "publish_time": article.publish_time,
         "source": _clean(article.source),
         "author": _clean(article.author),

@@ -1,0 +1,51 @@
+"""In-process crawl under the asyncio reactor (pytest-twisted): items as they leave the pipelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest_twisted
+from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.test import get_crawler
+
+import qmcrawler.settings
+from qmcrawler.items import PageItem
+from qmcrawler.runner import LOCAL_SETTINGS
+from spiders.site import SiteSpider
+from tests.conftest import Site
+
+
+def project_settings(**overrides: Any) -> dict[str, Any]:
+    """qmcrawler/settings.py plus overrides (get_crawler does not read the project's settings)."""
+    ours = {k: getattr(qmcrawler.settings, k) for k in dir(qmcrawler.settings) if k.isupper()}
+    return {**ours, **LOCAL_SETTINGS, **overrides}
+
+
+@pytest_twisted.inlineCallbacks
+def test_pipeline_stages_fill_the_item(site: Site) -> Any:
+    crawler = get_crawler(SiteSpider, project_settings(QMC_DB=str(site.db)))
+    items: list[PageItem] = []
+
+    def scraped(item: PageItem) -> None:
+        items.append(item)
+
+    crawler.signals.connect(scraped, signal=signals.item_scraped, weak=False)
+    yield deferred_from_coro(crawler.crawl_async(config=str(site.config)))
+    by_url = {i.url.rsplit("/", 1)[1]: i for i in items}
+    assert sorted(by_url) == ["a1.html", "a2.html", "a3.html", "a4.html", "a5.html"]
+    a1 = by_url["a1.html"]
+    assert a1.kind == "content"
+    assert a1.article is not None
+    assert a1.article.title == "关于开展2018年全国“质量月”活动的通知"
+    assert a1.article.publish_time == "2018-08-31T16:40:00+08:00"
+    assert a1.article.views == 100
+    assert a1.is_relevant is True
+    assert a1.fields is not None
+    assert "浏览次数" not in a1.fields["text"]
+    assert "京ICP备" not in a1.fields["text"]
+    assert "相关新闻" not in a1.fields["text"]
+    assert by_url["a3.html"].is_relevant is False
+    assert by_url["a5.html"].encoding == "gb18030"
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("qmcrawler/store/new") == 5

@@ -1,0 +1,68 @@
+"""reprocess re-extracts stored raw HTML; what the extractor changes is marked, not a page change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+import qmcrawler.reprocess as reprocess_module
+from qmcrawler.article import Article
+from qmcrawler.cli import cli
+from qmcrawler.content import content_fields, content_hash
+from qmcrawler.extraction import extract
+from qmcrawler.reprocess import reprocess_db
+from qmcrawler.storage import open_db, queries
+from qmcrawler.storage.writer import FetchRecord, Store
+
+HTML = """<html><head><title>关于开展质量月活动的通知</title></head><body>
+<h1>关于开展质量月活动的通知</h1>
+<div class="content"><p>为推动高质量发展，市场监管总局联合有关部门开展全国质量月活动。</p>
+<p>今年活动的主题是建设质量强国，各地要结合实际认真组织实施。</p></div></body></html>"""
+URL = "http://127.0.0.1/news/a1.html"
+
+
+def store_page(db: Database, html: str = HTML) -> None:
+    store = Store(db)
+    article = extract(html, URL)
+    fields = content_fields(article)
+    run = store.begin_run("site", "demo")
+    store.record(FetchRecord(url=URL, site="demo", kind="content", raw=html.encode(), encoding="utf-8",
+                             version={**fields, "is_relevant": True}, content_hash=content_hash(fields)), run)
+
+
+def test_same_extractor_changes_nothing(memdb: Database) -> None:
+    store_page(memdb)
+    result = reprocess_db(memdb)
+    assert (result.pages, result.changed, result.skipped) == (1, 0, 0)
+    assert memdb.table("versions").count == 1
+
+
+def test_new_extractor_output_is_an_extractor_change(memdb: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    store_page(memdb)
+
+    def better(html: str, url: str | None = None) -> Article:
+        a = extract(html, url)
+        return Article(title=a.title, text=a.text + "\n新的提取器多找到了一段。", publish_time=a.publish_time)
+
+    monkeypatch.setattr(reprocess_module, "extract", better)
+    assert reprocess_db(memdb).changed == 1
+    assert reprocess_db(memdb).changed == 0  # idempotent
+    page_changes = queries.changes(memdb)
+    assert [c["kind"] for c in page_changes] == ["new"]  # not shown as a page change by default
+    extractor = [c for c in queries.changes(memdb, include_extractor=True) if c["cause"] == "extractor"]
+    assert len(extractor) == 1
+    assert "+ 新的提取器多找到了一段。" in extractor[0]["diff"]
+    assert memdb.table("versions").count == 2
+
+
+def test_reprocess_command(tmp_path: Any) -> None:
+    path = tmp_path / "qm.db"
+    db = open_db(path)
+    store_page(db)
+    db.close()
+    result = CliRunner().invoke(cli, ["reprocess", "--db", str(path), "--config", str(tmp_path / "none.toml")])
+    assert result.exit_code == 0, result.output
+    assert "reprocessed 1 pages: 0 changed by the extractor, 0 without raw HTML" in result.output
