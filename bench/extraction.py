@@ -7,9 +7,9 @@ The folder holds `<id>.html` + `<id>.json` pairs (the layout of shared/eval/dev/
 reuses the functions of the shared scorer (`--scorer`, default `../shared/eval/score.py`
 relative to the repository root), imported by path, so the metrics match it exactly. One table
 is printed; the last columns give qmcrawler's speed as a multiple of each other extractor's,
-measured in the same run. Two qmcrawler rows are shown: `text` (the contract: normalized, so
-traditional pages come out simplified) and `original_text` (the same extraction before pinyin
-strip and t2s), which is what a script-preserving ground truth measures.
+measured in the same run. Two qmcrawler rows are shown: `text` / `title` (the contract: the page
+in its own script, which is what a script-preserving ground truth measures) and `norm_text` /
+`norm_title` (the comparison form, gated t2s: traditional pages come out simplified).
 """
 
 from __future__ import annotations
@@ -42,18 +42,18 @@ def load_scorer(path: Path) -> ModuleType:
 
 
 def qmcrawler_text(html: str, url: str | None) -> dict[str, Any]:
-    """qmcrawler, contract output (`text`, normalized)."""
+    """qmcrawler, contract output (`text`, `title`: the page's own script)."""
     return qmc_extract(html, url).to_dict()
 
 
-def qmcrawler_original(html: str, url: str | None) -> dict[str, Any]:
-    """qmcrawler, the body and title before pinyin strip / t2s (score.py-compatible adapter)."""
+def qmcrawler_norm(html: str, url: str | None) -> dict[str, Any]:
+    """qmcrawler, the comparison form `norm_text` / `norm_title` (score.py-compatible adapter)."""
     data = qmc_extract(html, url).to_dict()
-    data["text"], data["title"] = data["original_text"], data["original_title"]
+    data["text"], data["title"] = data["norm_text"], data["norm_title"]
     return data
 
 
-extract_original = qmcrawler_original
+extract_norm = qmcrawler_norm
 
 
 def readability_lxml(html: str, url: str | None) -> dict[str, Any]:
@@ -81,7 +81,7 @@ def trafilatura_default(html: str, url: str | None) -> dict[str, Any]:
 
 EXTRACTORS: dict[str, Extractor] = {
     "qmcrawler (text)": qmcrawler_text,
-    "qmcrawler (original_text)": qmcrawler_original,
+    "qmcrawler (norm_text)": qmcrawler_norm,
     "readability-lxml": readability_lxml,
     "trafilatura": trafilatura_default,
 }

@@ -13,6 +13,12 @@ DATE_RE = re.compile(
     r"(?:\s*(?:T|\s)?\s*(?P<H>[01]?\d|2[0-3])\s*[:：时]\s*(?P<M>[0-5]\d)"
     r"(?:\s*[:：分]\s*(?P<S>[0-5]\d)\s*秒?)?(?!\d))?"
 )
+#: `M/D/YYYY [h:mm[:ss] [AM|PM]]`, the US default of ASP/IIS pages (`9/17/2004 5:54:13 AM`); a first
+#: number above 12 is read as the day (`17/9/2004`).
+US_DATE_RE = re.compile(
+    r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>(?:19|20)\d{2})(?![\d/])"
+    r"(?:\s+(?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d)(?::(?P<S>[0-5]\d))?(?!\d)(?:\s*(?P<ampm>[AaPp][Mm])\b)?)?"
+)
 _CN_DIGITS = {
     "〇": 0,
     "○": 0,
@@ -59,22 +65,36 @@ def _from_match(m: re.Match[str]) -> str | None:
     return _iso(int(m["y"]), int(m["m"]), int(m["d"]), m["H"], m["M"], m["S"])
 
 
+def _from_us_match(m: re.Match[str]) -> str | None:
+    a, b = int(m["a"]), int(m["b"])
+    month, day = (b, a) if a > 12 else (a, b)
+    hh = m["H"]
+    if hh is not None and m["ampm"]:
+        hour = int(hh) % 12 + (12 if m["ampm"].lower() == "pm" else 0)
+        hh = str(hour)
+    return _iso(int(m["y"]), month, day, hh, m["M"], m["S"])
+
+
 def parse_date(text: str) -> str | None:
     """The first valid Arabic-numeral date in `text` as `YYYY-MM-DDTHH:MM:SS+08:00` or `YYYY-MM-DD`."""
-    for m in DATE_RE.finditer(fold_width(text)):
-        out = _from_match(m)
-        if out:
-            return out
-    return None
+    found = find_dates(text)
+    return found[0][1] if found else None
 
 
 def find_dates(text: str) -> list[tuple[int, str]]:
-    """All valid Arabic-numeral dates in `text` with their offsets."""
+    """All valid Arabic-numeral dates in `text` with their offsets (year-first, else `M/D/YYYY`)."""
+    folded = fold_width(text)
     out: list[tuple[int, str]] = []
-    for m in DATE_RE.finditer(fold_width(text)):
+    for m in DATE_RE.finditer(folded):
         iso = _from_match(m)
         if iso:
             out.append((m.start(), iso))
+    if "/" in folded:
+        for m in US_DATE_RE.finditer(folded):
+            iso = _from_us_match(m)
+            if iso:
+                out.append((m.start(), iso))
+        out.sort()
     return out
 
 

@@ -65,11 +65,50 @@ def test_seed_000_counter_change_only_touches_views() -> None:
 
 
 def test_ruby_reads_like_stripped_artifact() -> None:
+    """Real `<ruby>` over traditional text: shown as written, same normalized text as the F06 mirror."""
     f06 = extract(_load("f06_pinyin_artifact")[0])
     f07 = extract(_load("f07_ruby")[0])
-    assert f07.text == f06.text
-    assert f07.title == f06.title
+    assert (f07.norm_text, f07.norm_title) == (f06.norm_text, f06.norm_title)
+    assert f07.title == "我國將于9月開展“質量月”活動"
+    assert f07.text.startswith("為深入貫徹實施《質量發展綱要")
+    assert "guó" not in f07.text
     assert "pinyin_artifact" not in f07.flags
+    assert "likely_mirror" not in f07.flags
+    assert "t2s_applied" in f07.flags
+    assert f07.publish_time == f06.publish_time
+
+
+def test_mirror_shows_simplified() -> None:
+    """On a pinyin mirror the inserted traditional script is undone in the displayed text as well."""
+    f06 = extract(_load("f06_pinyin_artifact")[0])
+    assert (f06.text, f06.title) == (f06.norm_text, f06.norm_title)
+    assert {"pinyin_artifact", "likely_mirror", "t2s_applied"} <= set(f06.flags)
+
+
+def test_traditional_page_labels_and_script() -> None:
+    """Traditional labels (`發表時間`, `來源`, `點擊`) are read; the body stays traditional, norm is simplified."""
+    body = (
+        "<h1>質量月活動正式開始</h1><div>發表時間：2018-09-03 10:20 來源：經濟日報 點擊：345</div>"
+        + "<p>經濟部標準檢驗局舉辦質量月活動，推動產業品質提升，營造重視質量的社會氛圍。</p>" * 3
+    )
+    html = f"<html><head><title>質量月活動正式開始_新聞網</title></head><body>{body}</body></html>"
+    art = extract(html)
+    assert art.title == "質量月活動正式開始"
+    assert art.norm_title == "质量月活动正式开始"
+    assert art.text.startswith("經濟部標準檢驗局")
+    assert art.norm_text.startswith("经济部标准检验局")
+    assert art.publish_time == "2018-09-03T10:20:00+08:00"
+    assert art.views == 345
+    assert art.source == "经济日报"
+    assert "發表時間" not in art.text
+    assert "t2s_applied" in art.flags
+    assert "likely_mirror" not in art.flags
+
+
+def test_simplified_page_norm_equals_text() -> None:
+    art = extract(_load("f03_samr_article")[0])
+    assert (art.norm_text, art.norm_title) == (art.text, art.title)
+    assert "t2s_applied" not in art.flags
 
 
 def test_seed_002_content_farm() -> None:
@@ -181,3 +220,59 @@ def test_spam_injection_flagged() -> None:
 def test_version_is_a_string() -> None:
     assert isinstance(EXTRACTOR_VERSION, str)
     assert EXTRACTOR_VERSION
+
+
+def test_title_prefers_headline_over_section_heading() -> None:
+    head = "<title>发改委：明年部分地区电煤供需失衡-国企红筹-经济通</title>"
+    body = f"<h1>国企红筹</h1><h1>发改委：明年部分地区电煤供需失衡</h1>{PARA}"
+    art = extract(f"<html><head>{head}</head><body>{body}</body></html>")
+    assert art.title == "发改委:明年部分地区电煤供需失衡"
+
+
+def test_title_prefers_full_headline_over_short_heading() -> None:
+    head = "<title>订票电话加价遭质疑 订票电话加价只为人民币服务,股城网</title>"
+    body = f"<h1>订票电话加价</h1><h2>订票电话加价遭质疑 订票电话加价只为人民币服务</h2>{PARA}"
+    art = extract(f"<html><head>{head}</head><body>{body}</body></html>")
+    assert art.title == "订票电话加价遭质疑 订票电话加价只为人民币服务"
+
+
+def test_title_heading_with_prefix_agrees_with_title_tag() -> None:
+    head = "<title>途牛发布春节出游调查报告&nbsp;六成受调者选择自助游 消费_新闻中心_解放牛网</title>"
+    body = f"<h1>【记者即时播报】途牛发布春节出游调查报告&nbsp;六成受调者选择自助游</h1>{PARA}"
+    art = extract(f"<html><head>{head}</head><body>{body}</body></html>")
+    assert art.title == "【记者即时播报】途牛发布春节出游调查报告 六成受调者选择自助游"
+    assert "途牛" not in art.text
+
+
+def test_date_us_format_label() -> None:
+    art = extract(_page(f"<h1>测试页面</h1><div>来源： 发布日期： 9/17/2004 5:54:13 AM</div>{PARA}"))
+    assert art.publish_time == "2004-09-17T05:54:13+08:00"
+
+
+def test_date_post_header_above_title() -> None:
+    art = extract(_page(f"<div>论坛 » 测试页面</div><div>2003-5-29 09:07 高山流水</div><div>测试页面</div>{PARA}"))
+    assert art.publish_time == "2003-05-29T09:07:00+08:00"
+
+
+def test_date_byline_in_first_body_lines() -> None:
+    body = f"<h1>测试页面</h1><p>本报记者 王燕平</p><p>2003-7-24 钱江晚报</p>{PARA}"
+    art = extract(_page(body), "http://blog.example.com/2756656.html")
+    assert art.publish_time == "2003-07-24"
+
+
+def test_date_first_forum_post_header() -> None:
+    posts = "".join(
+        f"<div>{PARA}</div><div>〓 留言板 发布时间 2005/05/{d} 22:11:42 by 网友{d} 〓</div>" for d in (17, 18, 19)
+    )
+    art = extract(_page(posts), "http://bbs.example.com/thread.php?postid=1")
+    assert art.publish_time == "2005-05-17T22:11:42+08:00"
+
+
+def test_counter_remnant_line_dropped() -> None:
+    art = extract(_page(f"<h1>测试页面</h1><div>【收藏】[0]</div>{PARA}"))
+    assert "[0]" not in art.text
+
+
+def test_today_header_above_title_is_not_a_date() -> None:
+    art = extract(_page(f"<div>今天是2018年9月1日 星期六</div><h1>测试页面</h1>{PARA}"))
+    assert art.publish_time is None

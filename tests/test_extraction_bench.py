@@ -25,7 +25,7 @@ def test_bench_tiny_prints_one_table() -> None:
     assert rows[0].startswith("| extractor | pages | P | R | F1 | shingle F1 | title exact | date | pages/s")
     assert [r.split(" | ")[0] for r in rows[1:]] == [
         "| qmcrawler (text)",
-        "| qmcrawler (original_text)",
+        "| qmcrawler (norm_text)",
         "| readability-lxml",
         "| trafilatura",
     ]

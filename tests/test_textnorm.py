@@ -68,3 +68,21 @@ def test_seed_000_counts() -> None:
     stats = pinyin_stats(fold_width(SEED_000.read_text(encoding="utf-8")))
     assert (stats.toned, stats.untoned, stats.han) == (293, 0, 1117)
     assert stats.strip_toned
+
+
+def test_display_keeps_script_unless_mirror() -> None:
+    from qmcrawler.textnorm import apply_display, apply_plan, plan_normalization
+
+    trad = "經濟部標準檢驗局舉辦質量月活動，推動產業品質提升。" * 4
+    plan = plan_normalization(trad)
+    assert plan.t2s
+    assert not plan.display_t2s
+    assert apply_display(trad, plan) == trad
+    assert apply_plan(trad, plan).startswith("经济部标准检验局")
+    seed = fold_width(SEED_000.read_text(encoding="utf-8"))
+    mirror = plan_normalization(seed)
+    assert mirror.display_t2s
+    shown = apply_display(seed, mirror)
+    assert "(guó)" not in shown
+    assert "國" not in shown
+    assert apply_plan(shown, mirror) == apply_plan(seed, mirror)

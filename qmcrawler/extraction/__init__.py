@@ -2,7 +2,12 @@
 
 Order (DOMAIN.md §4.3): parse → drop non-content tags → provisional container → class/id
 boilerplate removal → blocks → container → title → one normalization plan over title + body
-(pinyin strip, gated t2s) → line filters → metadata. Each field is computed under a guard: a
+(pinyin strip, gated t2s) → line filters → metadata.
+
+Two forms of every line come out of the plan: displayed (`title`/`text`: the page's own script,
+pinyin stripped, t2s only on a pinyin mirror) and normalized (`norm_title`/`norm_text`: gated t2s).
+Line filters, labels and metadata work on the normalized lines, so `發表時間` reads as `发表时间`;
+`text` takes the displayed form of the kept lines. Each field is computed under a guard: a
 failure leaves the field empty and names it in `Article.errors`.
 """
 
@@ -20,14 +25,22 @@ from qmcrawler.extraction.body import Block, body_blocks, container_scores, line
 from qmcrawler.extraction.dom import PageInfo, clean_tree, parse_html, read_page_info, remove_boilerplate
 from qmcrawler.extraction.lines import LineReport, filter_lines, parse_labelled, split_names, views_from
 from qmcrawler.extraction.meta import choose_title, doc_date, publish_time, source_and_author
-from qmcrawler.extraction.vocab import EDITOR_RE, JS_PLACEHOLDERS, SECTION_LABEL_RE, SPAM_TERMS
-from qmcrawler.textnorm import NormPlan, apply_plan, nfc_fold, normalize_line, plan_normalization
+from qmcrawler.extraction.vocab import EDITOR_RE, JS_PLACEHOLDERS, SECTION_LABEL_RE, SPAM_TERMS, STRIP_TOKEN_RE
+from qmcrawler.textnorm import (
+    NormPlan,
+    apply_display,
+    apply_plan,
+    nfc_fold,
+    normalize_line,
+    plan_normalization,
+    to_simplified,
+)
 
 __all__ = ["EXTRACTOR_VERSION", "extract"]
 
 #: Bump whenever the output for some page would change; the store records it with every version
 #: so that re-extraction is not mistaken for a page change.
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,6 +48,10 @@ T = TypeVar("T")
 SPAM_MIN_TERMS = 3
 #: Lines after the title (or around the body start) searched for date, source and author.
 NEAR_LINES = 8
+#: Lines just above the title searched for a byline date (forum post headers, dates above headlines).
+BEFORE_TITLE_LINES = 2
+#: First body lines searched for a byline date (`2003-7-24 钱江晚报`) when the metadata lines have none.
+TOP_BODY_LINES = 8
 #: Lines after the body searched for `(责编:…)`.
 TAIL_LINES = 15
 
@@ -93,14 +110,40 @@ def _spam_count(text: str) -> int:
     return sum(low.count(t) for t in SPAM_TERMS)
 
 
-def _drop_spam(lines: list[str], kept: list[int]) -> None:
-    """Remove spam keyword lines at both ends of the body, in place."""
+def _drop_spam(lines: list[str], shown: list[str], kept: list[int]) -> None:
+    """Remove spam keyword lines (judged on the normalized `lines`) at both ends of the body, in place."""
     while lines and _spam_count(lines[0]) >= 2:
-        lines.pop(0)
-        kept.pop(0)
+        for seq in (lines, shown, kept):
+            seq.pop(0)
     while lines and _spam_count(lines[-1]) >= 2:
-        lines.pop()
-        kept.pop()
+        for seq in (lines, shown, kept):
+            seq.pop()
+
+
+def _to_norm(shown: str, plan: NormPlan) -> str:
+    """The comparison form of an already displayed line (t2s unless the display already has it)."""
+    return to_simplified(shown) if plan.t2s and not plan.display_t2s else shown
+
+
+def _display_line(shown: str, norm: str, cleaned: str | None) -> str:
+    """The displayed form of a kept line whose normalized form the line filters may have `cleaned`.
+
+    Filters match the normalized (simplified) line; the widget tokens they cut are cut at the same
+    offsets from the displayed line (t2s keeps lengths), else the cleaned normalized line is used.
+    """
+    if cleaned is None:
+        return shown
+    if shown == norm:
+        return cleaned
+    if len(shown) != len(norm):
+        return cleaned
+    out: list[str] = []
+    pos = 0
+    for m in STRIP_TOKEN_RE.finditer(norm):
+        out.append(shown[pos : m.start()])
+        pos = m.end()
+    out.append(shown[pos:])
+    return "".join(out).strip()
 
 
 def _is_js_placeholder(text: str, info: PageInfo) -> bool:
@@ -134,6 +177,19 @@ def _near_title(norm: list[str], title_idx: int | None, body_idx: list[int], kep
     return [norm[i] for i in region if i < first_body or i not in kept_set]
 
 
+def _before_title(norm: list[str], title_idx: int | None) -> list[str]:
+    """Up to `BEFORE_TITLE_LINES` non-empty lines just above the title, nearest first."""
+    if title_idx is None:
+        return []
+    out: list[str] = []
+    for i in range(title_idx - 1, -1, -1):
+        if norm[i]:
+            out.append(norm[i])
+            if len(out) >= BEFORE_TITLE_LINES:
+                break
+    return out
+
+
 def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     root = parse_html(html)
     if root is None:
@@ -158,25 +214,36 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     )
     body_idx = [b.index for b in body]
     plan: NormPlan = plan_normalization("\n".join([raw_title or "", *(folded[i] for i in body_idx)]))
-    norm = [normalize_line(apply_plan(t, plan)) for t in folded]
-    title = normalize_line(apply_plan(raw_title, plan)) if raw_title else None
+    disp = [normalize_line(apply_display(t, plan)) for t in folded]
+    norm = [_to_norm(t, plan) for t in disp]
+    title = normalize_line(apply_display(raw_title, plan)) if raw_title else None
+    norm_title = _to_norm(title, plan) if title else None
     flags = list(plan.flags)
 
-    idx = _body_indices(norm, body_idx, title_idx, title)
+    idx = _body_indices(norm, body_idx, title_idx, norm_title)
     report = filter_lines([norm[i] for i in idx])
     kept = [idx[k] for k in report.keep]
-    text_lines = [report.cleaned.get(k, norm[idx[k]]) for k in report.keep]
-    if _spam_count(" ".join([title or "", *text_lines[:2], *text_lines[-2:]])) >= SPAM_MIN_TERMS:
+    norm_lines = [report.cleaned.get(k, norm[idx[k]]) for k in report.keep]
+    text_lines = [_display_line(disp[idx[k]], norm[idx[k]], report.cleaned.get(k)) for k in report.keep]
+    if _spam_count(" ".join([norm_title or "", *norm_lines[:2], *norm_lines[-2:]])) >= SPAM_MIN_TERMS:
         flags.append("spam_injection")
-        _drop_spam(text_lines, kept)
+        _drop_spam(norm_lines, text_lines, kept)
     text = "\n".join(text_lines)
-    if _is_js_placeholder(text, info):
+    norm_text = "\n".join(norm_lines)
+    if _is_js_placeholder(norm_text, info):
         flags.append("js_required")
 
     near = _near_title(norm, title_idx, body_idx, kept)
     metas = {k: normalize_line(apply_plan(v, plan)) for k, v in metas_folded.items()}
     no_date: tuple[str | None, bool] = (None, False)
-    pub, conflict = errors.guard("publish_time", lambda: publish_time(metas, near, url), no_date)
+    before = _before_title(norm, title_idx)
+    first_body = body_idx[0] if body_idx else len(norm)
+    posts = norm[first_body : (body_idx[-1] + 1 + TAIL_LINES) if body_idx else len(norm)]
+    pub, conflict = errors.guard(
+        "publish_time",
+        lambda: publish_time(metas, near, url, before, norm_lines[:TOP_BODY_LINES], posts),
+        no_date,
+    )
     if conflict:
         flags.append("date_conflict")
     no_source: tuple[str | None, str | None, bool] = (None, None, False)
@@ -194,7 +261,7 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     )
     no_atts: tuple[Attachment, ...] = ()
     atts = errors.guard("attachments", lambda: find_attachments(container, url), no_atts)
-    ddate = errors.guard("doc_date", lambda: doc_date(text_lines, norm), None)
+    ddate = errors.guard("doc_date", lambda: doc_date(norm_lines, norm), None)
     return Article(
         title=title or None,
         text=text,
@@ -209,5 +276,7 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
         keywords=tuple(report.keywords),
         original_title=normalize_line(raw_title) if raw_title else None,
         original_text="\n".join(normalize_line(blocks[i].text) for i in kept),
+        norm_title=norm_title or None,
+        norm_text=norm_text,
         errors=tuple(dict.fromkeys(errors)),
     )

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from qmcrawler.dates import date_from_url, find_dates, parse_date, parse_doc_date
-from qmcrawler.extraction.lines import is_meta_line, parse_labelled
+from qmcrawler.extraction.lines import is_dateline, is_meta_line, is_post_header, parse_labelled
 from qmcrawler.extraction.vocab import (
     AUTHOR_LABELS,
     DATE_LABELS,
@@ -28,8 +28,18 @@ _NAME = re.compile(r"^(?!\d+$)[\w\u00b7· .]{2,20}$")
 _DOC_DATE_LINE = re.compile(
     r"^.{0,30}?(?:\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇○零一二三四五六七八九]{4}年.{1,3}月.{1,3}日)$"
 )
+_SPACE = re.compile(r"\s+")
+#: `今天是2018年9月1日 星期六` page headers are never a publish date (DOMAIN.md §6.4).
+_TODAY = re.compile(r"今天是|今日是|^今天|^今日")
+#: Title candidates: at most this many headings, blocks of at most this many characters.
+MAX_HEADINGS = 40
+MAX_TITLE_CHARS = 100
+#: A heading agrees with `<title>` when their longest common run covers this share of the heading.
+HEADING_AGREEMENT = 0.6
 #: How many lines after the title count as the metadata region.
 NEAR_TITLE = 8
+#: Post headers needed before a page is read as a thread of dated posts.
+MIN_POST_HEADERS = 2
 #: Meta and visible dates further apart than this many days are a conflict.
 MAX_DATE_GAP_DAYS = 1
 
@@ -48,6 +58,22 @@ def title_segments(title_tag: str) -> list[str]:
     return [s for s in _TITLE_SPLIT.split(title_tag) if s.strip()]
 
 
+def _compact(text: str) -> str:
+    return _SPACE.sub("", text)
+
+
+def common_run(a: str, b: str) -> int:
+    """Length of the longest common substring of `a` and `b` (binary search over lengths)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if any(a[i : i + mid] in b for i in range(len(a) - mid + 1)):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def choose_title(
     metas: dict[str, str],
     title_tag: str,
@@ -57,39 +83,50 @@ def choose_title(
 ) -> tuple[str | None, int | None]:
     """Pick the title and the index of the block that shows it (None if not shown).
 
-    Precedence: `ArticleTitle` meta; an `h1`–`h3` contained in `<title>`; the longest short block
-    contained in `<title>`; `og:title`; the first `<title>` segment; the first heading.
+    Precedence: `ArticleTitle` meta; the heading (`h1`–`h6`) or short block that agrees best with
+    `<title>` — a heading agrees by its longest common run with `<title>` (most of the heading;
+    `【记者即时播报】…` keeps its prefix, a section name `国企红筹` loses to the longer headline), another
+    block only when wholly contained in it; `og:title`; the first `<title>` segment; the first heading.
+    A candidate must cover most of the first `<title>` segment (site-name suffixes split off).
     """
-    compact_tag = title_tag.replace(" ", "")
+    compact_tag = _compact(title_tag)
     explicit = meta_value(metas, META_TITLE[:1])
 
     def shown(title: str) -> int | None:
-        key = title.replace(" ", "")
-        return next((i for i, t in enumerate(texts) if t.replace(" ", "") == key), None)
+        key = _compact(title)
+        return next((i for i, t in enumerate(texts) if _compact(t) == key), None)
 
     if explicit:
         return explicit, shown(explicit)
-    for i in headings:
-        t = texts[i].replace(" ", "")
-        if len(t) >= 4 and compact_tag and (t in compact_tag or compact_tag in t):
-            return texts[i], i
-    best: int | None = None
-    for i, t in enumerate(texts):
-        key = t.replace(" ", "")
-        fits = 4 <= len(key) <= 100 and not link_heavy[i] and key in compact_tag
-        if fits and (best is None or len(key) > len(texts[best].replace(" ", ""))):
-            best = i
     segments = title_segments(title_tag)
-    first = segments[0].strip() if segments else ""
+    first = _compact(segments[0]) if segments else ""
+    best: tuple[int, int, int] | None = None  # (agreement, is_heading, -index)
+    if compact_tag:
+        heading_set = set(headings[:MAX_HEADINGS])
+        for i, t in enumerate(texts):
+            key = _compact(t)
+            if not 4 <= len(key) <= MAX_TITLE_CHARS or link_heavy[i]:
+                continue
+            if i in heading_set:
+                run = len(key) if key in compact_tag else common_run(key, compact_tag)
+                if run < 4 or run < HEADING_AGREEMENT * len(key):
+                    continue
+            elif key in compact_tag:
+                run = len(key)
+            else:
+                continue
+            cand = (run, int(i in heading_set), -i)
+            if best is None or cand > best:
+                best = cand
     if best is not None:
-        key = texts[best].replace(" ", "")
-        if len(key) >= 0.6 * len(first.replace(" ", "")) or (len(key) >= 6 and compact_tag.startswith(key)):
-            return texts[best], best
+        run, i = best[0], -best[2]
+        if run >= 0.6 * len(first) or (run >= 6 and compact_tag.startswith(_compact(texts[i])[:run])):
+            return texts[i], i
     og = meta_value(metas, META_TITLE[1:])
     if og:
         return og, shown(og)
     if first:
-        return first, shown(first)
+        return segments[0].strip(), shown(segments[0])
     if headings:
         return texts[headings[0]], headings[0]
     return None, None
@@ -104,28 +141,59 @@ def labelled_fields(lines: Sequence[str]) -> list[tuple[str, str]]:
     return out
 
 
-def publish_time(metas: dict[str, str], near: Sequence[str], url: str | None) -> tuple[str | None, bool]:
-    """Publish time by §6.4 precedence; the bool is True on a meta/visible date conflict."""
-    meta_iso = next((d for d in (parse_date(metas.get(n, "")) for n in META_DATE) if d), None)
-    labelled = None
+def _visible_date(near: Sequence[str]) -> str | None:
+    """A labelled date among the metadata lines, else the first date on a short line."""
     for label, value in labelled_fields(near):
         if label in DATE_LABELS:
-            labelled = parse_date(value)
-            if labelled:
-                break
-    if labelled is None:
-        for line in near:
-            if len(line) <= 80:
-                found = find_dates(line)
-                if found:
-                    labelled = found[0][1]
-                    break
-    if meta_iso and labelled:
-        if meta_iso[:10] == labelled[:10]:
-            return (labelled if len(labelled) > len(meta_iso) else meta_iso), False
-        gap = abs(_days(meta_iso) - _days(labelled))
+            found = parse_date(value)
+            if found:
+                return found
+    for line in near:
+        if len(line) <= 80:
+            dates = find_dates(line)
+            if dates:
+                return dates[0][1]
+    return None
+
+
+def _first_dateline(lines: Sequence[str]) -> str | None:
+    """The date of the first byline-like line (short, dated, no sentence punctuation) among `lines`."""
+    for line in lines:
+        if is_dateline(line) and not _TODAY.search(line):
+            return find_dates(line)[0][1]
+    return None
+
+
+def _first_post_date(lines: Sequence[str]) -> str | None:
+    """The first post header's date when `lines` hold the dated headers of several posts (forum, blog)."""
+    headers = [line for line in lines if is_post_header(line)]
+    return find_dates(headers[0])[0][1] if len(headers) >= MIN_POST_HEADERS else None
+
+
+def publish_time(
+    metas: dict[str, str],
+    near: Sequence[str],
+    url: str | None,
+    before: Sequence[str] = (),
+    top: Sequence[str] = (),
+    posts: Sequence[str] = (),
+) -> tuple[str | None, bool]:
+    """Publish time by §6.4 precedence; the bool is True on a meta/visible date conflict.
+
+    The visible date is looked for in the metadata lines after the title (`near`: labelled, then any
+    short dated line), then in a byline just above the title (`before`, nearest first), then in a
+    byline among the first body lines (`top`). Without a visible, meta or URL date, a page holding
+    several dated post headers (`posts`: forum threads, blog entries) gets the first one's date.
+    """
+    meta_iso = next((d for d in (parse_date(metas.get(n, "")) for n in META_DATE) if d), None)
+    visible = _visible_date(near) or _first_dateline(before) or _first_dateline(top)
+    if meta_iso and visible:
+        if meta_iso[:10] == visible[:10]:
+            return (visible if len(visible) > len(meta_iso) else meta_iso), False
+        gap = abs(_days(meta_iso) - _days(visible))
         return meta_iso, gap > MAX_DATE_GAP_DAYS
-    return meta_iso or labelled or (date_from_url(url) if url else None), False
+    found = meta_iso or visible or (date_from_url(url) if url else None)
+    return found or _first_post_date(posts), False
 
 
 def _days(iso: str) -> int:

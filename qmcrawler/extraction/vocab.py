@@ -119,6 +119,7 @@ DROP_LINE_RES: tuple[re.Pattern[str], ...] = tuple(
         r"^【?(?:打印本页|关闭窗口|打印|收藏|关闭|字体|字号|大 中 小|返回)】?"
         r"(?:\s*【?(?:打印本页|关闭窗口|打印|收藏|关闭|返回顶部)】?)*$",
         r"^(?:字号|背景颜色|字体)\s*[:：]",
+        r"^[\[【(]\d{1,6}[\]】)]$",
     )
 )
 #: Tokens stripped from inside a line (the print/font widgets often share the metadata line).

@@ -1,4 +1,10 @@
-"""Text normalization: NFC, width fold, pinyin-artifact strip, gated t2s, whitespace (DOMAIN.md §4.3)."""
+"""Text normalization: NFC, width fold, pinyin-artifact strip, gated t2s, whitespace (DOMAIN.md §4.3).
+
+Two forms come out of one page-level `NormPlan`: the displayed form (`apply_display`: the page's
+own script; t2s only when a pinyin-artifact mirror inserted the traditional script) and the
+comparison form (`apply_plan`, `normalize_text`: always gated t2s), which versions, hashes,
+relevance and search use.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from qmcrawler.textnorm.width import fold_width, nfc, nfc_fold
 __all__ = [
     "NormPlan",
     "PinyinStats",
+    "apply_display",
     "apply_plan",
     "fold_width",
     "nfc",
@@ -31,6 +38,11 @@ class NormPlan:
 
     pinyin: PinyinStats
     t2s: bool
+
+    @property
+    def display_t2s(self) -> bool:
+        """Convert the displayed text too? Only on a spam mirror, whose traditional script it inserted."""
+        return self.t2s and self.pinyin.found
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -53,9 +65,18 @@ def plan_normalization(folded: str) -> NormPlan:
 
 
 def apply_plan(folded: str, plan: NormPlan) -> str:
-    """Pinyin strip and t2s per `plan` on an NFC + width-folded text; whitespace is left alone."""
+    """The comparison form: pinyin strip and gated t2s per `plan` on an NFC + width-folded text.
+
+    Whitespace is left alone. `apply_plan(apply_display(x, plan), plan) == apply_plan(x, plan)`.
+    """
     text = strip_pinyin(folded, plan.pinyin)
     return to_simplified(text) if plan.t2s else text
+
+
+def apply_display(folded: str, plan: NormPlan) -> str:
+    """The displayed form: the page in its own script, pinyin stripped (and t2s only on a mirror)."""
+    text = strip_pinyin(folded, plan.pinyin)
+    return to_simplified(text) if plan.display_t2s else text
 
 
 def normalize_text(text: str, context: str = "") -> str:
