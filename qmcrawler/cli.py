@@ -71,13 +71,15 @@ def cli() -> None:
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--no-diff", is_flag=True, help="Headlines only.")
+@click.option("--include-extractor", is_flag=True, help="Also changes caused by re-extraction (reprocess).")
 @one_line_errors
 def changes(db_path: str, since: str | None, site: str | None, kinds: tuple[str, ...], relevant: bool,
-            limit: int, as_json: bool, no_diff: bool) -> None:
+            limit: int, as_json: bool, no_diff: bool, include_extractor: bool) -> None:
     """Changes, newest first."""
     db = open_db(db_path, create=False)
     rows = queries.changes(db, since=parse_since(since) if since else None, site=site,
-                           kinds=list(kinds) or None, relevant_only=relevant, limit=limit or None)
+                           kinds=list(kinds) or None, relevant_only=relevant, limit=limit or None,
+                           include_extractor=include_extractor)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -284,3 +286,6 @@ def sites(config_path: str, db_path: str, check: bool, ids: tuple[str, ...]) -> 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="qmcrawler")
+
+
+from qmcrawler import cli_reports  # noqa: E402, F401 - registers report, feed, notify on `cli`

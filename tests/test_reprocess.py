@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -66,3 +67,17 @@ def test_reprocess_command(tmp_path: Any) -> None:
     result = CliRunner().invoke(cli, ["reprocess", "--db", str(path), "--config", str(tmp_path / "none.toml")])
     assert result.exit_code == 0, result.output
     assert "reprocessed 1 pages: 0 changed by the extractor, 0 without raw HTML" in result.output
+
+
+def test_changes_shows_extractor_changes_on_request(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "qm.db"
+    db = open_db(path)
+    store_page(db)
+    other = Article(title="新标题", text="完全不同的正文内容，已经超过二十个字符了。")
+    monkeypatch.setattr(reprocess_module, "extract", lambda html, url=None: other)
+    reprocess_db(db)
+    db.close()
+    plain = CliRunner().invoke(cli, ["changes", "--db", str(path), "--json"])
+    everything = CliRunner().invoke(cli, ["changes", "--db", str(path), "--json", "--include-extractor"])
+    assert [json.loads(line)["cause"] for line in plain.output.splitlines()] == ["page"]
+    assert [json.loads(line)["cause"] for line in everything.output.splitlines()] == ["extractor", "page"]
