@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 
-.PHONY: demo test lint crawl schedule bench clean
+.PHONY: demo test lint crawl schedule bench clean chromium browse
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -21,7 +21,13 @@ $(VENV): $(VENV)/.installed
 demo: $(VENV)
 	$(PY) -m qmcrawler.demo --db demo.db
 
-test: $(VENV)
+# Chromium for the report tests: installed from the OS packages only when no binary is found.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  test -x /usr/lib/chromium/chromium || \
+	  { echo "installing chromium (Debian)"; apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: $(VENV) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
@@ -34,11 +40,18 @@ lint: $(VENV)
 crawl: $(VENV)
 	$(PY) -m scrapy crawl site -s QMC_DB=qm.db
 
+# Datasette on 127.0.0.1 with the canned queries in datasette.yaml: make browse [DB=demo.db] [PORT=8001]
+DB   ?= qm.db
+PORT ?= 8001
+browse: $(VENV)
+	$(VENV)/bin/datasette serve $(DB) -m datasette.yaml --host 127.0.0.1 --port $(PORT)
+
 schedule: $(VENV)
 	$(PY) schedule.py
 
-bench: $(VENV)
+bench: $(VENV) chromium
 	$(PY) bench/extraction.py ../shared/eval/dev/zh
+	$(PY) bench/render.py --pages 40
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-report.html

@@ -20,7 +20,7 @@ class ExtractPipeline:
         return cls(crawler)
 
     def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
-        if isinstance(item, PageItem) and item.kind == CONTENT:
+        if isinstance(item, PageItem) and item.kind == CONTENT and "short_circuit" not in item.flags:
             item.article = extract(item.html, item.final_url)
             if item.article.errors and self.crawler.stats is not None:
                 self.crawler.stats.inc_value("qmcrawler/extract/field_errors")

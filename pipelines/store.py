@@ -13,8 +13,11 @@ from qmcrawler.config import site_ids
 from qmcrawler.extraction import EXTRACTOR_VERSION
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.options import Options
-from qmcrawler.storage import open_db
+from qmcrawler.storage import memo, open_db
 from qmcrawler.storage.writer import FetchRecord, Store
+
+#: outcomes after which the page's validators describe content we hold
+STORED_OUTCOMES = ("new", "changed", "unchanged", "noise_only")
 
 
 class StorePipeline:
@@ -52,10 +55,22 @@ class StorePipeline:
     def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
         if self.store is None:
             return item
-        outcome = self.store.record(to_record(item), self.run_id)
+        with self.store.db.atomic():  # the fetch, its validators and its files: all or nothing
+            outcome = self.store.record(to_record(item), self.run_id)
+            if isinstance(item, PageItem):
+                remember(self.store, item, outcome)
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"qmcrawler/store/{outcome}")
         return item
+
+
+def remember(store: Store, item: PageItem, outcome: str) -> None:
+    """Save what lets the next run fetch less: validators of stored content, attachment files."""
+    for row in item.files:
+        memo.save_file(store.db, row)
+    if outcome in STORED_OUTCOMES:
+        memo.save_validators(store.db, item.moved_to or item.url, item.headers.get("Etag") or
+                             item.headers.get("ETag"), item.headers.get("Last-Modified"))
 
 
 def to_record(item: PageItem | FetchFailure) -> FetchRecord:
@@ -74,5 +89,6 @@ def to_record(item: PageItem | FetchFailure) -> FetchRecord:
         http_status=item.status, reason=item.reason, final_url=item.final_url, moved_to=item.moved_to,
         raw=item.body if item.body else None, encoding=item.encoding, version=version,
         content_hash=item.content_hash, views=article.views if article else None,
-        flags=tuple(article.flags) if article else (),
+        flags=tuple(dict.fromkeys([*item.flags, *(article.flags if article else ())])),
+        declared_encoding=item.declared_encoding,
     )

@@ -5,12 +5,21 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 
 from pipelines import site_of
+from qmcrawler.changes import CONTENT
 from qmcrawler.classify import classify
+from qmcrawler.content import raw_hash
 from qmcrawler.items import FetchFailure, PageItem
+
+#: the status a redirect without one counts as (meta refresh: temporary)
+CLIENT_REDIRECT_STATUS = 302
 
 
 class ValidatePipeline:
-    """Set `item.kind`, `item.reason` and `item.moved_to` from status, headers and body."""
+    """Set `item.kind`, `item.reason` and `item.moved_to` from status, headers and body.
+
+    Content whose raw bytes equal the last stored download is marked `short_circuit`: the
+    later stages skip extraction and the store records `unchanged` (servers without validators).
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -24,7 +33,7 @@ class ValidatePipeline:
             self._count("failed")
             return item
         site = site_of(self.crawler, item.site)
-        statuses = tuple(int(r) for r in item.redirect_reasons if str(r).isdigit())
+        statuses = tuple(int(r) if str(r).isdigit() else CLIENT_REDIRECT_STATUS for r in item.redirect_reasons)
         verdict = classify(
             item.status,
             item.html,
@@ -32,8 +41,17 @@ class ValidatePipeline:
             redirect_statuses=statuses,
             final_is_article=site.is_article(item.final_url) if site else True,
             final_url=item.final_url,
+            is_article=site.is_article if site else None,
+            sniffed_type=item.sniffed_type,
         )
         item.kind, item.reason, item.moved_to = verdict.kind, verdict.reason, verdict.moved_to
+        if verdict.reason == "not_html":
+            item.reason = f"not_html:{item.sniffed_type}"
+        if (item.kind == CONTENT and item.known_content_hash and item.body
+                and raw_hash(item.body) == item.known_raw_hash and not item.moved_to):
+            item.content_hash = item.known_content_hash
+            item.flags.append("short_circuit")
+            self._count("short_circuit")
         self._count(verdict.kind)
         return item
 

@@ -8,7 +8,9 @@ exist, or a redirect from an article to a page that is not an article (home, col
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
 
 from qmcrawler.changes import BLOCKED, CONTENT, FAILED, GONE, NOT_MODIFIED
 
@@ -27,6 +29,15 @@ _TAGS = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<!--.*?-->|<[^>]+
 _SPACE = re.compile(r"\s+")
 _CHALLENGE = re.compile(r"document\.cookie|\$_ts|__jsluid|_0x[0-9a-f]{4}", re.I)
 _HTML_TYPE = re.compile(r"text/html|application/xhtml|text/xml|text/plain", re.I)
+#: client-side redirects: `<meta http-equiv=refresh content="0;url=/">`, `window.location = "/"`
+_META_REFRESH = re.compile(
+    r"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*content\s*=\s*["']?\s*\d*\s*;?\s*url\s*=\s*['"]?([^"'>\s]+)""",
+    re.I)
+_JS_LOCATION = re.compile(
+    r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']"""
+    r"""|location\.(?:replace|assign)\(\s*["']([^"']+)["']\s*\)""", re.I)
+#: a client-side redirect counts only on a short page (a real article may mention location.href)
+JS_REDIRECT_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,22 @@ def visible_text(html: str) -> str:
     return _SPACE.sub(" ", _TAGS.sub(" ", html)).strip()
 
 
+def client_redirect(html: str, base_url: str | None = None) -> str | None:
+    """The target of a meta refresh or `window.location=` on the page, absolute when possible."""
+    head = html[:20_000]
+    match = _META_REFRESH.search(head) or _JS_LOCATION.search(head)
+    if not match:
+        return None
+    target = next(g for g in match.groups() if g)
+    return urljoin(base_url, target) if base_url else target
+
+
+def is_home_or_index(url: str) -> bool:
+    """True for a site root or a column index (`/`, `/index.html`, `/xw/zj/`)."""
+    path = urlsplit(url).path or "/"
+    return path.endswith("/") or bool(re.search(r"/(?:index|default|main)\.(?:s?html?|jsp|aspx?|php)$", path))
+
+
 def classify(
     status: int,
     html: str,
@@ -50,8 +77,14 @@ def classify(
     redirect_statuses: tuple[int, ...] = (),
     final_is_article: bool = True,
     final_url: str | None = None,
+    is_article: Callable[[str], bool] | None = None,
+    sniffed_type: str = "html",
 ) -> Verdict:
-    """Classify one response for a monitored page."""
+    """Classify one response for a monitored page (DOMAIN.md §9).
+
+    `is_article` tells whether a client-side redirect target is an article of the site;
+    `sniffed_type` is the type the body's magic bytes show (a PDF sent as text/html is a PDF).
+    """
     if status == 304:
         return Verdict(NOT_MODIFIED, "http_304")
     if status in GONE_STATUSES:
@@ -64,9 +97,15 @@ def classify(
         return Verdict(FAILED, f"http_{status}")
     if redirect_statuses and not final_is_article:
         return Verdict(GONE, "redirect_to_non_article")
-    if content_type and not _HTML_TYPE.search(content_type):
+    if sniffed_type not in ("html", "bin", "") or (content_type and not _HTML_TYPE.search(content_type)):
         return Verdict(FAILED, "not_html")
     text = visible_text(html)
+    if len(text) < JS_REDIRECT_MAX_CHARS:
+        target = client_redirect(html, final_url)
+        if target and not (is_article(target) if is_article else not is_home_or_index(target)):
+            if any(m in text for m in BLOCK_MARKERS):
+                return Verdict(BLOCKED, "rate_limited")
+            return Verdict(GONE, "client_redirect_to_non_article")
     if len(text) < SHORT_PAGE_CHARS:
         if any(m in text for m in BLOCK_MARKERS):
             return Verdict(BLOCKED, "rate_limited")

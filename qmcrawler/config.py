@@ -16,10 +16,17 @@ RENDER_MODES = ("static", "playwright")
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 #: keys allowed in [defaults] and inherited by every site
-DEFAULT_KEYS = {"keywords", "schedule", "render", "max_list_pages"}
+DEFAULT_KEYS = {"keywords", "schedule", "render", "max_list_pages", "list"}
 #: keys allowed in [sites.ID]
-SITE_KEYS = DEFAULT_KEYS | {"name", "start_urls", "allowed_domains", "follow", "articles"}
+SITE_KEYS = DEFAULT_KEYS | {"name", "start_urls", "allowed_domains", "follow", "articles", "wait_for"}
+#: list strategies (qmcrawler.listing): how list pages reveal their items
+LIST_STRATEGIES = ("html", "trs", "jpaas", "hanweb")
 TOP_KEYS = {"defaults", "sites", "notify"}
+#: keys allowed in [notify]
+NOTIFY_KEYS = {"urls", "only_relevant", "min_change", "diff_chars", "max_items"}
+#: min_change: "new" notifies every change kind, "changed" everything but newly found pages
+MIN_CHANGE_KINDS = {"new": ("new", "changed", "removed", "restored", "moved"),
+                    "changed": ("changed", "removed", "restored", "moved")}
 
 
 class ConfigError(Exception):
@@ -40,6 +47,8 @@ class Site:
     max_list_pages: int = 5
     schedule: str = "0 6 * * *"
     keywords: tuple[str, ...] = ("质量月",)
+    list_strategy: str = "html"  # the `list` key
+    wait_for: str | None = None
 
     def is_article(self, url: str) -> bool:
         """True if `url` is a page to store and monitor."""
@@ -56,12 +65,28 @@ class Site:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    """The [notify] table: Apprise URLs and which changes make a digest."""
+
+    urls: tuple[str, ...] = ()
+    only_relevant: bool = True
+    min_change: str = "changed"
+    diff_chars: int = 300
+    max_items: int = 30
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The change kinds that are notified."""
+        return MIN_CHANGE_KINDS[self.min_change]
+
+
+@dataclass(frozen=True)
 class Config:
-    """The whole sites.toml: sites by id plus the raw [notify] table for later stages."""
+    """The whole sites.toml: sites by id plus the validated [notify] table."""
 
     path: Path
     sites: Mapping[str, Site]
-    notify: Mapping[str, Any] = field(default_factory=dict)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
 
     def select(self, ids: str | Iterable[str] | None) -> list[Site]:
         """Sites named by `ids` ("a,b" or a list); all sites when empty. Unknown ids raise."""
@@ -113,7 +138,26 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         sites[site_id] = _parse_site(site_id, {**defaults, **table}, where)
     notify = data.get("notify", {})
     _expect(isinstance(notify, dict), f"{path}: [notify] must be a table")
-    return Config(path=path, sites=sites, notify=notify)
+    return Config(path=path, sites=sites, notify=_parse_notify(notify, f"{path}: [notify]"))
+
+
+def _parse_notify(t: Mapping[str, Any], where: str) -> NotifyConfig:
+    _check_keys(t, NOTIFY_KEYS, where)
+    urls = _str_list(t, "urls", where)
+    for url in urls:
+        _expect("://" in url, f"{where} key 'urls': not an Apprise URL (scheme://...): {url.split(':')[0]!r}")
+    only_relevant = t.get("only_relevant", True)
+    _expect(isinstance(only_relevant, bool), f"{where} key 'only_relevant': must be true or false")
+    min_change = t.get("min_change", "changed")
+    _expect(min_change in MIN_CHANGE_KINDS,
+            f"{where} key 'min_change': must be one of {', '.join(MIN_CHANGE_KINDS)}")
+    numbers = {}
+    for key, default in (("diff_chars", 300), ("max_items", 30)):
+        value = t.get(key, default)
+        _expect(isinstance(value, int) and not isinstance(value, bool) and value > 0,
+                f"{where} key {key!r}: must be a whole number > 0")
+        numbers[key] = value
+    return NotifyConfig(urls=urls, only_relevant=only_relevant, min_change=min_change, **numbers)
 
 
 def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
@@ -139,6 +183,12 @@ def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
         isinstance(schedule, str) and len(schedule.split()) == 5,
         f"{where} key 'schedule': must be a 5-field cron expression, got {schedule!r}",
     )
+    strategy = t.get("list", "html")
+    _expect(strategy in LIST_STRATEGIES, f"{where} key 'list': must be one of {', '.join(LIST_STRATEGIES)}")
+    wait_for = t.get("wait_for")
+    _expect(wait_for is None or (isinstance(wait_for, str) and bool(wait_for.strip())),
+            f"{where} key 'wait_for': must be a CSS selector string")
+    _expect(wait_for is None or render == "playwright", f"{where} key 'wait_for': needs render = \"playwright\"")
     name = t.get("name", site_id)
     _expect(isinstance(name, str) and bool(name.strip()), f"{where} key 'name': must be a non-empty string")
     articles = _regexes(t, "articles", where)
@@ -154,6 +204,8 @@ def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
         max_list_pages=max_pages,
         schedule=schedule,
         keywords=_str_list(t, "keywords", where) or ("质量月",),
+        list_strategy=strategy,
+        wait_for=wait_for,
     )
 
 

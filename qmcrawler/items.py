@@ -36,6 +36,15 @@ class PageItem:
     fields: dict[str, Any] | None = None
     content_hash: str | None = None
     is_relevant: bool = False
+    #: download facts: `charset_conflict`, `short_circuit`, ... (merged with the article's flags)
+    flags: list[str] = field(default_factory=list)
+    declared_encoding: str | None = None
+    sniffed_type: str = "html"
+    #: what the database remembered when the crawl started (content-hash short-circuit)
+    known_raw_hash: str | None = None
+    known_content_hash: str | None = None
+    #: attachment files downloaded for this page (qmcrawler.attachments.FileInfo rows)
+    files: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

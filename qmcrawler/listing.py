@@ -5,7 +5,7 @@ into requests. Cheaper than rendering by a factor of ~30, so a site should use t
 CMS is one of these:
 
 - **trs**: `createPageHTML(<pages>, <current>, "index", "htm")` names the pages `index.htm`,
-  `index_1.htm` … `index_<pages-1>.htm`.
+  `index_1.htm` … `index_<pages-1>.htm` (`qmcrawler.urls.trs_pages`, applied to every list page).
 - **jpaas**: the column page is a shell with
   `<script src="/AuthorizedRead/unitbuild.js" url="…" queryData="{'webId':…}">`; the list comes
   from the API as JSON `{"data": {"html": "<ul>…</ul>"}}`, paged only by
@@ -23,11 +23,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-LIST_STRATEGIES = ("html", "trs", "jpaas", "hanweb")
-
-_TRS_PAGER = re.compile(
-    r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"']([\w-]+)[\"']\s*,\s*[\"'](\w+)[\"']\s*\)"
-)
 _SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.I)
 _ATTR = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _DATASTORE = re.compile(r"<script[^>]*type=[\"']text/xml[\"'][^>]*>(.*?)</script>", re.I | re.S)
@@ -35,29 +30,6 @@ _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 _TOTAL = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.I)
 _NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[.*?href=[\"']([^\"']+)[\"']", re.I | re.S)
 _PERPAGE = re.compile(r"perPage\s*[:=]\s*['\"]?(\d+)", re.I)
-
-
-@dataclass(frozen=True)
-class TrsPager:
-    """TRS pagination: `count` pages named `<prefix>.<ext>`, `<prefix>_1.<ext>`, …"""
-
-    count: int
-    current: int
-    prefix: str
-    ext: str
-
-    def urls(self, page_url: str, limit: int) -> list[str]:
-        """Absolute URLs of the pages other than the current one, at most `limit` pages in all."""
-        names = [f"{self.prefix}.{self.ext}"] + [f"{self.prefix}_{i}.{self.ext}" for i in range(1, self.count)]
-        return [urljoin(page_url, n) for i, n in enumerate(names[: max(limit, 0)]) if i != self.current]
-
-
-def trs_pager(html: str) -> TrsPager | None:
-    """Find a TRS `createPageHTML(...)` call."""
-    m = _TRS_PAGER.search(html)
-    if not m:
-        return None
-    return TrsPager(count=int(m.group(1)), current=int(m.group(2)), prefix=m.group(3), ext=m.group(4))
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,24 @@ path in an earlier one, so a "next day" overlay is just another directory. An op
                       "body": "<html>页面不存在</html>", "delay": 0.5}}
 
 Layers can be swapped while the server runs (`set_layers`), which is how tests and the demo
-switch between days without restarting anything.
+switch between days without restarting anything. With `validators=True` every 200 answer from
+a file carries an ETag and a Last-Modified header and conditional requests get 304 (a server
+that supports them); `log` records each request's time, path, status and conditional headers.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 CONTENT_TYPES: dict[str, str] = {
     ".html": "text/html; charset=utf-8",
@@ -36,6 +40,8 @@ CONTENT_TYPES: dict[str, str] = {
     ".doc": "application/msword",
 }
 ROUTES_FILE = "_routes.json"
+#: a dynamic answer: query parameters → (status, headers, body)
+DynamicHandler = Callable[[dict[str, str]], tuple[int, dict[str, str], bytes]]
 
 
 class MiniWeb:
@@ -45,10 +51,14 @@ class MiniWeb:
     request path served, for tests that count fetches.
     """
 
-    def __init__(self, layers: Sequence[Path | str], host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, layers: Sequence[Path | str], host: str = "127.0.0.1", port: int = 0,
+                 validators: bool = False) -> None:
         self.layers: list[Path] = [Path(p) for p in layers]
         self.routes: dict[str, dict[str, Any]] = {}
         self.requests: list[str] = []
+        self.log: list[dict[str, Any]] = []
+        self.validators = validators
+        self.handlers: dict[str, DynamicHandler] = {}
         self._lock = threading.Lock()
         self._load_routes()
         self.httpd = ThreadingHTTPServer((host, port), _make_handler(self))
@@ -70,6 +80,11 @@ class MiniWeb:
         with self._lock:
             self.layers = [Path(p) for p in layers]
             self._load_routes()
+
+    def add_handler(self, path: str, handler: DynamicHandler) -> None:
+        """Answer `path` dynamically: `handler(query)` gets the query parameters (first values)
+        and returns (status, headers, body). For APIs whose answer depends on the query."""
+        self.handlers[path] = handler
 
     def start(self) -> MiniWeb:
         """Start serving in a background thread."""
@@ -122,8 +137,25 @@ class MiniWeb:
             body = b"<html><body><h1>404 Not Found</h1></body></html>"
             status = int(route.get("status", 404))
             headers["Content-Type"] = "text/html"
+        if self.validators and found is not None and status == 200 and "body" not in route:
+            headers["ETag"] = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            headers["Last-Modified"] = formatdate(int(found.stat().st_mtime), usegmt=True)
         headers.update(route.get("headers", {}))
         return status, headers, body, float(route.get("delay", 0))
+
+    @staticmethod
+    def not_modified(request_headers: Any, headers: dict[str, str]) -> bool:
+        """True if a conditional request matches the validators of the answer (→ 304)."""
+        etag, inm = headers.get("ETag"), request_headers.get("If-None-Match")
+        if etag and inm:
+            return etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
+        last, ims = headers.get("Last-Modified"), request_headers.get("If-Modified-Since")
+        if last and ims:
+            try:
+                return parsedate_to_datetime(last) <= parsedate_to_datetime(ims)
+            except (TypeError, ValueError):
+                return False
+        return False
 
 
 def _make_handler(web: MiniWeb) -> type[BaseHTTPRequestHandler]:
@@ -131,9 +163,21 @@ def _make_handler(web: MiniWeb) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            path = urlsplit(self.path).path
+            parts = urlsplit(self.path)
+            path = parts.path
             web.requests.append(self.path)
-            status, headers, body, delay = web.resolve(path)
+            handler = web.handlers.get(path)
+            if handler is not None:
+                status, headers, body = handler({k: v[0] for k, v in parse_qs(parts.query).items()})
+                delay = 0.0
+            else:
+                status, headers, body, delay = web.resolve(path)
+            if status == 200 and web.validators and web.not_modified(self.headers, headers):
+                status, body = 304, b""
+            web.log.append({"time": time.monotonic(), "path": self.path, "status": status,
+                            "if_none_match": self.headers.get("If-None-Match"),
+                            "if_modified_since": self.headers.get("If-Modified-Since"),
+                            "user_agent": self.headers.get("User-Agent")})
             if delay:
                 time.sleep(delay)
             try:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,23 @@ def crawl_command(
     for key, value in (settings or {}).items():
         argv += ["-s", f"{key}={value}"]
     return argv
+
+
+def start_crawl(
+    argv: Sequence[str],
+    log: IO[bytes] | None = None,
+    pass_fds: Sequence[int] = (),
+) -> subprocess.Popen[bytes]:
+    """Start one crawl (`argv` from `crawl_command`) in its own session; output goes to `log`.
+
+    The crawl gets its own session so a terminal's Ctrl-C reaches only the caller, which then
+    tells the crawl to stop (SIGTERM: Scrapy closes the spider and the store writes the run).
+    """
+    return subprocess.Popen(  # noqa: S603 - argv built from our own values, no shell
+        list(argv), cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL, pass_fds=tuple(pass_fds),
+        start_new_session=True,
+    )
 
 
 def run_crawl(

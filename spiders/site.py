@@ -8,32 +8,65 @@ matching `articles`; it also re-checks every article already in the database, be
 deleted article usually disappears from its list too. Every article response becomes a
 `PageItem` (also 404s and 5xx: they are data); every request that fails without a response
 becomes a `FetchFailure`, so nothing is silently lost.
+
+Identity and economy: every URL is canonicalised (qmcrawler.urls) before it is requested, so
+session ids, cache-busters and big5 gateway aliases never make a second page; pages known from
+earlier runs are requested with If-None-Match / If-Modified-Since; article requests bypass the
+duplicate filter (the spider deduplicates them itself) so a redirect loop runs into
+REDIRECT_MAX_TIMES and is logged as a `failed` fetch instead of vanishing.
+
+Lists: per site `list = "html" | "trs" | "jpaas" | "hanweb"` (qmcrawler.listing) reads list
+pages that a browser would build from an API or an embedded datastore; `render = "playwright"`
+renders the site's pages in Chromium instead (spiders/rendering.py). A list page that yields no
+links at all is logged as a failed fetch with reason `js_required`: an empty list is never read
+as "everything was removed".
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
+from scrapy.selector import Selector
 from twisted.python.failure import Failure
 
+from qmcrawler.attachments import sniff_type
 from qmcrawler.config import Site, load_config
+from qmcrawler.encoding import decode_html
+from qmcrawler.fetchoptions import FetchOptions
 from qmcrawler.items import FetchFailure, PageItem
+from qmcrawler.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
 from qmcrawler.options import Options
-from qmcrawler.storage import open_db, queries
+from qmcrawler.storage import memo, open_db
 from qmcrawler.storage.writer import utcnow
+from qmcrawler.urls import canonical_url, page_number, same_site, trs_pages
+from spiders.politeness import ROBOTS_UNREACHABLE
+from spiders.rendering import enable_playwright, find_chromium, render_meta
 
 #: short reasons for the exceptions an errback sees (class name → fetches.reason)
 FAILURE_REASONS = {
-    "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DownloadTimeoutError": "timeout", "DNSLookupError": "dns_error",
+    "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DownloadTimeoutError": "timeout",
+    "DNSLookupError": "dns_error",
     "ConnectionRefusedError": "connection_refused", "ConnectionLost": "connection_lost",
     "ResponseNeverReceived": "no_response", "IgnoreRequest": "ignored",
+    "DownloadCancelledError": "too_large", "CancelledError": "too_large",
+    "Error": "browser_error", "TargetClosedError": "browser_error",
 }
-#: statuses that reach the article callback instead of the errback (3xx still redirect)
-ARTICLE_STATUSES = list(range(400, 600))
+#: JPaaS list pages are asked for this many rows each
+JPAAS_PAGE_SIZE = 20
+#: IgnoreRequest messages → reasons
+IGNORE_REASONS = {"max redirections reached": "redirect_loop", "Forbidden by robots.txt": "robots_disallowed",
+                  ROBOTS_UNREACHABLE: "robots_unreachable"}
+#: statuses that reach the article callback instead of the errback (other 3xx still redirect)
+ARTICLE_STATUSES = [304, *range(400, 600)]
+_CANONICAL_LINK = re.compile(
+    r"""<link\b[^>]*\brel\s*=\s*["']?canonical["']?[^>]*>""", re.I)
+_HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.I)
 
 
 class SiteSpider(scrapy.Spider):
@@ -48,6 +81,11 @@ class SiteSpider(scrapy.Spider):
         self.sites_by_id = {s.id: s for s in self.site_list}
         self.allowed_domains = sorted({d for s in self.site_list for d in s.allowed_domains})
         self.list_pages: Counter[str] = Counter()
+        self.articles: Counter[str] = Counter()
+        self.seen: set[str] = set()
+        self.memos: dict[str, memo.PageMemo] = {}
+        self.fetch_options = FetchOptions()
+        self.no_browser: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -55,71 +93,208 @@ class SiteSpider(scrapy.Spider):
         if not kwargs.get("config"):
             kwargs["config"] = crawler.settings.get("QMC_SITES") or None
         spider: SiteSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.fetch_options = FetchOptions.from_settings(crawler.settings)
+        rendered = [s.id for s in spider.site_list if s.render == "playwright"]
+        if rendered:  # only then: static crawls never start Node or a browser
+            chromium = find_chromium(crawler.settings.get("QMC_CHROMIUM") or None)
+            if chromium is None:
+                spider.no_browser = set(rendered)
+                spider.logger.error("render = playwright but no Chromium found (apt-get install chromium, or set "
+                                    "QMC_CHROMIUM): not crawling %s", ", ".join(rendered))
+            else:
+                enable_playwright(crawler.settings, chromium)
         return spider
 
-    async def start(self) -> AsyncIterator[Request]:
+    async def start(self) -> AsyncIterator[Request | FetchFailure]:
         """Start pages of every selected site, then the articles the database already knows."""
-        known = self._known_urls()
+        known = self._known_pages()
+        for pages in known.values():  # before any request: list pages may link known articles
+            self.memos.update(pages)
         for site in self.site_list:
+            if site.id in self.no_browser:  # logged as failed fetches; the other sites still run
+                for url in site.start_urls:
+                    yield FetchFailure(url=url, site=site.id, reason="browser_missing", fetched_at=utcnow(),
+                                       is_article=site.is_article(url))
+                continue
             for url in site.start_urls:
                 if site.is_article(url):
-                    yield self.article_request(site, url)
+                    request = self.article_request(site, url)
                 else:
                     self.list_pages[site.id] += 1
-                    yield self.list_request(site, url)
-            for url in known.get(site.id, []):
-                yield self.article_request(site, url)
+                    request = self.list_request(site, url)
+                if request is not None:
+                    yield request
+            for url in known.get(site.id, {}):
+                request = self.article_request(site, url, known=True)
+                if request is not None:
+                    yield request
 
-    def _known_urls(self) -> dict[str, list[str]]:
+    def _known_pages(self) -> dict[str, dict[str, memo.PageMemo]]:
         options = Options.from_settings(self.settings)
         if not options.db:
             return {}
         db = open_db(options.db)
         try:
-            return {s.id: queries.known_urls(db, s.id) for s in self.site_list}
+            return {s.id: memo.known_pages(db, s.id) for s in self.site_list}
         finally:
             db.close()
 
-    def list_request(self, site: Site, url: str) -> Request:
-        """A request for a list or pagination page."""
-        return Request(url, callback=self.parse_list, errback=self.failed,
-                       meta={"qmc_site": site.id, "qmc_article": False})
+    def list_request(self, site: Site, url: str, callback: Any = None, page: int | None = None) -> Request:
+        """A request for a list or pagination page (rendered when the site renders)."""
+        meta: dict[str, Any] = {"qmc_site": site.id, "qmc_article": False, "qmc_page": page}
+        if site.render == "playwright" and callback is None:
+            meta.update(render_meta(site))
+        return Request(canonical_url(url), callback=callback or self.parse_list, errback=self.failed, meta=meta)
 
-    def article_request(self, site: Site, url: str) -> Request:
-        """A request for a monitored page; error statuses reach `parse_article` as data."""
+    def article_request(self, site: Site, url: str, known: bool = False) -> Request | None:
+        """A request for a monitored page (None if already requested or over the per-site cap).
+
+        Error statuses and 304 reach `parse_article` as data; known pages carry validators.
+        """
+        url = canonical_url(url)
+        if url in self.seen:
+            return None
+        known = known or url in self.memos
+        if not known and self.articles[site.id] >= self.fetch_options.max_articles_per_site:
+            self._count("spider/article_cap")
+            return None
+        self.seen.add(url)
+        self.articles[site.id] += 1
+        headers: dict[str, str] = {}
+        page = self.memos.get(url)
+        if page is not None and self.fetch_options.conditional:
+            if page.etag:
+                headers["If-None-Match"] = page.etag
+            if page.last_modified:
+                headers["If-Modified-Since"] = page.last_modified
+        meta: dict[str, Any] = {"qmc_site": site.id, "qmc_article": True,
+                                "handle_httpstatus_list": ARTICLE_STATUSES}
+        if site.render == "playwright":
+            meta.update(render_meta(site))
+            headers = {}  # a rendered page is always fetched whole
         return Request(url, callback=self.parse_article, errback=self.failed, priority=1,
-                       meta={"qmc_site": site.id, "qmc_article": True,
-                             "handle_httpstatus_list": ARTICLE_STATUSES})
+                       headers=headers, dont_filter=True, meta=meta)
 
-    def parse_list(self, response: Response) -> Iterator[Request]:
-        """Follow pagination (bounded) and queue article pages."""
+    def parse_list(self, response: Response) -> Iterator[Request | FetchFailure]:
+        """Follow pagination (bounded), the site's list strategy, and queue article pages."""
         site = self.sites_by_id[response.meta["qmc_site"]]
         if not isinstance(response, TextResponse):
             return
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href.strip())
+        html = response.text
+        links = _links(html, response.url) + trs_pages(html, response.url)
+        extra: list[Request] = []
+        if site.list_strategy == "jpaas" and (query := jpaas_query(html, response.url)):
+            extra = [self.list_request(site, query.page_url(n, JPAAS_PAGE_SIZE), callback=self.parse_jpaas, page=n)
+                     for n in range(1, max(site.max_list_pages, 1) + 1)]
+        elif site.list_strategy == "hanweb" and (store := hanweb_store(html, response.url)):
+            links += _links(store.html, response.url)
+            extra = [self.list_request(site, u, callback=self.parse_dataproxy)
+                     for u in store.page_urls(max(site.max_list_pages, 1))]
+        yield from self._requests(site, links)
+        yield from extra
+        if not extra and not any(site.is_article(u) or site.is_list(u) for u in links):
+            yield from self._empty_list(site, response.url)
+
+    def parse_jpaas(self, response: Response) -> Iterator[Request | FetchFailure]:
+        """One page of a JPaaS list API answer: `{"data": {"html": …}}`."""
+        site = self.sites_by_id[response.meta["qmc_site"]]
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        links = _links(jpaas_html(text), response.url)
+        yield from self._requests(site, links)
+        if response.meta.get("qmc_page") == 1 and not any(site.is_article(u) for u in links):
+            yield from self._empty_list(site, response.url)
+
+    def parse_dataproxy(self, response: Response) -> Iterator[Request]:
+        """A later page of a Hanweb JCMS list (`dataproxy.jsp?page=N`)."""
+        site = self.sites_by_id[response.meta["qmc_site"]]
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        yield from self._requests(site, _links(dataproxy_records(text), response.url))
+
+    def _requests(self, site: Site, links: list[str]) -> Iterator[Request]:
+        """Article and (bounded) pagination requests for absolute links."""
+        for link in links:
+            url = canonical_url(link)
             if site.is_article(url):
-                yield self.article_request(site, url)
-            elif site.is_list(url) and self.list_pages[site.id] < site.max_list_pages:
+                request = self.article_request(site, url)
+                if request is not None:
+                    yield request
+            elif site.is_list(url) and url not in self.seen and self._may_follow(site, url):
+                self.seen.add(url)
                 self.list_pages[site.id] += 1
                 yield self.list_request(site, url)
 
+    def _empty_list(self, site: Site, url: str) -> Iterator[FetchFailure]:
+        """A list page with no links: the list is built by JavaScript (or the layout changed)."""
+        self._count("spider/empty_list")
+        self.logger.warning("%s: no links on list page %s (built by JavaScript? see `list` / `render`)",
+                            site.id, url)
+        yield FetchFailure(url=url, site=site.id, reason="js_required", fetched_at=utcnow(), is_article=False)
+
+    def _may_follow(self, site: Site, url: str) -> bool:
+        """Pagination caps: `max_list_pages` per site and QMC_MAX_PAGE_NUMBER per URL."""
+        if self.list_pages[site.id] >= site.max_list_pages:
+            return False
+        number = page_number(url)
+        if number is not None and number > self.fetch_options.max_page_number:
+            self._count("spider/page_number_cap")
+            return False
+        return True
+
+    def _count(self, event: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"qmcrawler/{event}")
+
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         """Wrap the response, whatever its status, into a PageItem."""
-        request_url = response.meta.get("redirect_urls", [response.url])[0]
+        request_url = canonical_url(response.meta.get("redirect_urls", [response.url])[0])
+        site = self.sites_by_id[response.meta["qmc_site"]]
+        headers = _headers(response)
+        content_type = headers.get("Content-Type", "")
+        kind = sniff_type(response.body[:4096], response.url, content_type)
+        html, encoding, declared, flags = "", None, None, []
+        if kind in ("html", "bin") and response.body:
+            decoded = decode_html(response.body, content_type)
+            html, encoding, declared, flags = decoded.text, decoded.encoding, decoded.declared, \
+                list(decoded.flags)
+        elif isinstance(response, TextResponse) and not response.body:
+            encoding = response.encoding
+        url = self._canonical_link(site, request_url, html, response.url)
+        if url != request_url:
+            if url in self.seen:  # the canonical page itself was requested in this run
+                self._count("spider/duplicate_alias")
+                return
+            self.seen.add(url)
+        known = self.memos.get(url) or self.memos.get(request_url)
         yield PageItem(
-            url=request_url,
-            site=response.meta["qmc_site"],
+            url=url,
+            site=site.id,
             status=response.status,
             final_url=response.url,
             fetched_at=utcnow(),
             body=response.body,
-            html=response.text if isinstance(response, TextResponse) else "",
-            encoding=response.encoding if isinstance(response, TextResponse) else None,
-            headers=_headers(response),
+            html=html,
+            encoding=encoding,
+            headers=headers,
             redirect_urls=list(response.meta.get("redirect_urls", [])),
             redirect_reasons=list(response.meta.get("redirect_reasons", [])),
+            flags=flags,
+            declared_encoding=declared,
+            sniffed_type=kind,
+            known_raw_hash=known.raw_hash if known else None,
+            known_content_hash=known.content_hash if known and not known.has_attachments else None,
         )
+
+    def _canonical_link(self, site: Site, url: str, html: str, final_url: str) -> str:
+        """The page identity: a same-site `<link rel=canonical>` naming an article, else `url`."""
+        tag = _CANONICAL_LINK.search(html[:20_000])
+        href = _HREF.search(tag.group(0)) if tag else None
+        if href is None or url in self.memos:
+            return url
+        target = canonical_url(response_join(final_url, href.group(1)))
+        if target != url and same_site(target, url) and site.is_article(target):
+            self._count("spider/canonical_link")
+            return target
+        return url
 
     def failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """Turn a failed request into a FetchFailure item (timeouts, DNS, refused, redirect loops)."""
@@ -127,15 +302,32 @@ class SiteSpider(scrapy.Spider):
         response = getattr(failure.value, "response", None)
         name = type(failure.value).__name__
         reason = FAILURE_REASONS.get(name, name)
+        if name == "IgnoreRequest":
+            reason = IGNORE_REASONS.get(str(failure.value), reason)
+            if reason == "redirect_loop" and request.url not in request.meta.get("redirect_urls", []):
+                reason = "too_many_redirects"
         status = response.status if response is not None else None
         if status is not None:
             reason = f"http_{status}"
         self.logger.info("fetch failed: %s (%s)", request.url, reason)
-        yield FetchFailure(url=request.url, site=request.meta["qmc_site"], reason=reason,
+        url = canonical_url(request.meta.get("redirect_urls", [request.url])[0])
+        yield FetchFailure(url=url, site=request.meta["qmc_site"], reason=reason,
                            fetched_at=utcnow(), http_status=status,
                            is_article=bool(request.meta.get("qmc_article")))
+
+
+def response_join(base: str, href: str) -> str:
+    """`href` resolved against `base` (an HTML attribute value, entities not decoded)."""
+    return urljoin(base, href.replace("&amp;", "&"))
 
 
 def _headers(response: Response) -> dict[str, str]:
     """Response headers as a plain str dict (multiple values joined with ", ")."""
     return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+
+
+def _links(html: str, base: str) -> list[str]:
+    """Absolute URLs of the `<a href>` links of an HTML page or fragment."""
+    if not html.strip():
+        return []
+    return [urljoin(base, h.strip()) for h in Selector(text=html).css("a::attr(href)").getall()]

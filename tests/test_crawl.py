@@ -140,3 +140,62 @@ def test_empty_body_is_js_required_not_a_change(site: Site) -> None:
     assert count(site, "fetches", "reason = 'js_required'") == 1
     assert count(site, "versions") == 5
     assert count(site, "changes") == 5
+
+
+F10_V1 = {
+    "<body>": '<body>\n<div class="topbar">今天是2018年9月1日 星期六 晴</div>'
+              '<link rel="stylesheet" href="/css/main.css?v=20180901">'
+              '<form><input type="hidden" name="csrf_token" value="a1b2c3d4"></form>'
+              '<ins data-ycad-slot="1">广告：某品牌电动车限时优惠</ins>',
+}
+
+
+def test_f10_noise_variants_make_no_change(site: Site) -> None:
+    for old, new in F10_V1.items():
+        site.edit("news/a1.html", old, new)
+    site.crawl()
+    before = rows(site, "SELECT content_hash FROM versions WHERE page_id = 1")
+    site.edit("news/a1.html", "今天是2018年9月1日 星期六 晴", "今天是2018年9月2日 星期日 多云")
+    site.edit("news/a1.html", "main.css?v=20180901", "main.css?v=20180902")
+    site.edit("news/a1.html", 'value="a1b2c3d4"', 'value="e5f6a7b8"')
+    site.edit("news/a1.html", "广告：某品牌电动车限时优惠", "广告：另一品牌空调以旧换新")
+    site.edit("news/a1.html", "2020年食品安全抽检结果公告", "2021年元旦假期消费提示")  # related list
+    site.edit("news/a1.html", "示例上一篇标题", "另一篇上一篇")  # prev/next
+    site.edit("news/a1.html", "版权所有", "版权所有 © 2012-2021")  # footer year
+    site.crawl()
+    assert rows(site, "SELECT content_hash FROM versions WHERE page_id = 1") == before
+    assert count(site, "changes") == 5
+    outcome = rows(site, "SELECT outcome FROM fetches WHERE url LIKE '%a1.html' ORDER BY id")
+    assert [o["outcome"] for o in outcome] == ["new", "noise_only"]
+
+
+def test_readers_work_while_a_crawl_writes(site: Site) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from qmcrawler.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
+
+    site.route("/news/a4.html", delay=3)
+    site.route("/news/a5.html", delay=3, headers={"Content-Type": "text/html"})
+    crawl = subprocess.Popen(crawl_command(site.config, site.db, settings=LOCAL_SETTINGS), cwd=PROJECT_ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # bounded: until the crawl has stored something
+            if site.db.exists() and count(site, "versions") >= 1:
+                break
+            time.sleep(0.1)
+        assert rows(site, "SELECT status FROM runs")[0]["status"] == "running"
+        cli = subprocess.run([sys.executable, "-m", "qmcrawler", "changes", "--db", str(site.db), "--json"],
+                             capture_output=True, text=True, timeout=30, check=False)
+        assert cli.returncode == 0, cli.stderr
+        assert len(cli.stdout.splitlines()) >= 1
+        tool = subprocess.run([sys.executable, "-m", "sqlite_utils", str(site.db),
+                               "select count(*) as n from pages"], capture_output=True, text=True, timeout=30,
+                              check=False)
+        assert tool.returncode == 0, tool.stderr
+        assert rows(site, "SELECT status FROM runs")[0]["status"] == "running"  # still writing meanwhile
+    finally:
+        assert crawl.wait(timeout=120) == 0
+    assert count(site, "versions") == 5

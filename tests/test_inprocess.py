@@ -49,3 +49,24 @@ def test_pipeline_stages_fill_the_item(site: Site) -> Any:
     assert by_url["a5.html"].encoding == "gb18030"
     assert crawler.stats is not None
     assert crawler.stats.get_value("qmcrawler/store/new") == 5
+
+
+@pytest_twisted.inlineCallbacks
+def test_validators_are_loaded_before_the_first_request(site: Site) -> Any:
+    """Regression: list pages may link known articles before start() reaches them; they must
+    still carry If-None-Match (the race made a recrawl mostly 200s instead of 304s)."""
+    site.crawl()
+    db = site.open_db()
+    db.execute("UPDATE pages SET etag = '\"e1\"' WHERE url LIKE '%a1.html'")
+    db.conn.commit()
+    db.close()
+    crawler = get_crawler(SiteSpider, project_settings(QMC_DB=str(site.db)))
+    spider = crawler._create_spider(config=str(site.config))
+    crawler.spider = spider
+    first = yield deferred_from_coro(spider.start().__anext__())
+    assert first.url.endswith("/news/index.html")  # the list page comes first...
+    a1 = site.url("/news/a1.html")
+    assert spider.memos[a1].etag == '"e1"'  # ...but every known page's validators are already loaded
+    request = spider.article_request(spider.sites_by_id["demo"], a1)
+    assert request is not None
+    assert request.headers.get("If-None-Match") == b'"e1"'

@@ -1,13 +1,12 @@
-"""List strategies without a browser: TRS pager, JPaaS API URLs, Hanweb datastore (DOMAIN.md F01, F02)."""
+"""List strategies without a browser: JPaaS API URLs, Hanweb datastore (DOMAIN.md F01, F02)."""
 
 from __future__ import annotations
 
 import json
 from urllib.parse import parse_qs, urlsplit
 
-from qmcrawler.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query, trs_pager
+from qmcrawler.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
 
-TRS = '<script>createPageHTML(3, 0, "index", "htm");</script>'
 JPAAS = """<div id="list"></div>
 <script src="/AuthorizedRead/unitbuild.js" url="/api-gateway/jpaas-publish-server/front/page/build/unit"
  queryData="{'webId':'w1','pageId':'p1','tplSetId':'t1','tagId':'内容区域'}"></script>"""
@@ -18,18 +17,6 @@ HANWEB = """<div id="div1"><script type="text/xml"><datastore>
 <record><![CDATA[<li><a href="/art/2026/9/10/art_77278_2.html">抽查通报</a></li>]]></record></recordset>
 <totalrecord>45</totalrecord></datastore></script></div>
 <script>$('#div1').jpage({ dataStore: dataStore, perPage: 15, proxyUrl: 'dataproxy.jsp' });</script>"""
-
-
-def test_trs_pager() -> None:
-    pager = trs_pager(TRS)
-    assert pager is not None
-    assert pager.urls("http://x/aqsiq/zlgls/index.htm", limit=5) == [
-        "http://x/aqsiq/zlgls/index_1.htm", "http://x/aqsiq/zlgls/index_2.htm"]
-    assert pager.urls("http://x/aqsiq/zlgls/index.htm", limit=2) == ["http://x/aqsiq/zlgls/index_1.htm"]
-    on_page_2 = trs_pager('createPageHTML(3, 1, "index", "htm")')
-    assert on_page_2 is not None
-    assert on_page_2.urls("http://x/l/index_1.htm", 5) == ["http://x/l/index.htm", "http://x/l/index_2.htm"]
-    assert trs_pager("<p>no pager</p>") is None
 
 
 def test_jpaas_query_and_pages() -> None:

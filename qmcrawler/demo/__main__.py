@@ -15,6 +15,7 @@ from pathlib import Path
 
 from qmcrawler.cli import console, print_change
 from qmcrawler.miniweb import MiniWeb
+from qmcrawler.report import write_report
 from qmcrawler.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db, queries
 
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the demo; return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m qmcrawler.demo", description=__doc__)
     parser.add_argument("--db", default="demo.db", help="database to (re)create (default: demo.db)")
+    parser.add_argument("--report", default="demo-report.html",
+                        help="HTML change report to write (default: demo-report.html)")
     args = parser.parse_args(argv)
     db_path = Path(args.db)
     for suffix in ("", "-wal", "-shm"):
@@ -63,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     out.print(f"Crawl 1 found {len(new)} new pages ({sum(r['is_relevant'] for r in new)} about 质量月). Try:")
     out.print(f"  .venv/bin/python -m qmcrawler changes --db {db_path} --relevant --no-diff")
     out.print(f"  .venv/bin/python -m qmcrawler search 质量强国 --db {db_path}")
-    query = "'select kind, count(*) from changes group by kind'"  # noqa: S608 - shown to the user, not run
+    query = "'select kind, count(*) from changes group by kind'"
     out.print(f"  .venv/bin/sqlite-utils {db_path} {query} --table")
+    n = write_report(db, args.report)
+    out.print(f"Wrote {args.report} ({n} changes, side-by-side diffs): open it in a browser.")
     return 0
 
 

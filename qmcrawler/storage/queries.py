@@ -34,7 +34,8 @@ def changes(db: Database, since: str | None = None, site: str | None = None, kin
             relevant_only: bool = False, include_extractor: bool = False,
             limit: int | None = None, run_id: int | None = None) -> list[dict[str, Any]]:
     """Changes newest first, filtered; `since` is an ISO UTC string compared with detected_at."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
     if run_id is not None:
         where.append("c.run_id = ?")
         params.append(run_id)
@@ -154,3 +155,48 @@ def run_outcomes(db: Database, run_id: int) -> dict[str, int]:
 def runs(db: Database, limit: int = 20) -> list[dict[str, Any]]:
     """Recent runs, newest first."""
     return [dict(r) for r in db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [limit])]
+
+
+def run_by_pid(db: Database, pid: int, started_after: str) -> dict[str, Any] | None:
+    """The run a crawl process wrote (runs.pid), started at or after `started_after` (ISO UTC)."""
+    rows = list(db.query("SELECT * FROM runs WHERE pid = ? AND started_at >= ? ORDER BY id DESC LIMIT 1",
+                         [pid, started_after]))
+    return dict(rows[0]) if rows else None
+
+
+def version(db: Database, version_id: int | None) -> dict[str, Any] | None:
+    """One `versions` row by id (attachments and flags decoded), or None."""
+    if version_id is None:
+        return None
+    rows = list(db.query("SELECT * FROM versions WHERE id = ?", [version_id]))
+    if not rows:
+        return None
+    item = dict(rows[0])
+    item["attachments"] = json.loads(item["attachments"] or "[]")
+    item["flags"] = json.loads(item["flags"] or "[]")
+    return item
+
+
+def pending_notifications(db: Database, target: str, kinds: list[str], relevant_only: bool = True,
+                          since: str | None = None, site: str | None = None) -> list[dict[str, Any]]:
+    """Page changes of these kinds not yet delivered to `target`, oldest first."""
+    where = [f"c.kind IN ({', '.join('?' for _ in kinds)})", "COALESCE(c.cause, 'page') = 'page'",
+             "NOT EXISTS (SELECT 1 FROM notifications n WHERE n.change_id = c.id AND n.target = ? "
+             "AND n.status = 'sent')"]
+    params: list[Any] = [*kinds, target]
+    if relevant_only:
+        where.append("COALESCE(vt.is_relevant, vf.is_relevant, 0) = 1")
+    if since:
+        where.append("c.detected_at >= ?")
+        params.append(since)
+    if site:
+        where.append("p.site = ?")
+        params.append(site)
+    sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.id"
+    return [_change_row(dict(r)) for r in db.query(sql, params)]
+
+
+def notification_status(db: Database, change_id: int) -> list[dict[str, Any]]:
+    """Delivery rows of one change (one per notification target)."""
+    sql = "SELECT * FROM notifications WHERE change_id = ? ORDER BY target"
+    return [dict(r) for r in db.query(sql, [change_id])]

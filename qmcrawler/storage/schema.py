@@ -61,6 +61,32 @@ def fulltext_search(db: Database) -> None:
     db.table("versions").enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)
 
 
+@migrations(name="0003_fetch_validators")
+def fetch_validators(db: Database) -> None:
+    """ETag / Last-Modified per page, the declared charset per fetch, downloaded attachment files."""
+    db.table("pages").add_column("etag", str)
+    db.table("pages").add_column("last_modified", str)
+    db.table("fetches").add_column("declared_encoding", str)
+    db.table("files").create(
+        {"url": str, "sha256": str, "size": int, "type": str, "name": str, "http_status": int,
+         "etag": str, "last_modified": str, "first_seen": str, "last_seen": str, "truncated": int},
+        pk="url",
+    )
+
+
+@migrations(name="0004_notifications")
+def notifications(db: Database) -> None:
+    """Delivery of each change to each notification target (a hash of the Apprise URL, never the URL)."""
+    db.table("notifications").create(
+        {"id": int, "change_id": int, "target": str, "status": str, "attempts": int, "last_error": str,
+         "first_tried_at": str, "sent_at": str},
+        pk="id", foreign_keys=[("change_id", "changes", "id")], not_null={"change_id", "target", "status"},
+        defaults={"attempts": 0},
+    )
+    db.table("notifications").create_index(["change_id", "target"], unique=True)
+    db.table("notifications").create_index(["target", "status"])
+
+
 def upgrade(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

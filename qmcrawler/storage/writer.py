@@ -49,6 +49,7 @@ class FetchRecord:
     content_hash: str | None = None
     views: int | None = None
     flags: tuple[str, ...] = ()
+    declared_encoding: str | None = None
 
 
 class Store:
@@ -88,8 +89,9 @@ class Store:
                 "page_id": page["id"] if page else None, "run_id": run_id, "url": rec.url,
                 "final_url": rec.final_url, "fetched_at": rec.fetched_at, "http_status": rec.http_status,
                 "outcome": decision.outcome, "reason": rec.reason or None, "raw_hash": rhash,
-                "encoding": rec.encoding, "views": rec.views,
+                "encoding": rec.encoding, "views": self._views(rec, page, decision.outcome),
                 "flags": json.dumps(list(rec.flags), ensure_ascii=False) if rec.flags else None,
+                "declared_encoding": rec.declared_encoding,
             })
             return decision.outcome
 
@@ -114,6 +116,46 @@ class Store:
             self._change(page_id, run_id, "changed", old["id"], version_id, fields, diff, utcnow(),
                          cause="extractor")
             return True
+
+    def fail_run(self, run_id: int | None, status: str, stats: Mapping[str, Any], spider: str = "site",
+                 sites: str = "", started_at: str | None = None) -> int:
+        """Close a run the crawl could not close itself (crash, time limit); insert it if missing.
+
+        `stats` are merged into the row's existing stats. Returns the run id.
+        """
+        with self.db.atomic():
+            table = self.db.table("runs")
+            if run_id is None:
+                table.insert({"spider": spider, "sites": sites, "started_at": started_at or utcnow(),
+                              "finished_at": utcnow(), "status": status,
+                              "stats": json.dumps(dict(stats), ensure_ascii=False, default=str)})
+                return int(table.last_pk or 0)
+            old = json.loads(table.get(run_id)["stats"] or "{}")
+            table.update(run_id, {"finished_at": utcnow(), "status": status,
+                                  "stats": json.dumps({**old, **stats}, ensure_ascii=False, default=str)})
+            return run_id
+
+    def mark_notified(self, change_ids: list[int], target: str, error: str | None = None) -> None:
+        """Record one delivery attempt of these changes to a target: sent, or failed with `error`."""
+        now = utcnow()
+        status = "failed" if error else "sent"
+        with self.db.atomic():
+            for change_id in change_ids:
+                self.db.execute(
+                    "INSERT INTO notifications (change_id, target, status, attempts, last_error, "
+                    "first_tried_at, sent_at) VALUES (?, ?, ?, 1, ?, ?, ?) "
+                    "ON CONFLICT (change_id, target) DO UPDATE SET status = excluded.status, "
+                    "attempts = attempts + 1, last_error = excluded.last_error, sent_at = excluded.sent_at",
+                    [change_id, target, status, error, now, None if error else now],
+                )
+
+    def _views(self, rec: FetchRecord, page: Mapping[str, Any] | None, outcome: str) -> int | None:
+        """The download's view counter; identical raw bytes (extraction skipped) repeat the last one."""
+        if rec.views is not None or outcome != "unchanged" or page is None:
+            return rec.views
+        rows = list(self.db.query("SELECT views FROM fetches WHERE page_id = ? AND views IS NOT NULL "
+                                  "ORDER BY id DESC LIMIT 1", [page["id"]]))
+        return int(rows[0]["views"]) if rows else None
 
     def _store_raw(self, rec: FetchRecord) -> str:
         body = rec.raw or b""

@@ -1,0 +1,132 @@
+"""Stage 3b: download each attachment (size-capped), sniff its type, hash it, fold the sha256 into the version.
+
+Attachments are fetched through the engine like Scrapy's FilesPipeline (same downloader
+middlewares: robots.txt, retries, User-Agent, politeness), never through a spider callback, so
+they are never parsed as HTML. A file replaced at the same URL changes its sha256, hence the
+version's content hash, hence a `changed` change with field `attachments`.
+
+Failures never invent a change: a transient failure (timeout, 5xx, block) reuses the sha256
+from the last successful download; when there is none, the page fetch is logged as `failed`
+(reason `attachment_failed`) and retried next run. 404/410 and over-size files are stable facts
+(no sha256, `status` / `truncated` recorded).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from qmcrawler.attachments import FileInfo, filename_from_disposition, filename_from_url, sha256, sniff_type
+from qmcrawler.changes import CONTENT, FAILED
+from qmcrawler.content import content_hash
+from qmcrawler.fetchoptions import FetchOptions
+from qmcrawler.items import FetchFailure, PageItem
+from qmcrawler.options import Options
+from qmcrawler.storage import memo, open_db
+from qmcrawler.urls import canonical_url
+
+GONE = (404, 410)
+_TOO_LARGE = ("CancelledError", "DownloadCancelledError")
+
+
+class AttachmentsPipeline:
+    """Set `item.files` and put each attachment's sha256 into `item.fields["attachments"]`."""
+
+    def __init__(self, crawler: Crawler, options: FetchOptions, db_path: str) -> None:
+        self.crawler = crawler
+        self.options = options
+        self.db_path = db_path
+        self.known: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AttachmentsPipeline:
+        return cls(crawler, FetchOptions.from_settings(crawler.settings), Options.from_settings(crawler.settings).db)
+
+    def open_spider(self) -> None:
+        if self.db_path:
+            db = open_db(self.db_path)
+            try:
+                self.known = memo.known_files(db)
+            finally:
+                db.close()
+
+    async def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
+        if (not isinstance(item, PageItem) or item.kind != CONTENT or item.fields is None
+                or not self.options.attachments):
+            return item
+        links = list(item.fields.get("attachments") or [])[: self.options.max_attachments]
+        entries = []
+        for link in links:
+            info, transient = await self._fetch(canonical_url(str(link["url"])))
+            if transient and info.sha256 is None:
+                item.kind, item.reason = FAILED, "attachment_failed"
+                self._count("failed")
+                return item
+            remembered = self.known.get(info.url) or {}
+            item.files.append({**info.to_dict(), "seen": item.fetched_at, "http_status": info.status,
+                               "etag": remembered.get("etag"), "last_modified": remembered.get("last_modified")})
+            entries.append({"url": link["url"], "name": link.get("name") or info.name, "sha256": info.sha256})
+        item.fields["attachments"] = entries
+        item.content_hash = content_hash(item.fields)
+        return item
+
+    async def _fetch(self, url: str) -> tuple[FileInfo, bool]:
+        """Download one file: (what we know of it, whether the download failed transiently)."""
+        old = self.known.get(url)
+        headers: dict[str, str] = {}
+        if old and old.get("sha256") and self.options.conditional:
+            if old.get("etag"):
+                headers["If-None-Match"] = old["etag"]
+            if old.get("last_modified"):
+                headers["If-Modified-Since"] = old["last_modified"]
+        request = Request(url, headers=headers, meta={"download_maxsize": self.options.max_attachment_bytes,
+                                                      "handle_httpstatus_all": True, "qmc_attachment": True})
+        assert self.crawler.engine is not None  # noqa: S101 - pipelines run inside a crawl
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except IgnoreRequest:
+            return self._previous(url, old, None), True
+        except Exception as e:
+            if type(e).__name__ in _TOO_LARGE:
+                self._count("too_large")
+                return FileInfo(url, filename_from_url(url), "", 0, None, None, truncated=True), False
+            return self._previous(url, old, None), True
+        return self._describe(url, response, old)
+
+    def _describe(self, url: str, response: Response, old: dict[str, Any] | None) -> tuple[FileInfo, bool]:
+        status = response.status
+        if status == 304 and old:
+            self._count("not_modified")
+            return self._previous(url, old, 304), False
+        if status in GONE:
+            return FileInfo(url, filename_from_url(url), "", 0, None, status), False
+        if status >= 300:
+            return self._previous(url, old, status), True
+        body = response.body
+        disposition = response.headers.get("Content-Disposition")
+        name = filename_from_disposition(disposition) or filename_from_url(url)
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        info = FileInfo(url, name, sniff_type(body, url, ctype), len(body), sha256(body), status)
+        self._count("downloaded")
+        self.known[url] = {**info.to_dict(), "etag": _h(response, "ETag"),
+                           "last_modified": _h(response, "Last-Modified")}
+        return info, False
+
+    def _previous(self, url: str, old: dict[str, Any] | None, status: int | None) -> FileInfo:
+        if not old:
+            return FileInfo(url, filename_from_url(url), "", 0, None, status)
+        return FileInfo(url, old.get("name") or "", old.get("type") or "", int(old.get("size") or 0),
+                        old.get("sha256"), status, bool(old.get("truncated")))
+
+    def _count(self, event: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"qmcrawler/attachments/{event}")
+
+
+def _h(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,87 @@
+"""The `report`, `feed` and `notify` commands, registered on the `qmcrawler` click group.
+
+    python -m qmcrawler report -o report.html --since 7d --site samr
+    python -m qmcrawler feed -o changes.atom --relevant
+    python -m qmcrawler notify --dry-run
+"""
+
+from __future__ import annotations
+
+import click
+
+from qmcrawler.cli import CONFIG_OPTION, DB_OPTION, cli, one_line_errors
+from qmcrawler.config import load_config
+from qmcrawler.feed import DEFAULT_ID, write_feed
+from qmcrawler.notify import NotifyError, send_pending
+from qmcrawler.report import write_report
+from qmcrawler.storage import open_db
+from qmcrawler.timeparse import parse_since
+
+SINCE_OPTION = click.option("--since", help="ISO date/time (UTC unless it has an offset) or a span like 24h, 7d.")
+SITE_OPTION = click.option("--site", help="Only this site id.")
+RELEVANT_OPTION = click.option("--relevant", is_flag=True, help="Only Quality Month pages.")
+
+
+@cli.command()
+@DB_OPTION
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="HTML file to write.")
+@SINCE_OPTION
+@SITE_OPTION
+@RELEVANT_OPTION
+@click.option("--limit", type=int, default=500, show_default=True, help="At most this many changes (0: all).")
+@one_line_errors
+def report(db_path: str, output: str, since: str | None, site: str | None, relevant: bool, limit: int) -> None:
+    """Write a self-contained HTML report of changes with side-by-side diffs."""
+    db = open_db(db_path, create=False)
+    try:
+        n = write_report(db, output, since=parse_since(since) if since else None, site=site,
+                         relevant_only=relevant, limit=limit or None)
+    except OSError as e:
+        raise click.ClickException(f"{output}: cannot write: {e.strerror}") from None
+    click.echo(f"wrote {output} ({n} changes)")
+
+
+@cli.command()
+@DB_OPTION
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Atom file to write.")
+@SINCE_OPTION
+@SITE_OPTION
+@RELEVANT_OPTION
+@click.option("--limit", type=int, default=100, show_default=True, help="At most this many entries (0: all).")
+@click.option("--id", "feed_id", default=DEFAULT_ID, show_default=True, help="The feed's Atom id.")
+@click.option("--self-url", help="The URL the feed will be published at (rel=self link).")
+@one_line_errors
+def feed(db_path: str, output: str, since: str | None, site: str | None, relevant: bool, limit: int,
+         feed_id: str, self_url: str | None) -> None:
+    """Write an Atom feed of changes, newest first."""
+    db = open_db(db_path, create=False)
+    try:
+        n = write_feed(db, output, since=parse_since(since) if since else None, site=site,
+                       relevant_only=relevant, limit=limit or None, feed_id=feed_id, self_url=self_url)
+    except OSError as e:
+        raise click.ClickException(f"{output}: cannot write: {e.strerror}") from None
+    click.echo(f"wrote {output} ({n} entries)")
+
+
+@cli.command()
+@DB_OPTION
+@CONFIG_OPTION
+@click.option("--dry-run", is_flag=True, help="Print the digests; send nothing, mark nothing as sent.")
+@SINCE_OPTION
+@one_line_errors
+def notify(db_path: str, config_path: str, dry_run: bool, since: str | None) -> None:
+    """Send each [notify] URL a digest of the changes it has not received yet."""
+    config = load_config(config_path)
+    db = open_db(db_path, create=False)
+    failed = False
+    try:
+        for result in send_pending(db, config.notify, dry_run=dry_run,
+                                   since=parse_since(since) if since else None):
+            failed = failed or result.error is not None
+            click.echo(result.message)
+    except NotifyError as e:
+        raise click.ClickException(str(e)) from None
+    if failed:
+        raise click.ClickException("some notifications failed; the changes stay pending for the next run")

@@ -1,0 +1,114 @@
+"""Decoding downloaded HTML: BOM over HTTP header over <meta>, gb2312/gbk as gb18030, mojibake check.
+
+DOMAIN.md §2.9. The declared charset is only a claim: a page that says utf-8 but sends GBK
+bytes is decoded as GBK when the declared decoding fails strictly or scores as mojibake, and
+the disagreement is reported (`charset_conflict`) so it can be recorded on the fetch.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+#: declared names mapped to the codec actually used (supersets; never ISO-8859-1 for Chinese pages)
+CHARSET_ALIASES = {
+    "gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
+    "big5": "big5hkscs", "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "utf-8", "ascii": "utf-8",
+}
+#: the order in which codecs are tried when the declared one fails
+FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
+#: characters typical of UTF-8 read as GBK (锛 浼 鈥 銆) or as Latin-1 (Ã), and U+FFFD
+MOJIBAKE_MARKS = ("锛", "浼", "鈥", "銆", "鍙", "涓", "鐨", "Ã", "Â", "â€", "\ufffd")
+#: a decoding whose mojibake score is above this is considered wrong
+MOJIBAKE_LIMIT = 0.02
+META_WINDOW = 4096
+
+_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_\-:.]+)""", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The text, the codec used, what the page declared (BOM, header or meta) and whether they differ."""
+
+    text: str
+    encoding: str
+    declared: str | None
+    conflict: bool
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """`charset_conflict` when the declared charset was not the one that decoded the page."""
+        return ("charset_conflict",) if self.conflict else ()
+
+
+def normalize_charset(name: str | None) -> str | None:
+    """A Python codec name for a declared charset, or None if unknown or empty."""
+    if not name:
+        return None
+    name = name.strip().strip("\"'").lower()
+    name = CHARSET_ALIASES.get(name, name)
+    try:
+        return codecs.lookup(name).name.replace("_", "-")
+    except LookupError:
+        return None
+
+
+def header_charset(content_type: str | None) -> str | None:
+    """The charset parameter of a Content-Type header."""
+    match = re.search(r"charset\s*=\s*[\"']?([^\s;\"']+)", content_type or "", re.I)
+    return match.group(1) if match else None
+
+
+def meta_charsets(body: bytes) -> list[str]:
+    """Charsets declared by <meta> tags in the first 4 KB, in document order."""
+    return [m.group(1).decode("ascii", "replace") for m in _META.finditer(body[:META_WINDOW])]
+
+
+def mojibake_score(text: str) -> float:
+    """Share of suspicious characters among CJK-ish characters (0 = clean)."""
+    if not text:
+        return 0.0
+    marks = sum(text.count(m) for m in MOJIBAKE_MARKS)
+    wide = sum(1 for ch in text if ord(ch) > 0x2E7F) or 1
+    return marks / wide
+
+
+def _try(body: bytes, codec: str) -> str | None:
+    try:
+        return body.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
+    """Decode a page: BOM, then the HTTP charset, then <meta>, then fallbacks; never raises."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            declared = normalize_charset(header_charset(content_type)) or _first_meta(body)
+            text = body[len(bom):].decode(codec, "replace")
+            return Decoded(text, codec, declared, conflict=declared is not None and declared != codec)
+    header = normalize_charset(header_charset(content_type))
+    metas = [c for c in (normalize_charset(m) for m in meta_charsets(body)) if c]
+    declared = header or (metas[0] if metas else None)
+    candidates = list(dict.fromkeys([*([header] if header else []), *metas]))
+    for codec in [*candidates, *(c for c in FALLBACKS if c not in candidates)]:
+        attempt = _try(body, codec)
+        if attempt is not None and mojibake_score(attempt) <= MOJIBAKE_LIMIT:
+            return Decoded(attempt, codec, declared, conflict=declared is not None and codec != declared)
+    best = from_bytes(body[:200_000]).best()
+    codec = normalize_charset(best.encoding if best else None) or declared or "utf-8"
+    return Decoded(body.decode(codec, "replace"), codec, declared,
+                   conflict=declared is not None and codec != declared)
+
+
+def _first_meta(body: bytes) -> str | None:
+    for name in meta_charsets(body):
+        codec = normalize_charset(name)
+        if codec:
+            return codec
+    return None

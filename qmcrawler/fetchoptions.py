@@ -1,0 +1,70 @@
+"""The QMC_* settings of fetching (politeness, conditional requests, attachments, traps), read once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from qmcrawler.options import OptionsError, SettingsLike
+
+#: the product token of our User-Agent; the contact is appended when QMC_CONTACT is set
+USER_AGENT_BASE = "qmcrawler/0.1 (change monitor for public notices of Quality Month)"
+
+
+def _int(settings: SettingsLike, name: str, default: int, minimum: int = 0) -> int:
+    try:
+        value = int(settings.get(name, default))
+    except (TypeError, ValueError):
+        raise OptionsError(f"{name} must be a whole number") from None
+    if value < minimum:
+        raise OptionsError(f"{name} must be >= {minimum}")
+    return value
+
+
+def _bool(settings: SettingsLike, name: str, default: bool) -> bool:
+    value: Any = settings.get(name, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise OptionsError(f"{name} must be true or false")
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    """QMC_CONTACT, QMC_CONDITIONAL, QMC_ATTACHMENTS, QMC_MAX_ATTACHMENTS, QMC_MAX_ATTACHMENT_BYTES,
+    QMC_MAX_ARTICLES_PER_SITE, QMC_MAX_PAGE_NUMBER (documented in README.md, "Settings")."""
+
+    contact: str = ""
+    conditional: bool = True
+    attachments: bool = True
+    max_attachments: int = 20
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    max_articles_per_site: int = 5000
+    max_page_number: int = 500
+
+    @classmethod
+    def from_settings(cls, settings: SettingsLike) -> FetchOptions:
+        """Read and validate; a bad value raises OptionsError naming the setting."""
+        contact = str(settings.get("QMC_CONTACT", "") or "").strip()
+        if any(c in contact for c in "\r\n()"):
+            raise OptionsError("QMC_CONTACT must be one line without parentheses")
+        return cls(
+            contact=contact,
+            conditional=_bool(settings, "QMC_CONDITIONAL", cls.conditional),
+            attachments=_bool(settings, "QMC_ATTACHMENTS", cls.attachments),
+            max_attachments=_int(settings, "QMC_MAX_ATTACHMENTS", cls.max_attachments),
+            max_attachment_bytes=_int(settings, "QMC_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes, 1),
+            max_articles_per_site=_int(settings, "QMC_MAX_ARTICLES_PER_SITE", cls.max_articles_per_site, 1),
+            max_page_number=_int(settings, "QMC_MAX_PAGE_NUMBER", cls.max_page_number, 1),
+        )
+
+    @property
+    def user_agent(self) -> str:
+        """A descriptive User-Agent: what we are and, when configured, how to reach the operator."""
+        if not self.contact:
+            return USER_AGENT_BASE
+        return f"{USER_AGENT_BASE[:-1]}; contact: {self.contact})"

@@ -1,0 +1,101 @@
+"""Per-site crawl locks shared by every process on the machine (flock on small lock files).
+
+A cron `schedule.py --once` and the scheduler daemon take the same lock before crawling a
+site, so they never crawl it at the same time. `flock` locks belong to the open file: the
+kernel drops them when the last process holding the file exits, so a crash never leaves a
+stale lock behind. The crawl subprocess inherits the descriptor (`fileno` for `pass_fds`), so
+the lock holds as long as the crawl runs, even if the scheduler itself was killed.
+
+    with SiteLock.for_site("qm.db", "samr"):
+        ...  # crawl samr
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import time
+from pathlib import Path
+from types import TracebackType
+
+#: name of the notification lock (one digest sender at a time)
+NOTIFY = "_notify"
+_SAFE_RE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class LockBusy(Exception):
+    """Another process holds the lock; the message names the lock and the holder's pid."""
+
+
+def lock_dir(db: str | os.PathLike[str]) -> Path:
+    """The directory of lock files for a database: `qm.db` → `qm.db-locks/`."""
+    path = Path(db).resolve()
+    return path.with_name(path.name + "-locks")
+
+
+class SiteLock:
+    """An exclusive, non-blocking (or briefly waiting) lock on one name, held while open."""
+
+    def __init__(self, path: Path, wait: float = 0.0) -> None:
+        self.path = path
+        self.wait = wait
+        self._fd: int | None = None
+
+    @classmethod
+    def for_site(cls, db: str | os.PathLike[str], site: str, wait: float = 0.0) -> SiteLock:
+        """The lock for one site of one database."""
+        return cls(lock_dir(db) / f"{_SAFE_RE.sub('_', site)}.lock", wait)
+
+    @property
+    def fileno(self) -> int:
+        """The locked descriptor (pass it to a subprocess to keep the lock while it runs)."""
+        if self._fd is None:
+            raise RuntimeError(f"{self.path}: lock not held")
+        return self._fd
+
+    def acquire(self) -> None:
+        """Take the lock, waiting up to `wait` seconds; raise LockBusy if another process holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = _read(fd)
+                    os.close(fd)
+                    raise LockBusy(f"{self.path.stem}: already being crawled (pid {holder or '?'})") from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Drop the lock (a no-op when not held)."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    @property
+    def held(self) -> bool:
+        """True while this object holds the lock."""
+        return self._fd is not None
+
+    def __enter__(self) -> SiteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+
+def _read(fd: int) -> str:
+    try:
+        return os.pread(fd, 32, 0).decode(errors="replace").strip()
+    except OSError:
+        return ""

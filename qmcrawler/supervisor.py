@@ -1,0 +1,192 @@
+"""One supervised crawl: site lock, subprocess with a time limit, and a `runs` row however it ends.
+
+The crawl's store pipeline writes its own `runs` row. When the subprocess dies without closing
+it (a crash, the time limit, a kill), the supervisor closes it as `failed` / `timeout` /
+`stopped`, or inserts a failed row if the crawl never got as far as opening the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from qmcrawler.locks import LockBusy, SiteLock
+from qmcrawler.runner import crawl_command, start_crawl
+from qmcrawler.storage import open_db, queries
+from qmcrawler.storage.writer import Store, utcnow
+
+log = logging.getLogger(__name__)
+
+#: statuses of a crawl that went as planned (a locked site was skipped, which is not a failure)
+OK_STATUSES = ("finished", "skipped")
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    """How the scheduler runs crawls (see README.md, "Scheduling, notifications and reports")."""
+
+    config: Path
+    db: str
+    timeout: float = 3600.0
+    stop_grace: float = 30.0
+    settings: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """How one supervised crawl ended."""
+
+    site: str
+    status: str
+    run_id: int | None = None
+    returncode: int | None = None
+    seconds: float = 0.0
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True unless the crawl failed, timed out or was stopped."""
+        return self.status in OK_STATUSES
+
+
+class Supervisor:
+    """Runs crawls (any thread), one per site at a time across processes; `request_stop` ends them."""
+
+    def __init__(self, options: CrawlOptions, command: Callable[[str], list[str]] | None = None) -> None:
+        self.options = options
+        self.command = command or self._default_command
+        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def _default_command(self, site: str) -> list[str]:
+        return crawl_command(self.options.config, self.options.db, site, self.options.settings)
+
+    def crawl(self, site: str) -> CrawlResult:
+        """Crawl one site now unless another process is crawling it or we are stopping."""
+        if self.stopping.is_set():
+            return CrawlResult(site, "skipped", message="stopping")
+        lock = SiteLock.for_site(self.options.db, site)
+        try:
+            lock.acquire()
+        except LockBusy as e:
+            log.warning("skipping %s: %s", site, e)
+            return CrawlResult(site, "skipped", message=str(e))
+        try:
+            return self._run(site, lock)
+        finally:
+            lock.release()
+
+    def _run(self, site: str, lock: SiteLock) -> CrawlResult:
+        started_at, t0 = utcnow(), time.monotonic()
+        log.info("crawl %s: starting", site)
+        with tempfile.TemporaryFile() as output:
+            proc = start_crawl(self.command(site), output, pass_fds=[lock.fileno])
+            with self._lock:
+                self._procs.add(proc)
+            try:
+                timed_out = self._wait(proc)
+            finally:
+                with self._lock:
+                    self._procs.discard(proc)
+            tail = _tail(output)
+        result = self._record(site, proc, started_at, time.monotonic() - t0, timed_out, tail)
+        level = logging.INFO if result.ok else logging.ERROR
+        log.log(level, "crawl %s: %s (run %s, exit %s, %.1f s)%s", site, result.status, result.run_id,
+                result.returncode, result.seconds, f": {result.message}" if result.message else "")
+        return result
+
+    def _wait(self, proc: subprocess.Popen[bytes]) -> bool:
+        """Wait for the crawl; past the time limit tell it to stop, then kill it. True if timed out."""
+        try:
+            proc.wait(timeout=self.options.timeout)
+            return False
+        except subprocess.TimeoutExpired:
+            log.warning("crawl pid %s: time limit of %g s reached, stopping it", proc.pid, self.options.timeout)
+            _stop(proc, self.options.stop_grace)
+            return True
+
+    def _record(self, site: str, proc: subprocess.Popen[bytes], started_at: str, seconds: float,
+                timed_out: bool, tail: str) -> CrawlResult:
+        """Make sure the run ends as a `runs` row with a final status; return the result."""
+        rc = proc.returncode
+        db = open_db(self.options.db)
+        try:
+            row = queries.run_by_pid(db, proc.pid, started_at)
+            status = row["status"] if row else None
+            if timed_out:
+                status = "timeout"
+            elif self.stopping.is_set() and status in (None, "running", "shutdown"):
+                status = "stopped"
+            elif rc != 0 or status in (None, "running"):
+                status = "failed"
+            message = "" if status == "finished" else _message(status, rc, tail, self.options.timeout)
+            run_id = row["id"] if row else None
+            if row is None or row["status"] != status:
+                stats: dict[str, Any] = {"qmcrawler/scheduler/exit_code": rc,
+                                         "qmcrawler/scheduler/seconds": round(seconds, 1)}
+                if message:
+                    stats["qmcrawler/scheduler/error"] = message
+                run_id = Store(db).fail_run(run_id, status, stats, sites=site, started_at=started_at)
+        finally:
+            db.close()
+        return CrawlResult(site, status, run_id, rc, seconds, message)
+
+    def request_stop(self) -> None:
+        """Start no new crawl; tell running crawls to stop (SIGTERM), kill them after the grace time.
+
+        Safe to call from a signal handler: it never waits.
+        """
+        self.stopping.set()
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            if proc.poll() is None:
+                log.warning("stopping crawl pid %s", proc.pid)
+                proc.send_signal(signal.SIGTERM)
+                timer = threading.Timer(self.options.stop_grace, _kill_if_running, [proc])
+                timer.daemon = True
+                timer.start()
+
+
+def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _kill_if_running(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        log.warning("crawl pid %s did not stop in time, killing it", proc.pid)
+        proc.kill()
+
+
+def _tail(output: IO[bytes], limit: int = 4000) -> str:
+    """The end of the crawl's log output."""
+    output.seek(0, 2)
+    size = output.tell()
+    output.seek(max(0, size - limit))
+    return output.read().decode("utf-8", errors="replace")
+
+
+def _message(status: str, rc: int | None, tail: str, timeout: float) -> str:
+    """One line saying why a crawl did not finish."""
+    if status == "timeout":
+        return f"time limit of {timeout:g} s reached"
+    if status == "stopped":
+        return "stopped by the scheduler"
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or "error" in line]
+    last = (errors or lines or [""])[-1][:300]
+    return f"crawl exited with status {rc}" + (f": {last}" if last else "")

@@ -1,0 +1,19 @@
+"""The benchmark scripts run in a tiny mode so they cannot rot (real numbers come from `make bench`)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from qmcrawler.runner import PROJECT_ROOT
+
+
+def test_render_bench_prints_its_table() -> None:
+    proc = subprocess.run([sys.executable, "bench/render.py", "--pages", "2"], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| mode | pages | seconds | pages/s")
+    plain, rendered = rows[1].split("|"), rows[2].split("|")
+    assert plain[6].strip().startswith("0 ")  # the body needs JavaScript: nothing stored plain
+    assert rendered[6].strip() == "2"  # both articles stored when rendered

@@ -1,0 +1,135 @@
+"""Whole-crawl fault tests: conditional requests (304s), SIGKILL at random moments, robots.txt policy."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from qmcrawler.runner import PROJECT_ROOT, crawl_command
+from tests.faultweb import FAULT_SETTINGS, FAULTS, serve
+
+ARTICLE = (FAULTS / "day1" / "art" / "plain.htm").read_text(encoding="utf-8")
+SITES = """[sites.many]
+name = "大量页面"
+start_urls = ["{base}/list/index.htm"]
+allowed_domains = ["127.0.0.1"]
+follow = ['/list/index_\\d+\\.htm$']
+articles = ['/art/p\\d+\\.htm$']
+max_list_pages = 1
+"""
+
+
+def make_site(root: Path, pages: int, routes: dict[str, object] | None = None) -> Path:
+    """A list page linking `pages` distinct articles (generated from a fixture article)."""
+    (root / "art").mkdir(parents=True)
+    (root / "list").mkdir()
+    links = "".join(f'<li><a href="/art/p{i}.htm">通知{i}</a></li>' for i in range(pages))
+    (root / "list" / "index.htm").write_text(f"<html><body><ul>{links}</ul></body></html>", encoding="utf-8")
+    for i in range(pages):
+        page = ARTICLE.replace("带会话参数的通知", f"第{i}号质量月通知").replace("一系列活动", f"{i + 10}项活动")
+        (root / "art" / f"p{i}.htm").write_text(page, encoding="utf-8")
+    (root / "_routes.json").write_text(json.dumps(routes or {}), encoding="utf-8")
+    return root
+
+
+def test_second_crawl_with_validators_is_mostly_304_and_writes_nothing(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "web", 60)
+    with serve(tmp_path, [root], SITES, validators=True) as site:
+        site.crawl()
+        first = len(site.web.log)
+        site.crawl()
+        second = site.web.log[first:]
+    share = sum(1 for r in second if r["status"] == 304) / len(second)
+    assert share >= 0.95, share
+    assert all(r["if_none_match"] for r in second if r["path"].startswith("/art/"))
+    assert site.rows("SELECT count(*) AS n FROM versions")[0]["n"] == 60
+    assert site.rows("SELECT outcome, count(*) AS n FROM fetches WHERE run_id = 2 GROUP BY outcome") == [
+        {"outcome": "not_modified", "n": 60}]
+
+
+def check_consistent(db: Path) -> int:
+    """Integrity ok, no half-written versions; returns the number of stored versions."""
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        orphans = conn.execute("SELECT count(*) FROM pages p LEFT JOIN versions v ON v.id = p.current_version "
+                               "WHERE p.current_version IS NOT NULL AND v.id IS NULL").fetchone()[0]
+        assert orphans == 0
+        unlogged = conn.execute("SELECT count(*) FROM versions v LEFT JOIN changes c ON c.to_version = v.id "
+                                "WHERE c.id IS NULL").fetchone()[0]
+        assert unlogged == 0  # every version has its change: written in one transaction
+        return int(conn.execute("SELECT count(*) FROM versions").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_sigkill_at_random_moments_keeps_the_database_consistent(tmp_path: Path) -> None:
+    pages = 40
+    routes = {f"/art/p{i}.htm": {"delay": 0.1} for i in range(pages)}
+    root = make_site(tmp_path / "web", pages, routes)
+    rng = random.Random(20180901)  # noqa: S311 - kill moments, not cryptography
+    with serve(tmp_path, [root], SITES) as site:
+        argv = crawl_command(site.config, site.db, settings=FAULT_SETTINGS)
+        for _ in range(4):
+            proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            time.sleep(rng.uniform(1.5, 5.0))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+            if site.db.exists():
+                check_consistent(site.db)
+        site.crawl()
+    assert check_consistent(site.db) == pages
+    assert site.rows("SELECT count(*) AS n FROM pages")[0]["n"] == pages
+    assert site.rows("SELECT count(*) AS n FROM changes WHERE kind != 'new'")[0]["n"] == 0
+
+
+ROBOTS_SITES = """[sites.rules]
+start_urls = ["{base}/art/p0.htm", "{base}/art/p1.htm", "{base}/art/p2.htm", "{base}/zt/p3.htm"]
+articles = ['/(art|zt)/p\\d+\\.htm$']
+
+[sites.html]
+start_urls = ["{html}/zt/p0.htm"]
+articles = ['/zt/p\\d+\\.htm$']
+
+[sites.down]
+start_urls = ["{down}/art/p1.htm"]
+articles = ['/art/p\\d+\\.htm$']
+"""
+
+
+def test_f13_robots_rules_crawl_delay_html_and_5xx(tmp_path: Path) -> None:
+    from qmcrawler.miniweb import MiniWeb
+
+    rules = make_site(tmp_path / "rules", 4)
+    (rules / "zt").mkdir()
+    (rules / "zt" / "p3.htm").write_text(ARTICLE, encoding="utf-8")
+    (rules / "robots.txt").write_text("User-agent: *\nDisallow: /zt/\nCrawl-delay: 1\n", encoding="utf-8")
+    html = make_site(tmp_path / "html", 1)
+    (html / "zt").mkdir()
+    (html / "zt" / "p0.htm").write_text(ARTICLE, encoding="utf-8")
+    (html / "_routes.json").write_text(json.dumps({"/robots.txt": {
+        "headers": {"Content-Type": "text/html"}, "body": "<html><body>Disallow: /zt/ 首页</body></html>"}}))
+    down = make_site(tmp_path / "down", 2)
+    (down / "_routes.json").write_text(json.dumps({"/robots.txt": {"status": 503, "body": "busy"}}))
+    with MiniWeb([html]) as html_web, MiniWeb([down]) as down_web, \
+            serve(tmp_path, [rules], ROBOTS_SITES.replace("{html}", html_web.base)
+                  .replace("{down}", down_web.base)) as site:
+        site.crawl(QMC_CONTACT="mailto:ops@example.org")
+    assert "/zt/p3.htm" not in site.web.requests
+    times = [r["time"] for r in site.web.log if r["path"].startswith("/art/")]
+    assert len(times) == 3
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.9  # Crawl-delay: 1
+    assert "contact: mailto:ops@example.org" in site.web.log[-1]["user_agent"]
+    assert "/zt/p0.htm" in html_web.requests  # an HTML robots.txt is no rules
+    assert set(down_web.requests) == {"/robots.txt"}  # 5xx (retried): the host is left alone this crawl
+    failed = site.rows("SELECT url, reason FROM fetches WHERE outcome = 'failed' ORDER BY url")
+    assert sorted((Path(f["url"]).name, f["reason"]) for f in failed) == [
+        ("p1.htm", "robots_unreachable"), ("p3.htm", "robots_disallowed")]
