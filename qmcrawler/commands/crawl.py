@@ -1,7 +1,8 @@
 """`scrapy crawl` that checks sites.toml, the site ids and the database before starting.
 
-Scrapy would otherwise report a bad config from inside the reactor with a traceback; here it
-is one line on stderr and exit status 2, as the contract asks.
+Scrapy would otherwise report a bad config from inside the reactor with a traceback, after its
+start-up banner; here the check runs while the options are processed, before any logging is
+set up, so a bad config is one line on stderr and exit status 2, as the contract asks.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from qmcrawler.storage import StoreError, open_db
 class Command(ScrapyCrawl):
     """Run a spider; for `site`, validate its config and database first."""
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if args and args[0] == "site" and not self._preflight(opts):
-            self.exitcode = 2
-            return
-        super().run(args, opts)
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if args and args[0] == "site":
+            error = self._preflight(opts)
+            if error:
+                print(f"error: {error}", file=sys.stderr)
+                sys.exit(2)
 
-    def _preflight(self, opts: argparse.Namespace) -> bool:
+    def _preflight(self, opts: argparse.Namespace) -> str | None:
+        """The one-line problem with the config, the site selection or the database, if any."""
         try:
             spargs = dict(opts.spargs)
             default = self.settings.get("QMC_SITES") if self.settings is not None else None
@@ -35,6 +39,5 @@ class Command(ScrapyCrawl):
             if options.db:
                 open_db(options.db).close()
         except (ConfigError, OptionsError, StoreError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return False
-        return True
+            return str(e)
+        return None

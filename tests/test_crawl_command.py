@@ -1,0 +1,64 @@
+"""`python -m scrapy crawl site` on bad input: one line on stderr, exit 2, no traceback, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qmcrawler.runner import run_crawl
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize(
+    ("config_text", "sites", "message"),
+    [
+        ("[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['x']\nfolow = ['y']\n", None,
+         "[sites.a] key 'folow': unknown key"),
+        ("[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['(']\n", None,
+         "[sites.a] key 'articles': bad regex"),
+        ("[sites.a]\narticles = ['x']\n", None, "[sites.a] key 'start_urls': missing"),
+        ("[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['x']\n", "a,nope",
+         "unknown site id 'nope' (known: a)"),
+        ("not toml [", None, "invalid TOML"),
+    ],
+)
+def test_bad_config_is_one_line(tmp_path: Path, config_text: str, sites: str | None, message: str) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(config_text, encoding="utf-8")
+    result = run_crawl(config, tmp_path / "qm.db", sites=sites, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert message in lines[0]
+    assert not (tmp_path / "qm.db").exists()
+
+
+def test_missing_config_and_unusable_database(tmp_path: Path) -> None:
+    missing = run_crawl(tmp_path / "nope.toml", tmp_path / "qm.db", timeout=60)
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines() == [f"error: {tmp_path / 'nope.toml'}: config file not found"]
+    bad_db = tmp_path / "bad.db"
+    bad_db.write_bytes(b"not a database at all" * 50)
+    result = run_crawl(ROOT / "sites.toml", bad_db, timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "cannot use database" in result.stderr
+    assert bad_db.read_bytes() == b"not a database at all" * 50  # nothing lost
+
+
+def test_env_vars_name_config_and_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "env.toml"
+    config.write_text("[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['x']\n", encoding="utf-8")
+    monkeypatch.setenv("QMC_SITES", str(config))
+    monkeypatch.setenv("QMC_DB", str(tmp_path / "env.db"))
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "site", "-s", "LOG_LEVEL=ERROR",
+                             "-s", "RETRY_TIMES=0"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "env.db").exists()  # env QMC_DB used, env QMC_SITES read (site `a` only)
