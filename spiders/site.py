@@ -310,6 +310,11 @@ class SiteSpider(scrapy.Spider):
         if status is not None:
             reason = f"http_{status}"
         self.logger.info("fetch failed: %s (%s)", request.url, reason)
+        site_id = request.meta["qmc_site"]
+        if reason == "browser_error" and site_id not in self.no_browser:
+            self.no_browser.add(site_id)  # one line per site, not one per page
+            detail = str(failure.value).strip().splitlines()[0] if str(failure.value).strip() else name
+            self.logger.error("%s: the browser failed to render pages (%s): %s", site_id, name, detail[:200])
         url = canonical_url(request.meta.get("redirect_urls", [request.url])[0])
         yield FetchFailure(url=url, site=request.meta["qmc_site"], reason=reason,
                            fetched_at=utcnow(), http_status=status,

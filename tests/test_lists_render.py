@@ -159,3 +159,27 @@ def test_missing_browser_fails_that_site_only(jsweb: JsWeb) -> None:
     reasons = [r["reason"] for r in db.query("SELECT reason FROM fetches WHERE url LIKE '%/js/%'")]
     assert reasons == ["browser_missing"]
     assert not jsweb.fetched("/js/")  # nothing of that site was downloaded
+
+
+def test_browser_that_fails_to_start_fails_that_site_only(jsweb: JsWeb) -> None:
+    config = jsweb.config(**{'render = "static"': 'render = "playwright"'})
+    result = jsweb.crawl("js,jpaas", config=config, QMC_CHROMIUM="/bin/false")
+    errors = [line for line in result.stderr.splitlines() if "the browser failed" in line]
+    assert len(errors) == 1
+    assert errors[0].split("ERROR: ", 1)[1].startswith("js: the browser failed to render pages")
+    assert len(pages(jsweb.tmp)) == 6  # the jpaas site still ran
+    db = open_db(jsweb.tmp / "qm.db", create=False)
+    reasons = [r["reason"] for r in db.query("SELECT reason FROM fetches WHERE url LIKE '%/js/%'")]
+    assert reasons == ["browser_error"]
+
+
+def test_static_sites_never_start_playwright(jsweb: JsWeb) -> None:
+    jsweb.crawl("jpaas,hanweb,js")
+    db = open_db(jsweb.tmp / "qm.db", create=False)
+    stats = json.loads(queries.runs(db, limit=1)[0]["stats"])
+    assert not [key for key in stats if key.startswith("playwright")]
+    rendered = jsweb.config(**{'render = "static"': 'render = "playwright"'})
+    jsweb.crawl("js", config=rendered, db="rendered.db")
+    db = open_db(jsweb.tmp / "rendered.db", create=False)
+    stats = json.loads(queries.runs(db, limit=1)[0]["stats"])
+    assert [key for key in stats if key.startswith("playwright")]  # the control: a rendered crawl has them
