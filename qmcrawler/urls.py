@@ -14,10 +14,12 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as _w3lib_canonicalize
 
-#: query parameters that carry a session or defeat caches, never page identity (lowercased)
+#: query parameters that carry a session or defeat caches, never page identity (lowercased).
+#: Deliberately absent: `r` (Yii routes: `?r=news/view&id=5`) and `sid` (often a section id):
+#: merging two pages loses data, while a duplicate page only costs a fetch.
 VOLATILE_PARAMS = frozenset({
-    "jsessionid", "phpsessid", "aspsessionid", "sessionid", "sid", "session_id", "cfid", "cftoken",
-    "_", "t", "ts", "timestamp", "time", "rnd", "rand", "random", "r", "v", "ver", "version",
+    "jsessionid", "phpsessid", "aspsessionid", "sessionid", "session_id", "cfid", "cftoken",
+    "_", "t", "ts", "timestamp", "time", "rnd", "rand", "random", "v", "ver", "version",
     "nocache", "cachebuster", "cb", "_t", "_dc", "spm", "utm_source", "utm_medium", "utm_campaign",
     "utm_term", "utm_content", "from", "isappinstalled", "share_token",
 })

@@ -109,3 +109,11 @@ def test_decoding_order_and_conflicts(raw: bytes, ctype: str | None, encoding: s
 ])
 def test_attachment_names(header: str, name: str) -> None:
     assert filename_from_disposition(header) == name
+
+
+def test_identity_parameters_are_kept() -> None:
+    """Route and section parameters name pages: stripping them would merge distinct pages."""
+    yii = [canonical_url(f"http://h/index.php?r=news/view&id={i}") for i in (1, 2)]
+    assert yii[0] != yii[1]
+    assert "r=news" in yii[0]
+    assert canonical_url("http://h/list.asp?sid=3&id=9") != canonical_url("http://h/list.asp?sid=4&id=9")
