@@ -172,30 +172,39 @@ def test_f10_noise_variants_make_no_change(site: Site) -> None:
 def test_readers_work_while_a_crawl_writes(site: Site) -> None:
     import subprocess
     import sys
+    import threading
     import time
 
     from qmcrawler.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
 
-    site.route("/news/a4.html", delay=3)
-    site.route("/news/a5.html", delay=3, headers={"Content-Type": "text/html"})
+    release = threading.Event()
+    page = (site.root / "news/a4.html").read_bytes()
+
+    def held(query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        release.wait(timeout=60)  # the crawl cannot finish until the readers are done
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, page
+
+    site.web.add_handler("/news/a4.html", held)
     crawl = subprocess.Popen(crawl_command(site.config, site.db, settings=LOCAL_SETTINGS), cwd=PROJECT_ROOT,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # bounded: until the crawl has stored something
-            if site.db.exists() and count(site, "versions") >= 1:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # bounded: until the crawl has stored the other pages
+            if site.db.exists() and count(site, "versions") >= 4:
                 break
             time.sleep(0.1)
         assert rows(site, "SELECT status FROM runs")[0]["status"] == "running"
         cli = subprocess.run([sys.executable, "-m", "qmcrawler", "changes", "--db", str(site.db), "--json"],
-                             capture_output=True, text=True, timeout=30, check=False)
+                             capture_output=True, text=True, timeout=60, check=False)
         assert cli.returncode == 0, cli.stderr
-        assert len(cli.stdout.splitlines()) >= 1
+        assert len(cli.stdout.splitlines()) == 4
         tool = subprocess.run([sys.executable, "-m", "sqlite_utils", str(site.db),
-                               "select count(*) as n from pages"], capture_output=True, text=True, timeout=30,
+                               "select count(*) as n from pages"], capture_output=True, text=True, timeout=60,
                               check=False)
         assert tool.returncode == 0, tool.stderr
+        assert '"n": 4' in tool.stdout
         assert rows(site, "SELECT status FROM runs")[0]["status"] == "running"  # still writing meanwhile
     finally:
+        release.set()
         assert crawl.wait(timeout=120) == 0
     assert count(site, "versions") == 5
