@@ -276,3 +276,15 @@ def test_counter_remnant_line_dropped() -> None:
 def test_today_header_above_title_is_not_a_date() -> None:
     art = extract(_page(f"<div>今天是2018年9月1日 星期六</div><h1>测试页面</h1>{PARA}"))
     assert art.publish_time is None
+
+
+def test_print_and_close_tokens_never_reach_the_source() -> None:
+    html = ("<html><head><title>关于开展质量月活动的通知</title></head><body><h1>关于开展质量月活动的通知</h1>"
+            "<table><tr><td>发布时间：2015-08-24&nbsp;&nbsp;来源：质量管理司&nbsp;&nbsp;"
+            '【<a href="javascript:window.print()">打印本页</a>】&nbsp;'
+            '【<a href="javascript:window.close()">关闭窗口</a>】</td></tr></table>'
+            "<div class='TRS_Editor'><p>为深入贯彻质量强国战略，质检总局决定开展全国质量月活动，各地要认真组织。</p>"
+            "<p>活动期间，各地要结合实际，广泛开展质量宣传和咨询服务活动，营造良好氛围。</p></div></body></html>")
+    article = extract(html, "http://x/a.htm")
+    assert article.source == "质量管理司"
+    assert "打印" not in article.text

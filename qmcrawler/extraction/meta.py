@@ -17,6 +17,7 @@ from qmcrawler.extraction.vocab import (
     META_TITLE,
     PLACEHOLDER_AUTHORS,
     SOURCE_LABELS,
+    STRIP_TOKEN_RE,
 )
 
 _TITLE_SPLIT = re.compile(r"\s*[_|｜]\s*|\s+[-–—]+\s+|\s*--\s*|\s*——\s*|(?<=[^\d\s])-(?=[^\d\s])")
@@ -203,7 +204,8 @@ def _days(iso: str) -> int:
 
 def clean_source(value: str, metas: dict[str, str]) -> str | None:
     """Normalize a 来源 value: prefix/suffix stripped, 本站 → site name, labels and empties → None."""
-    value = _SOURCE_SUFFIX.sub("", _SOURCE_PREFIX.sub("", value.strip())).strip(" :：|")
+    value = STRIP_TOKEN_RE.sub(" ", value).strip()  # 【打印本页】【关闭窗口】 often share the line
+    value = _SOURCE_SUFFIX.sub("", _SOURCE_PREFIX.sub("", value)).strip(" :：|")
     if not value or (parse_labelled(value + ":") and len(value) <= 6):
         return None
     if value in ("本站", "本站原创", "本网", "本网原创"):

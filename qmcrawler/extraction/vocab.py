@@ -124,7 +124,8 @@ DROP_LINE_RES: tuple[re.Pattern[str], ...] = tuple(
 )
 #: Tokens stripped from inside a line (the print/font widgets often share the metadata line).
 STRIP_TOKEN_RE = re.compile(
-    r"【(?:字号|字体)[:：]?\s*(?:默认\s*)?大\s*中\s*小】|【(?:打印本页|打印|关闭窗口|关闭|收藏|纠错|返回顶部)】"
+    r"【\s*(?:字号|字体)[:：]?\s*(?:默认\s*)?大\s*中\s*小\s*】?"
+    r"|【\s*(?:打印本页|打印|关闭窗口|关闭|收藏|纠错|返回顶部)\s*】?"
     r"|(?:字号|字体)\s*[:：]\s*(?:默认\s*)?大\s*(?:中\s*)?(?:小|超大)|\[(?:打印|关闭|收藏)\]"
 )
 
