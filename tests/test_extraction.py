@@ -288,3 +288,18 @@ def test_print_and_close_tokens_never_reach_the_source() -> None:
     article = extract(html, "http://x/a.htm")
     assert article.source == "质量管理司"
     assert "打印" not in article.text
+
+
+BODY = ("<div class='article'><p>为深入贯彻质量强国战略，市场监管总局决定开展全国质量月活动，各地要认真组织实施。</p>"
+        "<p>活动期间，各地要结合实际，广泛开展质量宣传和咨询服务活动，营造全社会重视质量的良好氛围。</p></div>")
+
+
+def test_split_date_widget_gives_the_time_but_header_dates_never_count() -> None:
+    widget = ("<html><body><h1>2023年全国质量月活动启动</h1><div class='header-time'><span><em>2023</em></span>"
+              "<span><em>09</em>/<em>01</em></span><span>18:20:00</span></div>" + BODY + "</body></html>")
+    article = extract(widget, "https://www.news.cn/politics/20230901/0123456789abcdef0123456789abcdef/c.html")
+    assert article.publish_time == "2023-09-01T18:20:00+08:00"
+    assert "202309" not in article.text
+    header = ("<html><body><div class='top-date'>今天是2026年11月22日 星期日</div><h1>2023年全国质量月活动启动</h1>"
+              + BODY + "</body></html>")
+    assert extract(header, "https://example.gov.cn/a.html").publish_time is None

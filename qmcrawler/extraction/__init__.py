@@ -40,7 +40,7 @@ __all__ = ["EXTRACTOR_VERSION", "extract"]
 
 #: Bump whenever the output for some page would change; the store records it with every version
 #: so that re-extraction is not mistaken for a page change.
-EXTRACTOR_VERSION = "1.1.1"
+EXTRACTOR_VERSION = "1.2.0"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -241,7 +241,8 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     posts = norm[first_body : (body_idx[-1] + 1 + TAIL_LINES) if body_idx else len(norm)]
     pub, conflict = errors.guard(
         "publish_time",
-        lambda: publish_time(metas, near, url, before, norm_lines[:TOP_BODY_LINES], posts),
+        lambda: publish_time(metas, near, url, before, norm_lines[:TOP_BODY_LINES], posts,
+                             widget=nfc_fold(info.widget_time)),
         no_date,
     )
     if conflict:

@@ -29,6 +29,7 @@ class PageInfo:
     title_tag: str = ""
     noscript: str = ""
     canonical: str = ""
+    widget_time: str = ""
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
@@ -59,7 +60,28 @@ def read_page_info(root: lxml.html.HtmlElement) -> PageInfo:
         if (link.get("rel") or "").lower() == "canonical":
             info.canonical = link.get("href") or ""
             break
+    info.widget_time = _widget_time(root)
     return info
+
+
+#: class/id parts of date widgets, e.g. news.cn's `header-time` with the date split over `<em>`s
+_TIME_PARTS = frozenset({"time", "date", "pubtime", "pubdate", "publish", "h-time"})
+#: `2023 09/01 18:20:00` (a widget's pieces joined with spaces) → `2023-09-01 18:20:00`
+_SPLIT_DATE = re.compile(r"^((?:19|20)\d{2})\s+(\d{1,2})\s*/\s*(\d{1,2})\b")
+
+
+def _widget_time(root: lxml.html.HtmlElement) -> str:
+    """The text of the first small date widget, its pieces joined by spaces (never run together)."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if not attrs.strip() or not (_parts(attrs) & _TIME_PARTS):
+            continue
+        text = " ".join(t.strip() for t in el.itertext() if t.strip())
+        if 8 <= len(text) <= 40:
+            return _SPLIT_DATE.sub(r"\1-\2-\3", text)
+    return ""
 
 
 def _parts(value: str) -> set[str]:

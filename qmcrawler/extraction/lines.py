@@ -69,9 +69,18 @@ def is_meta_line(line: str) -> bool:
     if not fields:
         return False
     first = LABEL_RE.search(line)
-    if first is None or first.start() > 2:
-        return False
+    if first is None or (first.start() > 2 and not _DATE_PREFIX.match(line[: first.start()])):
+        return False  # `2017-09-01 07:57:40 来源:新华社`: a date may come before the first label
     return len(fields) >= 2 or (len(fields[0][1]) <= MAX_META_VALUE and "。" not in line)
+
+
+_DATE_PREFIX = re.compile(r"^\s*(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*$")
+#: the 信息公开 index table of government pages (DOMAIN §2.5): metadata, not body
+INDEX_LABEL_RE = re.compile(
+    r"^(?:索\s*引\s*号|主题分类|发文机关|成文日期|标\s*题|发文字号|发布日期|有\s*效\s*性|主\s*题\s*词)\s*[:：]"
+)
+#: a label with nothing after it (`相关附件:`, `关联稿件:`) at the end of the body: an empty widget
+EMPTY_LABEL_RE = re.compile(r"^[\u4e00-\u9fff]{2,8}\s*[:：]$")
 
 
 def is_dateline(line: str) -> bool:
@@ -126,6 +135,7 @@ def filter_lines(lines: list[str]) -> LineReport:
     in_list = False
     footer_run = 0
     ended = False
+    index_value = False
     start, end = _cut_repeated_posts(lines)
     for i in range(start):
         rep.meta.append([("日期", lines[i])])
@@ -171,6 +181,13 @@ def filter_lines(lines: list[str]) -> LineReport:
             continue
         if any(rx.search(line) for rx in DROP_LINE_RES):
             continue
+        if INDEX_LABEL_RE.match(line):
+            index_value = True  # the next line may be the cell holding this label's value
+            continue
+        if index_value and len(line) <= MAX_META_VALUE * 2 and not _SENTENCE.search(line):
+            index_value = False
+            continue
+        index_value = False
         if line != raw:
             rep.cleaned[i] = line
         rep.keep.append(i)
@@ -179,6 +196,10 @@ def filter_lines(lines: list[str]) -> LineReport:
 
 
 def _trim_footer_tail(lines: list[str], rep: LineReport) -> None:
-    """Drop a trailing kept line that is a lone footer marker left before the cut."""
-    while rep.keep and FOOTER_RE.search(lines[rep.keep[-1]]) and len(lines[rep.keep[-1]]) < 80:
-        rep.keep.pop()
+    """Drop trailing kept lines that are a lone footer marker or an empty label (`相关附件:`)."""
+    while rep.keep:
+        last = rep.cleaned.get(rep.keep[-1], lines[rep.keep[-1]]).strip()
+        if (FOOTER_RE.search(last) and len(last) < 80) or EMPTY_LABEL_RE.match(last):
+            rep.keep.pop()
+        else:
+            break

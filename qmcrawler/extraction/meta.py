@@ -178,6 +178,7 @@ def publish_time(
     before: Sequence[str] = (),
     top: Sequence[str] = (),
     posts: Sequence[str] = (),
+    widget: str = "",
 ) -> tuple[str | None, bool]:
     """Publish time by §6.4 precedence; the bool is True on a meta/visible date conflict.
 
@@ -185,6 +186,8 @@ def publish_time(
     short dated line), then in a byline just above the title (`before`, nearest first), then in a
     byline among the first body lines (`top`). Without a visible, meta or URL date, a page holding
     several dated post headers (`posts`: forum threads, blog entries) gets the first one's date.
+    `widget` is the text of a date widget (news.cn splits it over `<em>`s): it adds the time to a
+    meta or URL date of the same day, or stands in for them, but never overrides them.
     """
     meta_iso = next((d for d in (parse_date(metas.get(n, "")) for n in META_DATE) if d), None)
     visible = _visible_date(near) or _first_dateline(before) or _first_dateline(top)
@@ -193,8 +196,17 @@ def publish_time(
             return (visible if len(visible) > len(meta_iso) else meta_iso), False
         gap = abs(_days(meta_iso) - _days(visible))
         return meta_iso, gap > MAX_DATE_GAP_DAYS
-    found = meta_iso or visible or (date_from_url(url) if url else None)
+    widget_iso = parse_date(widget) if widget and not _HEADER_DATE.search(widget) else None
+    url_iso = date_from_url(url) if url else None
+    if widget_iso:
+        anchor = meta_iso or visible or url_iso
+        if anchor is None or (anchor[:10] == widget_iso[:10] and len(widget_iso) > len(anchor)):
+            return widget_iso, False
+    found = meta_iso or visible or url_iso
     return found or _first_post_date(posts), False
+
+
+_HEADER_DATE = re.compile(r"今天|星期|周[一二三四五六日天]")
 
 
 def _days(iso: str) -> int:

@@ -120,6 +120,8 @@ DROP_LINE_RES: tuple[re.Pattern[str], ...] = tuple(
         r"(?:\s*【?(?:打印本页|关闭窗口|打印|收藏|关闭|返回顶部)】?)*$",
         r"^(?:字号|背景颜色|字体)\s*[:：]",
         r"^[\[【(]\d{1,6}[\]】)]$",
+        # a date widget whose pieces ran together (news.cn: `202309/0118:20:00`), or a lone date value
+        r"^(?=[\d\s/:.\-]{8,25}$)(?=.*[/:\-])[\d\s/:.\-]+$",
     )
 )
 #: Tokens stripped from inside a line (the print/font widgets often share the metadata line).
