@@ -30,7 +30,7 @@ chromium:
 test: $(VENV) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)
 	$(VENV)/bin/ruff check .
@@ -52,6 +52,9 @@ schedule: $(VENV)
 bench: $(VENV) chromium
 	$(PY) bench/extraction.py ../shared/eval/dev/zh
 	$(PY) bench/render.py --pages 40
+	$(PY) bench/crawl.py --pages 5000
+	$(PY) bench/storage.py --pages 2000 --crawls 30
+	$(PY) bench/queries.py --pages 100000 --versions 1000000
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-report.html

@@ -103,8 +103,13 @@ def print_change(out: Console, row: dict[str, Any], show_diff: bool = True) -> N
     head.append(row.get("title") or "（无标题）", style="bold")
     if row.get("fields"):
         head.append(f"  [{', '.join(row['fields'])}]", style="dim")
+    if row.get("year"):
+        head.append(f"  质量月 {row['year']}", style="dim")
     out.print(head)
     out.print(Text(f"    {row['url']}", style="dim"))
+    if row.get("copy_of"):
+        mirror = "mirror" if row.get("likely_mirror") else "repost"
+        out.print(Text(f"    {mirror}: copy of page {row['copy_of']} {row.get('copy_of_url') or ''}", style="dim"))
     if show_diff and row.get("diff") and row["kind"] != "new":
         print_diff(out, row["diff"])
     out.print()
@@ -261,12 +266,13 @@ def sites(config_path: str, db_path: str, check: bool, ids: tuple[str, ...]) -> 
     if check:
         from qmcrawler.livecheck import check_site
 
-        table = Table("site", "reachable", "list items", "sample title", "date", "verdict")
+        table = Table("site", "list", "reachable", "list items", "sample title", "date", "verdict")
         failures = 0
         for site in selected:
             r = check_site(site)
-            failures += r.verdict != "ok"
-            table.add_row(site.id, r.reachable, str(r.items), r.title or "", r.date or "", r.verdict)
+            failures += not r.verdict.startswith("ok")
+            table.add_row(site.id, site.list_strategy + (" +render" if site.render == "playwright" else ""),
+                          r.reachable, str(r.items), r.title or "", r.date or "", r.verdict)
         out.print(table)
         if failures:
             sys.exit(1)

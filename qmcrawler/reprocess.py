@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
 from qmcrawler.config import Site
 from qmcrawler.content import content_fields, content_hash
+from qmcrawler.copies import mirror_reasons
 from qmcrawler.extraction import EXTRACTOR_VERSION, extract
-from qmcrawler.relevance import is_relevant
+from qmcrawler.relevance import score
 from qmcrawler.storage import queries
 from qmcrawler.storage.writer import Store
 
@@ -44,9 +46,16 @@ def reprocess_db(db: Database, site: str | None = None, sites: dict[str, Site] |
         fields = content_fields(article)
         keywords = sites[version["site"]].keywords if sites and version["site"] in sites else ("质量月",)
         record = {**fields, "editor": article.editor, "doc_date": article.doc_date,
-                  "is_relevant": is_relevant(fields["title"], fields["text"], keywords),
+                  **_relevance(version["url"], fields, keywords, article.flags),
                   "flags": list(article.flags), "extractor_version": EXTRACTOR_VERSION}
         if store.record_reextraction(version["page_id"], record, content_hash(fields)):
             changed += 1
     return ReprocessResult(pages=pages, changed=changed, skipped=skipped)
 
+
+
+def _relevance(url: str, fields: dict[str, Any], keywords: tuple[str, ...], flags: tuple[str, ...]) -> dict[str, Any]:
+    """The relevance columns of a re-extracted version (as pipelines/relevance.py sets them)."""
+    result = score(fields["title"], fields["text"], keywords, fields.get("publish_time"))
+    return {"is_relevant": result.is_relevant, "relevance": result.score, "year": result.year,
+            "likely_mirror": bool(mirror_reasons(url, fields["title"], fields["text"], flags))}

@@ -59,12 +59,15 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 # qmcrawler's own settings (README "Settings" documents each; tests/test_docs.py checks that).
 QMC_ATTACHMENTS = True
+QMC_BATCH_SECONDS = 1.0
+QMC_BATCH_SIZE = 100
 QMC_BROWSER_CONTEXTS = 1
 QMC_BROWSER_PAGES = 4
 QMC_CHROMIUM = ""
 QMC_CONDITIONAL = True
 QMC_CONTACT = ""
 QMC_DB = os.environ.get("QMC_DB", "qm.db")
+QMC_EXTRACT_WORKERS = 1
 QMC_MAX_ARTICLES_PER_SITE = 5000
 QMC_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 QMC_MAX_ATTACHMENTS = 20

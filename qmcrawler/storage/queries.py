@@ -16,17 +16,26 @@ _CHANGE_SELECT = """
 SELECT c.id, c.run_id, p.url, p.site, c.kind, c.fields, c.cause,
        COALESCE(vt.title, vf.title) AS title, c.detected_at, c.diff,
        COALESCE(vt.is_relevant, vf.is_relevant, 0) AS is_relevant,
-       c.from_version, c.to_version, c.page_id
+       c.from_version, c.to_version, c.page_id,
+       COALESCE(vt.year, vf.year) AS year, COALESCE(vt.relevance, vf.relevance) AS relevance,
+       COALESCE(vt.copy_of, vf.copy_of) AS copy_of, cp.url AS copy_of_url,
+       COALESCE(vt.likely_mirror, vf.likely_mirror, 0) AS likely_mirror
 FROM changes c
 JOIN pages p ON p.id = c.page_id
 LEFT JOIN versions vt ON vt.id = c.to_version
 LEFT JOIN versions vf ON vf.id = c.from_version
+LEFT JOIN pages cp ON cp.id = COALESCE(vt.copy_of, vf.copy_of)
 """
+#: a repost on another site or a mirror is never a new notice of its own: its `new` change exists (with
+#: `copy_of`) but is not notified; a site repeating its own text under a new URL still is
+_NOT_A_COPY_NOTICE = ("NOT (c.kind = 'new' AND cp.id IS NOT NULL "
+                      "AND (cp.site != p.site OR COALESCE(vt.likely_mirror, 0) = 1))")
 
 
 def _change_row(row: dict[str, Any]) -> dict[str, Any]:
     row["fields"] = json.loads(row["fields"] or "[]")
     row["is_relevant"] = bool(row["is_relevant"])
+    row["likely_mirror"] = bool(row["likely_mirror"])
     return row
 
 
@@ -99,7 +108,8 @@ def search(db: Database, text: str, limit: int = 20, all_versions: bool = False)
                "snippet(versions_fts, 1, '【', '】', '…', 24) AS snippet "
                "FROM versions_fts JOIN versions v ON v.rowid = versions_fts.rowid "
                "JOIN pages p ON p.id = v.page_id "
-               f"WHERE versions_fts MATCH ?{current} ORDER BY v.id DESC LIMIT ?")
+               # ordering by the FTS rowid lets FTS5 walk matches newest first and stop at LIMIT
+               f"WHERE versions_fts MATCH ?{current} ORDER BY versions_fts.rowid DESC LIMIT ?")
         return [dict(r) for r in db.query(sql, [phrase, limit])]
     like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = ("SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, v.text AS snippet "  # noqa: S608
@@ -179,11 +189,12 @@ def version(db: Database, version_id: int | None) -> dict[str, Any] | None:
 
 def pending_notifications(db: Database, target: str, kinds: list[str], relevant_only: bool = True,
                           since: str | None = None, site: str | None = None) -> list[dict[str, Any]]:
-    """Page changes of these kinds not yet delivered to `target`, oldest first."""
+    """Page changes of these kinds not yet delivered to `target`, oldest first (never a copy's `new`)."""
     where = [f"c.kind IN ({', '.join('?' for _ in kinds)})", "COALESCE(c.cause, 'page') = 'page'",
              "NOT EXISTS (SELECT 1 FROM notifications n WHERE n.change_id = c.id AND n.target = ? "
              "AND n.status = 'sent')"]
     params: list[Any] = [*kinds, target]
+    where.append(_NOT_A_COPY_NOTICE)
     if relevant_only:
         where.append("COALESCE(vt.is_relevant, vf.is_relevant, 0) = 1")
     if since:

@@ -87,6 +87,33 @@ def notifications(db: Database) -> None:
     db.table("notifications").create_index(["target", "status"])
 
 
+@migrations(name="0005_relevance_and_copies")
+def relevance_and_copies(db: Database) -> None:
+    """Quality Month score and campaign year, SimHash fingerprint, copy link and mirror flag per version.
+
+    `simhash_bands` buckets each version's fingerprint by band (qmcrawler.copies.BANDS) so that
+    finding near-identical pages is an indexed lookup, not a scan.
+    """
+    versions = db.table("versions")
+    for column, kind in (("relevance", int), ("year", int), ("simhash", str), ("copy_of", int),
+                         ("likely_mirror", int)):
+        versions.add_column(column, kind)
+    db.table("simhash_bands").create(
+        {"band": int, "value": int, "version_id": int, "page_id": int},
+        foreign_keys=[("version_id", "versions", "id"), ("page_id", "pages", "id")],
+    )
+    db.table("simhash_bands").create_index(["band", "value"])
+    db.table("simhash_bands").create_index(["version_id"])
+
+
+@migrations(name="0006_simhash_bands_by_page")
+def simhash_bands_by_page(db: Database) -> None:
+    """Only current versions keep band rows: index by page so replacing them is not a table scan."""
+    db.table("simhash_bands").create_index(["page_id"])
+    db.execute("DELETE FROM simhash_bands WHERE version_id NOT IN (SELECT current_version FROM pages "
+               "WHERE current_version IS NOT NULL)")
+
+
 def upgrade(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied."""
     pending = [m.name for m in migrations.pending(db)]

@@ -15,7 +15,9 @@ from sqlite_utils import Database
 from qmcrawler.article import HASHED_FIELDS
 from qmcrawler.changes import CONTENT, Decision, Observation, PageState, changed_fields, decide
 from qmcrawler.content import raw_hash
+from qmcrawler.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.diff import diff_fields
+from qmcrawler.storage import copies as copy_links
 
 #: version columns stored as JSON text
 _JSON_COLUMNS = ("attachments", "flags")
@@ -32,7 +34,8 @@ class FetchRecord:
 
     `url` is the page's identity (the URL requested); `moved_to` is set when a permanent
     redirect led to another article URL. `version` holds the content fields (at least
-    HASHED_FIELDS) plus `editor`, `doc_date`, `is_relevant`, `flags`, `extractor_version`.
+    HASHED_FIELDS) plus `editor`, `doc_date`, `is_relevant`, `flags`, `extractor_version` and
+    optionally `relevance`, `year`, `likely_mirror` (the SimHash and `copy_of` are computed here).
     """
 
     url: str
@@ -242,10 +245,21 @@ class Store:
             "text": v.get("text") or "",
             "is_relevant": int(bool(v.get("is_relevant"))),
             **{k: json.dumps(list(v.get(k) or []), ensure_ascii=False) for k in _JSON_COLUMNS},
+            "relevance": v.get("relevance"), "year": v.get("year"),
+            "likely_mirror": int(bool(v.get("likely_mirror") or "likely_mirror" in (v.get("flags") or ()))),
         }
+        fingerprint = simhash(fingerprint_text(v.get("title"), v.get("text")))
+        if fingerprint is not None:  # copies: computed at store time (qmcrawler.storage.copies)
+            row["simhash"] = to_hex(fingerprint)
+            row["copy_of"] = copy_links.canonical(self.db, fingerprint, page_id, bool(row["likely_mirror"]))
         table = self.db.table("versions")
         table.insert(row)
-        return int(table.last_pk or 0)
+        version_id = int(table.last_pk or 0)
+        if fingerprint is not None:
+            copy_links.index(self.db, version_id, page_id, fingerprint)
+            if row["copy_of"] is None and not row["likely_mirror"]:
+                copy_links.adopt(self.db, fingerprint, page_id)
+        return version_id
 
     def _change(self, page_id: int, run_id: int | None, kind: str, from_version: int | None,
                 to_version: int | None, fields: list[str], diff: str, at: str, cause: str = "page") -> None:

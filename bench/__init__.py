@@ -1,0 +1,1 @@
+"""Benchmark scripts (each prints a table; `make bench` runs them all) and their helpers."""

@@ -1,0 +1,99 @@
+"""Running one benchmark crawl: wall time, Scrapy's elapsed time, peak RSS of the process tree.
+
+Crawls run as `python -m scrapy crawl site` subprocesses (qmcrawler.runner), like every real
+crawl. Peak memory is sampled from /proc every 50 ms as the PSS (proportional set size: RSS with
+shared pages split among the processes sharing them) of the crawl process and all its
+descendants, so a process pool can neither hide its memory nor count forked pages twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from qmcrawler.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
+
+#: raised equally for the bare and the full crawl
+CONCURRENCY = "16"
+#: the bare baseline: the same spider and settings, no item pipelines (items are dropped)
+BARE = {"ITEM_PIPELINES": "{}"}
+_ELAPSED = re.compile(r"'elapsed_time_seconds': ([\d.]+)")
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    """What one crawl cost."""
+
+    wall: float  # seconds, process start to exit
+    elapsed: float  # Scrapy's elapsed_time_seconds (engine start to close)
+    peak_rss: int  # bytes, PSS of the whole process tree
+    cpu: float  # seconds of CPU (user + system) of the crawl and its workers
+    log: str
+
+
+def _memory(pid: int) -> int:
+    """Proportional set size of one process (shared pages split among their users), in bytes."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _tree_pss(root: int) -> int:
+    """PSS of `root` and all its descendants (from /proc): a forked worker counts only what it owns."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += _memory(pid)
+        todo += children.get(pid, [])
+    return total
+
+
+def crawl(config: Path, db: Path, settings: Mapping[str, str] | None = None) -> CrawlResult:
+    """Run one crawl of `config` into `db` with the local settings; raise if it fails."""
+    merged = {**LOCAL_SETTINGS, "LOG_LEVEL": "INFO", "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
+              **(settings or {})}
+    argv = crawl_command(config, db, settings=merged)
+    with tempfile.TemporaryFile("w+") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        peak = 0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.wait(0.05):
+                peak = max(peak, _tree_pss(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)  # usage includes the waited-for extraction workers
+        finally:
+            stop.set()
+            sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        log.seek(0)
+        text = log.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"crawl failed ({proc.returncode}):\n{text[-3000:]}")
+    found = _ELAPSED.search(text)
+    return CrawlResult(wall, float(found.group(1)) if found else wall, peak, usage.ru_utime + usage.ru_stime, text)

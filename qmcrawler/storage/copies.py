@@ -1,0 +1,94 @@
+"""Copy links in the database: index a version's SimHash bands, find the canonical page it copies.
+
+The fingerprint maths is in `qmcrawler.copies`; this module holds its SQL. A lookup reads the
+`simhash_bands` rows sharing a band value with the new fingerprint (an indexed equality per band),
+keeps the current versions of other pages within MAX_DISTANCE bits, and picks the canonical one:
+a page that is not a likely mirror before one that is, then the earliest seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from qmcrawler.copies import BANDS, MAX_DISTANCE, bands, distance, from_hex
+
+
+@dataclass(frozen=True)
+class Match:
+    """A near-identical page: its id, the matching version, the Hamming distance, whether it is a mirror."""
+
+    page_id: int
+    version_id: int
+    distance: int
+    likely_mirror: bool
+    first_seen: str
+
+
+def candidates(db: Database, fingerprint: int, page_id: int | None) -> list[Match]:
+    """Current versions of other pages within MAX_DISTANCE bits of `fingerprint`, canonical first."""
+    clauses = " OR ".join("(b.band = ? AND b.value = ?)" for _ in BANDS)
+    params: list[Any] = [x for pair in enumerate(bands(fingerprint)) for x in pair]
+    sql = ("SELECT DISTINCT v.id, v.page_id, v.simhash, v.likely_mirror, v.copy_of, p.first_seen "  # noqa: S608
+           "FROM simhash_bands b JOIN versions v ON v.id = b.version_id JOIN pages p ON p.id = v.page_id "
+           f"WHERE ({clauses}) AND p.current_version = v.id AND v.page_id != ?")
+    matches = []
+    for row in db.query(sql, [*params, -1 if page_id is None else page_id]):
+        d = distance(fingerprint, from_hex(row["simhash"]))
+        if d <= MAX_DISTANCE:
+            matches.append(Match(row["page_id"], row["id"], d, bool(row["likely_mirror"]), row["first_seen"] or ""))
+    return sorted(matches, key=lambda m: (m.likely_mirror, m.first_seen, m.page_id))
+
+
+def canonical(db: Database, fingerprint: int, page_id: int | None, likely_mirror: bool) -> int | None:
+    """The page a new version copies (its canonical page id), or None when it is the first of its text.
+
+    A clean page never becomes the copy of a mirror: when only mirrors match, the clean page is
+    the canonical one and `adopt` re-points the mirrors to it.
+    """
+    for match in candidates(db, fingerprint, page_id):
+        if match.likely_mirror and not likely_mirror:
+            return None
+        return _root(db, match.page_id)
+    return None
+
+
+def _root(db: Database, page_id: int) -> int:
+    """Follow `copy_of` links from a page's current version to the canonical page (bounded)."""
+    seen = {page_id}
+    for _ in range(8):
+        rows = list(db.query("SELECT v.copy_of FROM pages p JOIN versions v ON v.id = p.current_version "
+                             "WHERE p.id = ?", [page_id]))
+        target = rows[0]["copy_of"] if rows else None
+        if target is None or target in seen:
+            return page_id
+        seen.add(target)
+        page_id = int(target)
+    return page_id
+
+
+def adopt(db: Database, fingerprint: int, page_id: int) -> int:
+    """Point matching mirrors without a clean canonical page at `page_id`; return how many were re-pointed."""
+    ids = [m.version_id for m in candidates(db, fingerprint, page_id) if m.likely_mirror]
+    for version_id in ids:
+        db.execute("UPDATE versions SET copy_of = ? WHERE id = ?", [page_id, version_id])
+    return len(ids)
+
+
+def index(db: Database, version_id: int, page_id: int, fingerprint: int) -> None:
+    """Index a page's current version: its band rows replace the page's older ones (lookups only
+    consider current versions, so old rows would only crowd the bands)."""
+    db.execute("DELETE FROM simhash_bands WHERE page_id = ?", [page_id])
+    db.table("simhash_bands").insert_all(
+        {"band": n, "value": value, "version_id": version_id, "page_id": page_id}
+        for n, value in enumerate(bands(fingerprint))
+    )
+
+
+def copies_of(db: Database, page_id: int) -> list[dict[str, Any]]:
+    """Pages whose current version copies `page_id` (reposts and mirrors), oldest first."""
+    sql = ("SELECT p.id, p.url, p.site, v.id AS version_id, v.likely_mirror FROM pages p "
+           "JOIN versions v ON v.id = p.current_version WHERE v.copy_of = ? ORDER BY p.id")
+    return [dict(r) for r in db.query(sql, [page_id])]

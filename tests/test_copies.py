@@ -1,0 +1,180 @@
+"""Copies: SimHash distances on the fixtures, the band lookup, `copy_of` at store time, mirror signs."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from qmcrawler.article import Article
+from qmcrawler.changes import CONTENT
+from qmcrawler.cli import cli
+from qmcrawler.content import content_fields, content_hash
+from qmcrawler.copies import (
+    BANDS,
+    GUARANTEED_DISTANCE,
+    MAX_DISTANCE,
+    bands,
+    distance,
+    fingerprint_text,
+    mirror_reasons,
+    official_path_on_foreign_host,
+    simhash,
+)
+from qmcrawler.encoding import decode_html
+from qmcrawler.extraction import extract
+from qmcrawler.relevance import score
+from qmcrawler.storage import open_db, queries
+from qmcrawler.storage.copies import copies_of
+from qmcrawler.storage.writer import FetchRecord, Store
+from tests.sitesweb import EXPECTED, FIXTURE
+
+EXTRACTION = Path(__file__).parent / "fixtures" / "extraction"
+PEOPLE = "http://society.people.com.cn/n1/2018/0831/c1004-30264070.html"
+FARM = "http://www.cjkb-news.com/cjkb/2018/0831/123.html"  # the seed 002 content farm
+MIRROR = "http://www.example.com/news/show-640.aspx"  # the seed 000 company page with pinyin
+AQSIQ = "http://www.aqsiq.gov.cn/xxgk_13386/zxxxgk/201508/t20150824_446510.htm"
+
+
+def page(path: Path, url: str) -> Article:
+    return extract(decode_html(path.read_bytes(), "text/html").text, url)
+
+
+def fp(article: Article) -> int:
+    value = simhash(fingerprint_text(article.norm_title, article.norm_text))
+    assert value is not None
+    return value
+
+
+@pytest.fixture(scope="module")
+def articles() -> dict[str, Article]:
+    out = {"people": page(FIXTURE / "society.people.com.cn/n1/2018/0831/c1004-30264070.html", PEOPLE),
+           "farm": page(EXTRACTION / "f05_content_farm.html", FARM),
+           "mirror": page(EXTRACTION / "f06_pinyin_artifact.html", MIRROR),
+           "aqsiq": page(FIXTURE / "copies/aqsiq_2015_notice.html", AQSIQ)}
+    for site_id, spec in EXPECTED["sites"].items():
+        for n, a in enumerate(spec["articles"]):
+            path = FIXTURE / spec["host"] / a["path"].lstrip("/")
+            out.setdefault(f"{site_id}-{n}", page(path, "http://x" + a["path"]))
+    return out
+
+
+def test_repost_and_mirror_are_near_identical(articles: dict[str, Article]) -> None:
+    assert distance(fp(articles["people"]), fp(articles["farm"])) <= MAX_DISTANCE  # measured: 0
+    assert distance(fp(articles["mirror"]), fp(articles["aqsiq"])) <= MAX_DISTANCE  # measured: 0
+
+
+def test_an_edited_repost_is_still_a_copy(articles: dict[str, Article]) -> None:
+    """A repost that drops the dateline and adds a line of its own stays within the threshold."""
+    text = articles["farm"].norm_text.replace("人民网北京8月31日电(邢郑)", "")
+    text += "\n(本文来源:人民网,如有侵权请联系删除)"
+    edited = simhash(fingerprint_text(articles["farm"].norm_title, text))
+    assert edited is not None
+    assert distance(edited, fp(articles["people"])) <= MAX_DISTANCE
+
+
+def test_unrelated_pages_are_far_apart(articles: dict[str, Article]) -> None:
+    pairs = {frozenset(("people", "farm")), frozenset(("mirror", "aqsiq")), frozenset(("people", "people-0")),
+             frozenset(("farm", "people-0"))}
+    distances = [distance(fp(articles[a]), fp(articles[b])) for a, b in itertools.combinations(articles, 2)
+                 if frozenset((a, b)) not in pairs]
+    assert min(distances) > 2 * MAX_DISTANCE  # measured: 15 (two Quality Month notices of 2019)
+
+
+def test_bands_catch_every_pair_within_the_threshold() -> None:
+    rng = random.Random(7)  # noqa: S311 - test data, not cryptography
+    for _ in range(2000):
+        a = rng.getrandbits(64)
+        b = a
+        for bit in rng.sample(range(64), rng.randint(0, GUARANTEED_DISTANCE)):
+            b ^= 1 << bit
+        assert any(x == y for x, y in zip(bands(a), bands(b), strict=True))
+    assert sum(width for _, width in BANDS) == 64
+
+
+def test_short_texts_get_no_fingerprint() -> None:
+    assert simhash("通知") is None
+
+
+def store_article(db: Database, article: Article, url: str, site: str) -> str:
+    fields = content_fields(article)
+    result = score(fields["title"], fields["text"], publish_time=fields["publish_time"])
+    version: dict[str, Any] = {**fields, "is_relevant": result.is_relevant, "relevance": result.score,
+                               "year": result.year, "flags": list(article.flags), "editor": article.editor,
+                               "doc_date": article.doc_date, "extractor_version": "test",
+                               "likely_mirror": bool(mirror_reasons(url, fields["title"], fields["text"],
+                                                                    article.flags))}
+    rec = FetchRecord(url=url, site=site, kind=CONTENT, http_status=200, version=version,
+                      content_hash=content_hash(fields), raw=url.encode(), encoding="utf-8")
+    return Store(db).record(rec, None)
+
+
+def current(db: Database, url: str) -> dict[str, Any]:
+    return next(iter(db.query("SELECT v.*, p.id AS pid FROM pages p JOIN versions v ON v.id = p.current_version "
+                              "WHERE p.url = ?", [url])))
+
+
+def test_repost_links_to_the_original_and_is_not_a_new_notice(memdb: Database, articles: dict[str, Article],
+                                                               tmp_path: Path) -> None:
+    store_article(memdb, articles["people"], PEOPLE, "people")
+    store_article(memdb, articles["farm"], FARM, "cjkb")
+    original, repost = current(memdb, PEOPLE), current(memdb, FARM)
+    assert original["copy_of"] is None
+    assert repost["copy_of"] == original["pid"]
+    assert len(repost["simhash"]) == 16
+    kinds = {(c["url"], c["kind"], c["copy_of"]) for c in queries.changes(memdb)}
+    assert kinds == {(PEOPLE, "new", None), (FARM, "new", original["pid"])}  # the change exists, marked
+    pending = queries.pending_notifications(memdb, "t", ["new"], relevant_only=True)
+    assert [p["url"] for p in pending] == [PEOPLE]
+    assert [c["url"] for c in copies_of(memdb, original["pid"])] == [FARM]
+
+
+def test_mirror_found_first_is_repointed_to_the_clean_copy(memdb: Database, articles: dict[str, Article]) -> None:
+    store_article(memdb, articles["mirror"], MIRROR, "company")
+    mirror = current(memdb, MIRROR)
+    assert mirror["likely_mirror"] == 1
+    assert mirror["copy_of"] is None  # nothing to copy yet
+    store_article(memdb, articles["aqsiq"], AQSIQ, "aqsiq")
+    clean = current(memdb, AQSIQ)
+    assert clean["copy_of"] is None  # a clean page never becomes the copy of a mirror
+    assert current(memdb, MIRROR)["copy_of"] == clean["pid"]
+    assert [p["url"] for p in queries.pending_notifications(memdb, "t", ["new"])] == [AQSIQ]
+
+
+def test_changes_output_shows_the_copy(tmp_path: Path, articles: dict[str, Article]) -> None:
+    db = open_db(tmp_path / "qm.db")
+    store_article(db, articles["people"], PEOPLE, "people")
+    store_article(db, articles["farm"], FARM, "cjkb")
+    db.close()
+    runner = CliRunner()
+    rows = [json.loads(line) for line in
+            runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--json"]).output.splitlines()]
+    farm = next(r for r in rows if r["url"] == FARM)
+    assert (farm["copy_of_url"], farm["year"], farm["is_relevant"]) == (PEOPLE, 2018, True)
+    text = runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db")], env={"COLUMNS": "250"}).output
+    assert f"repost: copy of page 1 {PEOPLE}" in text
+
+
+@pytest.mark.parametrize(("url", "foreign"), [
+    ("http://www.zhijian-kuaixun.com/xw/zj/art/2018/art_8e80bc49477042eb969f4d9c2b21b3b9.html", True),
+    ("https://www.samr.gov.cn/xw/zj/art/2018/art_8e80bc49477042eb969f4d9c2b21b3b9.html", False),
+    ("http://big5.www.gov.cn/gate/big5/www.gov.cn/xinwen/2018-08/31/content_5318048.htm", False),
+    ("http://m.caijing-kb.net/n1/2018/0831/c1004-30264070.html", True),
+    ("http://127.0.0.1:8000/xw/zj/201809/t20180903_275900.html", False),
+    ("http://www.example.com/news/show-640.aspx", False),
+])
+def test_official_path_on_a_foreign_host(url: str, foreign: bool) -> None:
+    assert official_path_on_foreign_host(url) is foreign
+
+
+def test_mirror_reasons() -> None:
+    assert mirror_reasons("http://a.example/x.html", "质量月活动", "正文", ("pinyin_artifact",)) == ["pinyin_artifact"]
+    spam = mirror_reasons("http://a.example/x.html", "百家乐 娱乐城 质量月活动", "正文")
+    assert spam == ["spam_words"]
+    assert mirror_reasons("https://www.gov.cn/xinwen/2018-08/31/content_5318048.htm", "质量月", "正文") == []
