@@ -42,6 +42,12 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
+def echo_json_lines(rows: Sequence[dict[str, Any]]) -> None:
+    """One JSON object per line (for jq and scripts)."""
+    for row in rows:
+        click.echo(json.dumps(row, ensure_ascii=False))
+
+
 def one_line_errors(func: F) -> F:
     """Turn known library errors into click errors (one line, exit status 1)."""
 
@@ -81,8 +87,7 @@ def changes(db_path: str, since: str | None, site: str | None, kinds: tuple[str,
                            kinds=list(kinds) or None, relevant_only=relevant, limit=limit or None,
                            include_extractor=include_extractor)
     if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+        echo_json_lines(rows)
         return
     out = console()
     if not rows:
@@ -213,8 +218,7 @@ def search(db_path: str, text: str, all_versions: bool, limit: int, as_json: boo
     db = open_db(db_path, create=False)
     rows = queries.search(db, text, limit=limit, all_versions=all_versions)
     if as_json:
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+        echo_json_lines(rows)
         return
     out = console()
     if not rows:

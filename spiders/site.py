@@ -24,15 +24,12 @@ as "everything was removed".
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
-from scrapy.selector import Selector
 from twisted.python.failure import Failure
 
 from qmcrawler.attachments import sniff_type
@@ -45,28 +42,13 @@ from qmcrawler.options import Options
 from qmcrawler.storage import memo, open_db
 from qmcrawler.storage.writer import utcnow
 from qmcrawler.urls import canonical_url, page_number, same_site, trs_pages
-from spiders.politeness import ROBOTS_UNREACHABLE
 from spiders.rendering import enable_playwright, find_chromium, render_meta
+from spiders.responses import canonical_href, failure_reason, headers_of, links_of, response_join
 
-#: short reasons for the exceptions an errback sees (class name → fetches.reason)
-FAILURE_REASONS = {
-    "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DownloadTimeoutError": "timeout",
-    "DNSLookupError": "dns_error",
-    "ConnectionRefusedError": "connection_refused", "ConnectionLost": "connection_lost",
-    "ResponseNeverReceived": "no_response", "IgnoreRequest": "ignored",
-    "DownloadCancelledError": "too_large", "CancelledError": "too_large",
-    "Error": "browser_error", "TargetClosedError": "browser_error",
-}
 #: JPaaS list pages are asked for this many rows each
 JPAAS_PAGE_SIZE = 20
-#: IgnoreRequest messages → reasons
-IGNORE_REASONS = {"max redirections reached": "redirect_loop", "Forbidden by robots.txt": "robots_disallowed",
-                  ROBOTS_UNREACHABLE: "robots_unreachable"}
 #: statuses that reach the article callback instead of the errback (other 3xx still redirect)
 ARTICLE_STATUSES = [304, *range(400, 600)]
-_CANONICAL_LINK = re.compile(
-    r"""<link\b[^>]*\brel\s*=\s*["']?canonical["']?[^>]*>""", re.I)
-_HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.I)
 
 
 class SiteSpider(scrapy.Spider):
@@ -181,13 +163,13 @@ class SiteSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         html = response.text
-        links = _links(html, response.url) + trs_pages(html, response.url)
+        links = links_of(html, response.url) + trs_pages(html, response.url)
         extra: list[Request] = []
         if site.list_strategy == "jpaas" and (query := jpaas_query(html, response.url)):
             extra = [self.list_request(site, query.page_url(n, JPAAS_PAGE_SIZE), callback=self.parse_jpaas, page=n)
                      for n in range(1, max(site.max_list_pages, 1) + 1)]
         elif site.list_strategy == "hanweb" and (store := hanweb_store(html, response.url)):
-            links += _links(store.html, response.url)
+            links += links_of(store.html, response.url)
             extra = [self.list_request(site, u, callback=self.parse_dataproxy)
                      for u in store.page_urls(max(site.max_list_pages, 1))]
         yield from self._requests(site, links)
@@ -199,7 +181,7 @@ class SiteSpider(scrapy.Spider):
         """One page of a JPaaS list API answer: `{"data": {"html": …}}`."""
         site = self.sites_by_id[response.meta["qmc_site"]]
         text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-        links = _links(jpaas_html(text), response.url)
+        links = links_of(jpaas_html(text), response.url)
         yield from self._requests(site, links)
         if response.meta.get("qmc_page") == 1 and not any(site.is_article(u) for u in links):
             yield from self._empty_list(site, response.url)
@@ -208,7 +190,7 @@ class SiteSpider(scrapy.Spider):
         """A later page of a Hanweb JCMS list (`dataproxy.jsp?page=N`)."""
         site = self.sites_by_id[response.meta["qmc_site"]]
         text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-        yield from self._requests(site, _links(dataproxy_records(text), response.url))
+        yield from self._requests(site, links_of(dataproxy_records(text), response.url))
 
     def _requests(self, site: Site, links: list[str]) -> Iterator[Request]:
         """Article and (bounded) pagination requests for absolute links."""
@@ -248,7 +230,7 @@ class SiteSpider(scrapy.Spider):
         """Wrap the response, whatever its status, into a PageItem."""
         request_url = canonical_url(response.meta.get("redirect_urls", [response.url])[0])
         site = self.sites_by_id[response.meta["qmc_site"]]
-        headers = _headers(response)
+        headers = headers_of(response)
         content_type = headers.get("Content-Type", "")
         kind = sniff_type(response.body[:4096], response.url, content_type)
         html, encoding, declared, flags = "", None, None, []
@@ -286,11 +268,10 @@ class SiteSpider(scrapy.Spider):
 
     def _canonical_link(self, site: Site, url: str, html: str, final_url: str) -> str:
         """The page identity: a same-site `<link rel=canonical>` naming an article, else `url`."""
-        tag = _CANONICAL_LINK.search(html[:20_000])
-        href = _HREF.search(tag.group(0)) if tag else None
+        href = canonical_href(html)
         if href is None or url in self.memos:
             return url
-        target = canonical_url(response_join(final_url, href.group(1)))
+        target = canonical_url(response_join(final_url, href))
         if target != url and same_site(target, url) and site.is_article(target):
             self._count("spider/canonical_link")
             return target
@@ -299,16 +280,8 @@ class SiteSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> Iterator[FetchFailure]:
         """Turn a failed request into a FetchFailure item (timeouts, DNS, refused, redirect loops)."""
         request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
-        response = getattr(failure.value, "response", None)
         name = type(failure.value).__name__
-        reason = FAILURE_REASONS.get(name, name)
-        if name == "IgnoreRequest":
-            reason = IGNORE_REASONS.get(str(failure.value), reason)
-            if reason == "redirect_loop" and request.url not in request.meta.get("redirect_urls", []):
-                reason = "too_many_redirects"
-        status = response.status if response is not None else None
-        if status is not None:
-            reason = f"http_{status}"
+        reason, status = failure_reason(failure.value, request)
         self.logger.info("fetch failed: %s (%s)", request.url, reason)
         site_id = request.meta["qmc_site"]
         if reason == "browser_error" and site_id not in self.no_browser:
@@ -320,19 +293,3 @@ class SiteSpider(scrapy.Spider):
                            fetched_at=utcnow(), http_status=status,
                            is_article=bool(request.meta.get("qmc_article")))
 
-
-def response_join(base: str, href: str) -> str:
-    """`href` resolved against `base` (an HTML attribute value, entities not decoded)."""
-    return urljoin(base, href.replace("&amp;", "&"))
-
-
-def _headers(response: Response) -> dict[str, str]:
-    """Response headers as a plain str dict (multiple values joined with ", ")."""
-    return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
-
-
-def _links(html: str, base: str) -> list[str]:
-    """Absolute URLs of the `<a href>` links of an HTML page or fragment."""
-    if not html.strip():
-        return []
-    return [urljoin(base, h.strip()) for h in Selector(text=html).css("a::attr(href)").getall()]

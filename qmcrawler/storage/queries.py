@@ -43,11 +43,23 @@ def changes(db: Database, since: str | None = None, site: str | None = None, kin
             relevant_only: bool = False, include_extractor: bool = False,
             limit: int | None = None, run_id: int | None = None) -> list[dict[str, Any]]:
     """Changes newest first, filtered; `since` is an ISO UTC string compared with detected_at."""
-    where: list[str] = ["1 = 1"]
-    params: list[Any] = []
+    where, params = _filters(since, site, kinds, relevant_only)
     if run_id is not None:
         where.append("c.run_id = ?")
         params.append(run_id)
+    if not include_extractor:
+        where.append("COALESCE(c.cause, 'page') = 'page'")
+    sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.detected_at DESC, c.id DESC"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [_change_row(dict(r)) for r in db.query(sql, params)]
+
+
+def _filters(since: str | None, site: str | None, kinds: list[str] | None,
+             relevant_only: bool) -> tuple[list[str], list[Any]]:
+    """WHERE clauses and parameters shared by the change queries (over _CHANGE_SELECT)."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
     if since:
         where.append("c.detected_at >= ?")
         params.append(since)
@@ -59,12 +71,7 @@ def changes(db: Database, since: str | None = None, site: str | None = None, kin
         params.extend(kinds)
     if relevant_only:
         where.append("COALESCE(vt.is_relevant, vf.is_relevant, 0) = 1")
-    if not include_extractor:
-        where.append("COALESCE(c.cause, 'page') = 'page'")
-    sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.detected_at DESC, c.id DESC"
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    return [_change_row(dict(r)) for r in db.query(sql, params)]
+    return where, params
 
 
 def page(db: Database, url: str) -> dict[str, Any] | None:
@@ -190,19 +197,11 @@ def version(db: Database, version_id: int | None) -> dict[str, Any] | None:
 def pending_notifications(db: Database, target: str, kinds: list[str], relevant_only: bool = True,
                           since: str | None = None, site: str | None = None) -> list[dict[str, Any]]:
     """Page changes of these kinds not yet delivered to `target`, oldest first (never a copy's `new`)."""
-    where = [f"c.kind IN ({', '.join('?' for _ in kinds)})", "COALESCE(c.cause, 'page') = 'page'",
-             "NOT EXISTS (SELECT 1 FROM notifications n WHERE n.change_id = c.id AND n.target = ? "
-             "AND n.status = 'sent')"]
-    params: list[Any] = [*kinds, target]
-    where.append(_NOT_A_COPY_NOTICE)
-    if relevant_only:
-        where.append("COALESCE(vt.is_relevant, vf.is_relevant, 0) = 1")
-    if since:
-        where.append("c.detected_at >= ?")
-        params.append(since)
-    if site:
-        where.append("p.site = ?")
-        params.append(site)
+    where, params = _filters(since, site, kinds, relevant_only)
+    where += ["COALESCE(c.cause, 'page') = 'page'", _NOT_A_COPY_NOTICE,
+              "NOT EXISTS (SELECT 1 FROM notifications n WHERE n.change_id = c.id AND n.target = ? "
+              "AND n.status = 'sent')"]
+    params.append(target)
     sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.id"
     return [_change_row(dict(r)) for r in db.query(sql, params)]
 
