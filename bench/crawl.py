@@ -41,8 +41,10 @@ def _rows(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[obj
 
 
 def _outcomes(db: Path, run: int) -> dict[str, int]:
-    return {str(k): int(str(n)) for k, n in _rows(db, "SELECT outcome, count(*) FROM fetches WHERE run_id = ? "
-                                                      "GROUP BY outcome", (run,))}
+    return {
+        str(k): int(str(n))
+        for k, n in _rows(db, "SELECT outcome, count(*) FROM fetches WHERE run_id = ? GROUP BY outcome", (run,))
+    }
 
 
 def throughput_table(pages: int, server_rps: float, bare: CrawlResult, full: CrawlResult) -> list[str]:
@@ -88,36 +90,63 @@ def main(argv: list[str] | None = None) -> int:
             after_edit = crawl(config, db)
         print("\n".join(throughput_table(total, server_rps, bare, first)))
         print()
-        print(recrawl_table(db, total, len(edited), {web.base + sitegen.article_path(i) for i in edited},
-                            first, again, after_edit))
+        print(
+            recrawl_table(
+                db, total, len(edited), {web.base + sitegen.article_path(i) for i in edited}, first, again, after_edit
+            )
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
-def recrawl_table(db: Path, total: int, n_edited: int, edited_urls: set[str], first: CrawlResult,
-                  again: CrawlResult, after_edit: CrawlResult) -> str:
+def recrawl_table(
+    db: Path,
+    total: int,
+    n_edited: int,
+    edited_urls: set[str],
+    first: CrawlResult,
+    again: CrawlResult,
+    after_edit: CrawlResult,
+) -> str:
     """The recrawl table: run 2 unchanged, run 3 with edits."""
-    out = ["| crawl | pages | seconds | time ÷ first | 304 share | versions written | changes found |",
-           "|---|---|---|---|---|---|---|"]
-    for run, label, result in ((1, "first crawl", first), (2, "again, unchanged", again),
-                               (3, f"again, {n_edited} articles edited", after_edit)):
+    out = [
+        "| crawl | pages | seconds | time ÷ first | 304 share | versions written | changes found |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run, label, result in (
+        (1, "first crawl", first),
+        (2, "again, unchanged", again),
+        (3, f"again, {n_edited} articles edited", after_edit),
+    ):
         outcomes = _outcomes(db, run)
         fetched = sum(outcomes.values())
         versions = _rows(db, "SELECT count(*) FROM versions WHERE run_id = ?", (run,))[0][0]
-        found = {str(u) for (u,) in _rows(db, "SELECT p.url FROM changes c JOIN pages p ON p.id = c.page_id "
-                                              "WHERE c.run_id = ? AND c.kind = 'changed'", (run,))}
+        found = {
+            str(u)
+            for (u,) in _rows(
+                db,
+                "SELECT p.url FROM changes c JOIN pages p ON p.id = c.page_id "
+                "WHERE c.run_id = ? AND c.kind = 'changed'",
+                (run,),
+            )
+        }
         share = outcomes.get("not_modified", 0) / total
         verdict = ""
         if run == 3:
-            verdict = "exactly the edited pages" if found == edited_urls else \
-                f"{len(found & edited_urls)} of {n_edited} edited, {len(found - edited_urls)} others"
+            verdict = (
+                "exactly the edited pages"
+                if found == edited_urls
+                else f"{len(found & edited_urls)} of {n_edited} edited, {len(found - edited_urls)} others"
+            )
         elif run == 2:
             verdict = f"{len(found)}"
         else:
             verdict = f"{versions} new"
-        out.append(f"| {label} | {total} ({fetched} article fetches) | {result.elapsed:.1f} | "
-                   f"{result.elapsed / first.elapsed:.2f} | {share:.1%} | {versions} | {verdict} |")
+        out.append(
+            f"| {label} | {total} ({fetched} article fetches) | {result.elapsed:.1f} | "
+            f"{result.elapsed / first.elapsed:.2f} | {share:.1%} | {versions} | {verdict} |"
+        )
     return "\n".join(out)
 
 

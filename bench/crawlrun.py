@@ -68,8 +68,7 @@ def _tree_pss(root: int) -> int:
 
 def crawl(config: Path, db: Path, settings: Mapping[str, str] | None = None) -> CrawlResult:
     """Run one crawl of `config` into `db` with the local settings; raise if it fails."""
-    merged = {**LOCAL_SETTINGS, "LOG_LEVEL": "INFO", "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
-              **(settings or {})}
+    merged = {**LOCAL_SETTINGS, "LOG_LEVEL": "INFO", "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY, **(settings or {})}
     argv = crawl_command(config, db, settings=merged)
     with tempfile.TemporaryFile("w+") as log:
         start = time.perf_counter()

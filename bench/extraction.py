@@ -91,9 +91,7 @@ def _fmt(x: float | None, nd: int = 3) -> str:
     return "-" if x is None else f"{x:.{nd}f}"
 
 
-def run(
-    corpus: Path, scorer: ModuleType, tiny: int | None, timeout: float
-) -> list[tuple[str, dict[str, Any]]]:
+def run(corpus: Path, scorer: ModuleType, tiny: int | None, timeout: float) -> list[tuple[str, dict[str, Any]]]:
     """Score every extractor on the corpus; return (name, summary) rows."""
     pages = scorer.load_pages(str(corpus.parent), corpus.name, tiny)
     if not pages:
@@ -127,10 +125,7 @@ def render(rows: list[tuple[str, dict[str, Any]]]) -> str:
             _fmt(s.get("date_match")),
             _fmt(s.get("pages_per_second"), 1),
         ]
-        cells += [
-            (f"{qmc_speed / speeds[o]:.2f}x" if speeds[o] else "-") if name == rows[0][0] else ""
-            for o in others
-        ]
+        cells += [(f"{qmc_speed / speeds[o]:.2f}x" if speeds[o] else "-") if name == rows[0][0] else "" for o in others]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

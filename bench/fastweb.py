@@ -55,8 +55,10 @@ class Server:
                 head = await reader.readuntil(b"\r\n\r\n")
                 lines = head.decode("latin-1").split("\r\n")
                 path = lines[0].split(" ")[1].split("?")[0]
-                inm = next((line.split(":", 1)[1].strip() for line in lines[1:]
-                            if line.lower().startswith("if-none-match:")), None)
+                inm = next(
+                    (line.split(":", 1)[1].strip() for line in lines[1:] if line.lower().startswith("if-none-match:")),
+                    None,
+                )
                 if path == "/__reload":
                     self.tree = read_tree(self.root, self.validators)
                     path = "/__ok"
@@ -72,13 +74,21 @@ class Server:
         if entry is None:
             body = b"<html><body>404 Not Found</body></html>"
             return b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (
-                len(body), body)
+                len(body),
+                body,
+            )
         extra, body = entry
         if inm and extra and inm.encode() in extra:
             return b"HTTP/1.1 304 Not Modified\r\n" + extra + b"Content-Length: 0\r\n\r\n"
         ctype = b"text/html; charset=utf-8" if path.endswith(".html") else b"application/octet-stream"
-        return (b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype + b"\r\n" + extra
-                + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        return (
+            b"HTTP/1.1 200 OK\r\nContent-Type: "
+            + ctype
+            + b"\r\n"
+            + extra
+            + b"Content-Length: %d\r\n\r\n" % len(body)
+            + body
+        )
 
 
 async def serve(root: Path, port: int, validators: bool) -> None:

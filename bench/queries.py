@@ -32,8 +32,18 @@ from bench.sitegen import sentence  # noqa: E402
 from qmcrawler.storage import open_db, queries  # noqa: E402
 
 NOW = datetime(2026, 9, 30, tzinfo=UTC)
-TERMS = ("质量月", "标准化", "监督抽查", "检验检测", "质量强国", "食品安全", "特种设备", "知识产权", "品牌建设",
-         "安全生产")
+TERMS = (
+    "质量月",
+    "标准化",
+    "监督抽查",
+    "检验检测",
+    "质量强国",
+    "食品安全",
+    "特种设备",
+    "知识产权",
+    "品牌建设",
+    "安全生产",
+)
 
 
 def _iso(t: datetime) -> str:
@@ -50,16 +60,21 @@ def build(path: Path, pages: int, versions: int) -> None:
     db = open_db(path)
     conn = db.conn
     rng = random.Random(1978)
-    triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' "
-                                           "AND tbl_name = 'versions'")]
+    triggers = [
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'versions'")
+    ]
     for name in triggers:  # bulk load, then one FTS rebuild
         conn.execute(f'DROP TRIGGER "{name}"')
-    conn.execute("INSERT INTO runs (id, spider, sites, started_at, status, stats) VALUES (1, 'site', 'bench', ?, "
-                 "'finished', '{}')", [_iso(NOW)])
-    conn.executemany("INSERT INTO pages (id, url, site, first_seen, last_seen, status, missing_runs) "
-                     "VALUES (?, ?, ?, ?, ?, 'live', 0)",
-                     ((i, url(i), f"site{i % 20}", _iso(NOW),
-                       _iso(NOW)) for i in range(1, pages + 1)))
+    conn.execute(
+        "INSERT INTO runs (id, spider, sites, started_at, status, stats) VALUES (1, 'site', 'bench', ?, "
+        "'finished', '{}')",
+        [_iso(NOW)],
+    )
+    conn.executemany(
+        "INSERT INTO pages (id, url, site, first_seen, last_seen, status, missing_runs) "
+        "VALUES (?, ?, ?, ?, ?, 'live', 0)",
+        ((i, url(i), f"site{i % 20}", _iso(NOW), _iso(NOW)) for i in range(1, pages + 1)),
+    )
     span = 365 * 24 * 3600
     last: dict[int, int] = {}
     rows_v: list[tuple[object, ...]] = []
@@ -83,15 +98,28 @@ def build(path: Path, pages: int, versions: int) -> None:
     db.close()
 
 
-def _flush(conn: sqlite3.Connection, rows_v: list[tuple[object, ...]], rows_c: list[tuple[object, ...]],
-           rows_f: list[tuple[object, ...]]) -> None:
+def _flush(
+    conn: sqlite3.Connection,
+    rows_v: list[tuple[object, ...]],
+    rows_c: list[tuple[object, ...]],
+    rows_f: list[tuple[object, ...]],
+) -> None:
     execute = conn.executemany
-    execute("INSERT INTO versions (id, page_id, run_id, fetched_at, content_hash, title, text, attachments, "
-            "flags, is_relevant) VALUES (?, ?, 1, ?, ?, ?, ?, '[]', '[]', 0)", rows_v)
-    execute("INSERT INTO changes (id, page_id, run_id, kind, from_version, to_version, fields, diff, detected_at, "
-            "cause) VALUES (?, ?, 1, ?, ?, ?, '[\"text\"]', '- 旧句子\n+ 新句子', ?, 'page')", rows_c)
-    execute("INSERT INTO fetches (id, page_id, run_id, url, fetched_at, http_status, outcome) "
-            "VALUES (?, ?, 1, ?, ?, 200, 'changed')", rows_f)
+    execute(
+        "INSERT INTO versions (id, page_id, run_id, fetched_at, content_hash, title, text, attachments, "
+        "flags, is_relevant) VALUES (?, ?, 1, ?, ?, ?, ?, '[]', '[]', 0)",
+        rows_v,
+    )
+    execute(
+        "INSERT INTO changes (id, page_id, run_id, kind, from_version, to_version, fields, diff, detected_at, "
+        "cause) VALUES (?, ?, 1, ?, ?, ?, '[\"text\"]', '- 旧句子\n+ 新句子', ?, 'page')",
+        rows_c,
+    )
+    execute(
+        "INSERT INTO fetches (id, page_id, run_id, url, fetched_at, http_status, outcome) "
+        "VALUES (?, ?, 1, ?, ?, 200, 'changed')",
+        rows_f,
+    )
     rows_v.clear()
     rows_c.clear()
     rows_f.clear()
@@ -135,8 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         results = [
             ("`changes --since 1d` (limit 50)", timed(lambda _: queries.changes(db, since=since, limit=50), args.runs)),
             ("`history URL`", timed(history, args.runs)),
-            ("`search` 3 characters (limit 20)", timed(lambda i: queries.search(db, TERMS[i % len(TERMS)][:3]),
-                                                       args.runs)),
+            (
+                "`search` 3 characters (limit 20)",
+                timed(lambda i: queries.search(db, TERMS[i % len(TERMS)][:3]), args.runs),
+            ),
         ]
         size = path.stat().st_size / 1024 / 1024
         print(f"database: {args.pages} pages, {args.versions} versions, {size:.0f} MB, built in {built:.0f} s")

@@ -50,8 +50,7 @@ def crawl(base: str, tmp: Path, render: str) -> tuple[float, int]:
     config = tmp / f"{render}.toml"
     config.write_text(CONFIG.format(base=base, render=render), encoding="utf-8")
     db_path = tmp / f"{render}.db"
-    result = run_crawl(config, db_path, settings={**LOCAL_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": "4"},
-                       timeout=900)
+    result = run_crawl(config, db_path, settings={**LOCAL_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}, timeout=900)
     if result.returncode != 0:
         raise SystemExit(f"{render} crawl failed:\n{result.stderr[-2000:]}")
     db = open_db(db_path, create=False)
@@ -73,10 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         pages = args.pages + 1  # articles + the list page
         print("| mode | pages | seconds | pages/s | s/page | versions stored | time ÷ plain |")
         print("|---|---|---|---|---|---|---|")
-        print(f"| plain (static) | {pages} | {plain_s:.2f} | {pages / plain_s:.1f} | {plain_s / pages:.3f} | "
-              f"{plain_v} (body needs JS: js_required) | 1.0x |")
-        print(f"| rendered (Chromium) | {pages} | {rendered_s:.2f} | {pages / rendered_s:.1f} | "
-              f"{rendered_s / pages:.3f} | {rendered_v} | {rendered_s / plain_s:.1f}x |")
+        print(
+            f"| plain (static) | {pages} | {plain_s:.2f} | {pages / plain_s:.1f} | {plain_s / pages:.3f} | "
+            f"{plain_v} (body needs JS: js_required) | 1.0x |"
+        )
+        print(
+            f"| rendered (Chromium) | {pages} | {rendered_s:.2f} | {pages / rendered_s:.1f} | "
+            f"{rendered_s / pages:.3f} | {rendered_v} | {rendered_s / plain_s:.1f}x |"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

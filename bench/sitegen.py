@@ -25,17 +25,52 @@ articles = ['/news/art/\\d+/t\\d+\\.html$']
 max_list_pages = {lists}
 """
 
-_WORDS = ("质量月", "市场监管总局", "产品质量", "标准化", "计量", "认证认可", "检验检测", "质量强国",
-          "高质量发展", "企业主体责任", "消费者权益", "安全生产", "监督抽查", "品牌建设", "质量提升",
-          "专项行动", "地方各级", "有关部门", "重点工业产品", "食品安全", "特种设备", "知识产权",
-          "营商环境", "数字化转型", "中小企业", "质量基础设施", "首席质量官", "全面质量管理", "群众性质量活动",
-          "质量诚信", "服务质量", "工程质量", "宣传教育", "社会共治", "统筹推进", "贯彻落实")
+_WORDS = (
+    "质量月",
+    "市场监管总局",
+    "产品质量",
+    "标准化",
+    "计量",
+    "认证认可",
+    "检验检测",
+    "质量强国",
+    "高质量发展",
+    "企业主体责任",
+    "消费者权益",
+    "安全生产",
+    "监督抽查",
+    "品牌建设",
+    "质量提升",
+    "专项行动",
+    "地方各级",
+    "有关部门",
+    "重点工业产品",
+    "食品安全",
+    "特种设备",
+    "知识产权",
+    "营商环境",
+    "数字化转型",
+    "中小企业",
+    "质量基础设施",
+    "首席质量官",
+    "全面质量管理",
+    "群众性质量活动",
+    "质量诚信",
+    "服务质量",
+    "工程质量",
+    "宣传教育",
+    "社会共治",
+    "统筹推进",
+    "贯彻落实",
+)
 #: common characters: random 2-4 character words from these keep pages' texts (and SimHashes) apart
-_CHARS = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后"
-          "多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因"
-          "由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问"
-          "意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山"
-          "统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质监督检测标准认证安全企业服务")
+_CHARS = (
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后"
+    "多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因"
+    "由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问"
+    "意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山"
+    "统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质监督检测标准认证安全企业服务"
+)
 _JOIN = ("，", "，", "、", "和", "与", "进一步", "切实", "持续", "全面", "扎实推进", "不断加强")
 _END = ("。", "。", "。", "；", "！")
 _SOURCES = ("市场监管总局", "质量发展局", "新华社", "人民网", "中国质量报")
@@ -65,24 +100,31 @@ def article_text(i: int) -> tuple[str, list[str]]:
 
 def _chrome_top(title: str) -> str:
     nav = "".join(f'<li><a href="/news/col{c}/index.html">栏目{c}</a></li>' for c in range(14))
-    return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-            f"<title>{title}_基准测试站</title><meta name=\"keywords\" content=\"质量月,质量强国\">"
-            "<link rel=\"stylesheet\" href=\"/css/main.css\"><script src=\"/js/jquery.min.js\"></script></head>"
-            "<body><div class=\"header\"><div class=\"logo\"><a href=\"/\">国家市场监督管理总局</a></div>"
-            f"<ul class=\"nav\">{nav}</ul><div class=\"search\"><form action=\"/search\">"
-            "<input name=\"q\" placeholder=\"请输入关键词\"></form></div></div>"
-            "<div class=\"position\">当前位置：<a href=\"/\">首页</a> &gt; <a href=\"/news/index.html\">新闻</a>"
-            " &gt; 正文</div>")
+    return (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<title>{title}_基准测试站</title><meta name="keywords" content="质量月,质量强国">'
+        '<link rel="stylesheet" href="/css/main.css"><script src="/js/jquery.min.js"></script></head>'
+        '<body><div class="header"><div class="logo"><a href="/">国家市场监督管理总局</a></div>'
+        f'<ul class="nav">{nav}</ul><div class="search"><form action="/search">'
+        '<input name="q" placeholder="请输入关键词"></form></div></div>'
+        '<div class="position">当前位置：<a href="/">首页</a> &gt; <a href="/news/index.html">新闻</a>'
+        " &gt; 正文</div>"
+    )
 
 
 def _chrome_bottom(i: int) -> str:
-    related = "".join(f'<li><a href="/news/art/{(i + k) % 97}/t{i + k}.html">相关新闻：第{i + k}批质量提升行动</a>'
-                      f"<span>2024-09-{(k % 28) + 1:02d}</span></li>" for k in range(1, 16))
-    return (f'<div class="sidebar"><h3>相关新闻</h3><ul>{related}</ul></div>'
-            '<div class="share">分享到：<a href="#">微信</a><a href="#">微博</a></div>'
-            '<div class="footer"><p>主办单位：国家市场监督管理总局 网站标识码：bm30000012</p>'
-            "<p>京ICP备18022388号 京公网安备11010202008015号</p><p>地址：北京市海淀区马甸东路9号</p>"
-            "</div></body></html>")
+    related = "".join(
+        f'<li><a href="/news/art/{(i + k) % 97}/t{i + k}.html">相关新闻：第{i + k}批质量提升行动</a>'
+        f"<span>2024-09-{(k % 28) + 1:02d}</span></li>"
+        for k in range(1, 16)
+    )
+    return (
+        f'<div class="sidebar"><h3>相关新闻</h3><ul>{related}</ul></div>'
+        '<div class="share">分享到：<a href="#">微信</a><a href="#">微博</a></div>'
+        '<div class="footer"><p>主办单位：国家市场监督管理总局 网站标识码：bm30000012</p>'
+        "<p>京ICP备18022388号 京公网安备11010202008015号</p><p>地址：北京市海淀区马甸东路9号</p>"
+        "</div></body></html>"
+    )
 
 
 def article_html(i: int, paragraphs: list[str] | None = None) -> str:
@@ -90,10 +132,12 @@ def article_html(i: int, paragraphs: list[str] | None = None) -> str:
     title, default = article_text(i)
     body = "".join(f"<p>{p}</p>" for p in (paragraphs if paragraphs is not None else default))
     day = i % 28 + 1
-    return (_chrome_top(title) + '<div class="article">'
-            f'<h1 class="title">{title}</h1><div class="info">发布时间：2024-09-{day:02d} 09:{i % 60:02d}'
-            f"　来源：{_SOURCES[i % len(_SOURCES)]}　浏览次数：{i * 7 % 1000}</div>"
-            f'<div class="content" id="zoom">{body}</div></div>' + _chrome_bottom(i))
+    return (
+        _chrome_top(title) + '<div class="article">'
+        f'<h1 class="title">{title}</h1><div class="info">发布时间：2024-09-{day:02d} 09:{i % 60:02d}'
+        f"　来源：{_SOURCES[i % len(_SOURCES)]}　浏览次数：{i * 7 % 1000}</div>"
+        f'<div class="content" id="zoom">{body}</div></div>' + _chrome_bottom(i)
+    )
 
 
 def article_path(i: int) -> str:
@@ -114,11 +158,14 @@ def build(root: Path, pages: int) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(article_html(i), encoding="utf-8")
     for n in range(lists):
-        items = "".join(f'<li><a href="{article_path(i)}">{article_text(i)[0]}</a></li>'
-                        for i in range(n * PER_LIST, min(pages, (n + 1) * PER_LIST)))
+        items = "".join(
+            f'<li><a href="{article_path(i)}">{article_text(i)[0]}</a></li>'
+            for i in range(n * PER_LIST, min(pages, (n + 1) * PER_LIST))
+        )
         pager = "".join(f'<a href="{list_path(k)}">{k + 1}</a>' for k in range(max(0, n - 3), min(lists, n + 4)))
-        html = (_chrome_top("新闻") + f'<ul class="list">{items}</ul><div class="pager">{pager}</div>'
-                + _chrome_bottom(n))
+        html = (
+            _chrome_top("新闻") + f'<ul class="list">{items}</ul><div class="pager">{pager}</div>' + _chrome_bottom(n)
+        )
         (root / list_path(n).lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         (root / list_path(n).lstrip("/")).write_text(html, encoding="utf-8")
     return lists

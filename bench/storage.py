@@ -68,11 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         recrawls = args.crawls - 1
         growth = (last_size - first_size) / recrawls
         per_crawl = changed / recrawls
-        print(f"| pages | crawls | edited per crawl | first crawl (MB) | growth per crawl (KB) | changed text "
-              f"per crawl (KB) | growth ÷ changed text |\n|---|---|---|---|---|---|---|\n"
-              f"| {args.pages} | {args.crawls} | "
-              f"{max(1, round(args.pages * args.edit))} | {first_size / 2**20:.1f} | {growth / 1024:.1f} | "
-              f"{per_crawl / 1024:.1f} | {growth / per_crawl:.2f} |")
+        print(
+            f"| pages | crawls | edited per crawl | first crawl (MB) | growth per crawl (KB) | changed text "
+            f"per crawl (KB) | growth ÷ changed text |\n|---|---|---|---|---|---|---|\n"
+            f"| {args.pages} | {args.crawls} | "
+            f"{max(1, round(args.pages * args.edit))} | {first_size / 2**20:.1f} | {growth / 1024:.1f} | "
+            f"{per_crawl / 1024:.1f} | {growth / per_crawl:.2f} |"
+        )
         print()
         print("| table or index | growth per crawl (KB) | share |\n|---|---|---|")
         deltas = {k: last_parts.get(k, 0) - first_parts.get(k, 0) for k in set(last_parts) | set(first_parts)}

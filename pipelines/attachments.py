@@ -55,8 +55,12 @@ class AttachmentsPipeline:
                 db.close()
 
     async def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
-        if (not isinstance(item, PageItem) or item.kind != CONTENT or item.fields is None
-                or not self.options.attachments):
+        if (
+            not isinstance(item, PageItem)
+            or item.kind != CONTENT
+            or item.fields is None
+            or not self.options.attachments
+        ):
             return item
         links = list(item.fields.get("attachments") or [])[: self.options.max_attachments]
         entries = []
@@ -67,8 +71,15 @@ class AttachmentsPipeline:
                 self._count("failed")
                 return item
             remembered = self.known.get(info.url) or {}
-            item.files.append({**info.to_dict(), "seen": item.fetched_at, "http_status": info.status,
-                               "etag": remembered.get("etag"), "last_modified": remembered.get("last_modified")})
+            item.files.append(
+                {
+                    **info.to_dict(),
+                    "seen": item.fetched_at,
+                    "http_status": info.status,
+                    "etag": remembered.get("etag"),
+                    "last_modified": remembered.get("last_modified"),
+                }
+            )
             entries.append({"url": link["url"], "name": link.get("name") or info.name, "sha256": info.sha256})
         item.fields["attachments"] = entries
         item.content_hash = content_hash(item.fields)
@@ -83,8 +94,15 @@ class AttachmentsPipeline:
                 headers["If-None-Match"] = old["etag"]
             if old.get("last_modified"):
                 headers["If-Modified-Since"] = old["last_modified"]
-        request = Request(url, headers=headers, meta={"download_maxsize": self.options.max_attachment_bytes,
-                                                      "handle_httpstatus_all": True, "qmc_attachment": True})
+        request = Request(
+            url,
+            headers=headers,
+            meta={
+                "download_maxsize": self.options.max_attachment_bytes,
+                "handle_httpstatus_all": True,
+                "qmc_attachment": True,
+            },
+        )
         assert self.crawler.engine is not None  # noqa: S101 - pipelines run inside a crawl
         try:
             response = await self.crawler.engine.download_async(request)
@@ -112,15 +130,25 @@ class AttachmentsPipeline:
         ctype = (response.headers.get("Content-Type") or b"").decode("latin-1")
         info = FileInfo(url, name, sniff_type(body, url, ctype), len(body), sha256(body), status)
         self._count("downloaded")
-        self.known[url] = {**info.to_dict(), "etag": _h(response, "ETag"),
-                           "last_modified": _h(response, "Last-Modified")}
+        self.known[url] = {
+            **info.to_dict(),
+            "etag": _h(response, "ETag"),
+            "last_modified": _h(response, "Last-Modified"),
+        }
         return info, False
 
     def _previous(self, url: str, old: dict[str, Any] | None, status: int | None) -> FileInfo:
         if not old:
             return FileInfo(url, filename_from_url(url), "", 0, None, status)
-        return FileInfo(url, old.get("name") or "", old.get("type") or "", int(old.get("size") or 0),
-                        old.get("sha256"), status, bool(old.get("truncated")))
+        return FileInfo(
+            url,
+            old.get("name") or "",
+            old.get("type") or "",
+            int(old.get("size") or 0),
+            old.get("sha256"),
+            status,
+            bool(old.get("truncated")),
+        )
 
     def _count(self, event: str) -> None:
         if self.crawler.stats is not None:

@@ -81,8 +81,9 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         if self.perf.extract_workers > 0:
-            self.pool = ProcessPoolExecutor(self.perf.extract_workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_worker_init)
+            self.pool = ProcessPoolExecutor(
+                self.perf.extract_workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init
+            )
             self.pool.submit(_ready).result()  # fork now, before the downloader starts threads
 
     def close_spider(self) -> None:

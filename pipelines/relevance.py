@@ -28,6 +28,9 @@ class RelevancePipeline:
             result = score(fields["title"], fields["text"], keywords, fields.get("publish_time"))
             item.is_relevant = result.is_relevant
             flags = item.article.flags if item.article is not None else ()
-            fields.update(relevance=result.score, year=result.year,  # stored as version columns, never hashed
-                          likely_mirror=bool(mirror_reasons(item.url, fields["title"], fields["text"], flags)))
+            fields.update(
+                relevance=result.score,
+                year=result.year,  # stored as version columns, never hashed
+                likely_mirror=bool(mirror_reasons(item.url, fields["title"], fields["text"], flags)),
+            )
         return item

@@ -131,26 +131,50 @@ def remember(store: Store, item: PageItem, outcome: str) -> None:
     for row in item.files:
         memo.save_file(store.db, row)
     if outcome in STORED_OUTCOMES:
-        memo.save_validators(store.db, item.moved_to or item.url, item.headers.get("Etag") or
-                             item.headers.get("ETag"), item.headers.get("Last-Modified"))
+        memo.save_validators(
+            store.db,
+            item.moved_to or item.url,
+            item.headers.get("Etag") or item.headers.get("ETag"),
+            item.headers.get("Last-Modified"),
+        )
 
 
 def to_record(item: PageItem | FetchFailure) -> FetchRecord:
     """Translate a pipeline item into the store's FetchRecord."""
     if isinstance(item, FetchFailure):
-        return FetchRecord(url=item.url, site=item.site, kind=FAILED, fetched_at=item.fetched_at,
-                           http_status=item.http_status, reason=item.reason)
+        return FetchRecord(
+            url=item.url,
+            site=item.site,
+            kind=FAILED,
+            fetched_at=item.fetched_at,
+            http_status=item.http_status,
+            reason=item.reason,
+        )
     article = item.article
     version = None
     if item.fields is not None and article is not None:
-        version = {**item.fields, "editor": article.editor, "doc_date": article.doc_date,
-                   "is_relevant": item.is_relevant, "flags": list(article.flags),
-                   "extractor_version": EXTRACTOR_VERSION}
+        version = {
+            **item.fields,
+            "editor": article.editor,
+            "doc_date": article.doc_date,
+            "is_relevant": item.is_relevant,
+            "flags": list(article.flags),
+            "extractor_version": EXTRACTOR_VERSION,
+        }
     return FetchRecord(
-        url=item.url, site=item.site, kind=item.kind, fetched_at=item.fetched_at,
-        http_status=item.status, reason=item.reason, final_url=item.final_url, moved_to=item.moved_to,
-        raw=item.body if item.body else None, encoding=item.encoding, version=version,
-        content_hash=item.content_hash, views=article.views if article else None,
+        url=item.url,
+        site=item.site,
+        kind=item.kind,
+        fetched_at=item.fetched_at,
+        http_status=item.status,
+        reason=item.reason,
+        final_url=item.final_url,
+        moved_to=item.moved_to,
+        raw=item.body if item.body else None,
+        encoding=item.encoding,
+        version=version,
+        content_hash=item.content_hash,
+        views=article.views if article else None,
         flags=tuple(dict.fromkeys([*item.flags, *(article.flags if article else ())])),
         declared_encoding=item.declared_encoding,
     )

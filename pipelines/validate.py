@@ -47,8 +47,13 @@ class ValidatePipeline:
         item.kind, item.reason, item.moved_to = verdict.kind, verdict.reason, verdict.moved_to
         if verdict.reason == "not_html":
             item.reason = f"not_html:{item.sniffed_type}"
-        if (item.kind == CONTENT and item.known_content_hash and item.body
-                and raw_hash(item.body) == item.known_raw_hash and not item.moved_to):
+        if (
+            item.kind == CONTENT
+            and item.known_content_hash
+            and item.body
+            and raw_hash(item.body) == item.known_raw_hash
+            and not item.moved_to
+        ):
             item.content_hash = item.known_content_hash
             item.flags.append("short_circuit")
             self._count("short_circuit")

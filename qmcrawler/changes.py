@@ -73,8 +73,12 @@ def decide(state: PageState | None, obs: Observation) -> Decision:
     status = state.status
     if obs.kind == BLOCKED and status in ("live", "blocked"):
         status = "blocked"
-    return Decision("blocked" if obs.kind == BLOCKED else "failed", status=status,
-                    missing_runs=state.missing_runs, last_missing_run=state.last_missing_run)
+    return Decision(
+        "blocked" if obs.kind == BLOCKED else "failed",
+        status=status,
+        missing_runs=state.missing_runs,
+        last_missing_run=state.last_missing_run,
+    )
 
 
 def _content(state: PageState | None, obs: Observation) -> Decision:
@@ -82,8 +86,9 @@ def _content(state: PageState | None, obs: Observation) -> Decision:
         return Decision("new", write_version=True, change_kind="new", status="live")
     differs = obs.content_hash != state.current_hash
     if state.status == "removed":
-        return Decision("changed" if differs else "unchanged", write_version=differs,
-                        change_kind="restored", status="live")
+        return Decision(
+            "changed" if differs else "unchanged", write_version=differs, change_kind="restored", status="live"
+        )
     if differs:
         return Decision("changed", write_version=True, change_kind="changed", status="live")
     same_raw = obs.raw_hash is not None and obs.raw_hash == state.last_raw_hash
@@ -92,15 +97,17 @@ def _content(state: PageState | None, obs: Observation) -> Decision:
 
 def _gone(state: PageState, obs: Observation) -> Decision:
     if state.status == "removed":
-        return Decision("removed", status="removed", missing_runs=state.missing_runs,
-                        last_missing_run=state.last_missing_run)
+        return Decision(
+            "removed", status="removed", missing_runs=state.missing_runs, last_missing_run=state.last_missing_run
+        )
     if obs.run_id is not None and obs.run_id == state.last_missing_run:
         missing = state.missing_runs  # seen gone twice in one run: still one run
     else:
         missing = state.missing_runs + 1
     if missing >= REMOVAL_CONFIRMATIONS and state.current_hash is not None:
-        return Decision("removed", change_kind="removed", status="removed", missing_runs=missing,
-                        last_missing_run=obs.run_id)
+        return Decision(
+            "removed", change_kind="removed", status="removed", missing_runs=missing, last_missing_run=obs.run_id
+        )
     return Decision("removed", status=_live(state), missing_runs=missing, last_missing_run=obs.run_id)
 
 

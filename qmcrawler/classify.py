@@ -15,8 +15,17 @@ from urllib.parse import urljoin, urlsplit
 from qmcrawler.changes import BLOCKED, CONTENT, FAILED, GONE, NOT_MODIFIED
 
 SOFT_404_MARKERS = (
-    "页面不存在", "您访问的页面不存在", "访问的页面不存在", "页面已删除", "信息已删除", "已被删除",
-    "已撤稿", "文章不存在", "该信息不存在", "404 Not Found", "Page Not Found",
+    "页面不存在",
+    "您访问的页面不存在",
+    "访问的页面不存在",
+    "页面已删除",
+    "信息已删除",
+    "已被删除",
+    "已撤稿",
+    "文章不存在",
+    "该信息不存在",
+    "404 Not Found",
+    "Page Not Found",
 )
 BLOCK_MARKERS = ("请求频繁", "频繁重复请求", "访问过于频繁", "访问频率过高", "请输入验证码", "安全验证")
 BLOCK_STATUSES = {403, 412, 429, 521}
@@ -32,10 +41,13 @@ _HTML_TYPE = re.compile(r"text/html|application/xhtml|text/xml|text/plain", re.I
 #: client-side redirects: `<meta http-equiv=refresh content="0;url=/">`, `window.location = "/"`
 _META_REFRESH = re.compile(
     r"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*content\s*=\s*["']?\s*\d*\s*;?\s*url\s*=\s*['"]?([^"'>\s]+)""",
-    re.I)
+    re.I,
+)
 _JS_LOCATION = re.compile(
     r"""(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']"""
-    r"""|location\.(?:replace|assign)\(\s*["']([^"']+)["']\s*\)""", re.I)
+    r"""|location\.(?:replace|assign)\(\s*["']([^"']+)["']\s*\)""",
+    re.I,
+)
 #: a client-side redirect counts only on a short page (a real article may mention location.href)
 JS_REDIRECT_MAX_CHARS = 200
 

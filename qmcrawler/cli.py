@@ -30,10 +30,17 @@ from qmcrawler.storage import StoreError, open_db, queries
 from qmcrawler.timeparse import parse_since
 
 F = TypeVar("F", bound=Callable[..., Any])
-DB_OPTION = click.option("--db", "db_path", envvar="QMC_DB", default="qm.db", show_default=True,
-                         help="SQLite database (env QMC_DB).")
-CONFIG_OPTION = click.option("--config", "config_path", envvar="QMC_SITES", default="sites.toml",
-                             show_default=True, help="sites.toml (env QMC_SITES).")
+DB_OPTION = click.option(
+    "--db", "db_path", envvar="QMC_DB", default="qm.db", show_default=True, help="SQLite database (env QMC_DB)."
+)
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    envvar="QMC_SITES",
+    default="sites.toml",
+    show_default=True,
+    help="sites.toml (env QMC_SITES).",
+)
 HASHED = ["title", "text", "publish_time", "source", "author", "attachments"]
 
 
@@ -71,21 +78,41 @@ def cli() -> None:
 @DB_OPTION
 @click.option("--since", help="ISO date/time (UTC unless it has an offset) or a span like 24h, 7d.")
 @click.option("--site", help="Only this site id.")
-@click.option("--kind", "kinds", multiple=True,
-              type=click.Choice(["new", "changed", "removed", "restored", "moved"]), help="Only these kinds.")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(["new", "changed", "removed", "restored", "moved"]),
+    help="Only these kinds.",
+)
 @click.option("--relevant", is_flag=True, help="Only Quality Month pages.")
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--no-diff", is_flag=True, help="Headlines only.")
 @click.option("--include-extractor", is_flag=True, help="Also changes caused by re-extraction (reprocess).")
 @one_line_errors
-def changes(db_path: str, since: str | None, site: str | None, kinds: tuple[str, ...], relevant: bool,
-            limit: int, as_json: bool, no_diff: bool, include_extractor: bool) -> None:
+def changes(
+    db_path: str,
+    since: str | None,
+    site: str | None,
+    kinds: tuple[str, ...],
+    relevant: bool,
+    limit: int,
+    as_json: bool,
+    no_diff: bool,
+    include_extractor: bool,
+) -> None:
     """Changes, newest first."""
     db = open_db(db_path, create=False)
-    rows = queries.changes(db, since=parse_since(since) if since else None, site=site,
-                           kinds=list(kinds) or None, relevant_only=relevant, limit=limit or None,
-                           include_extractor=include_extractor)
+    rows = queries.changes(
+        db,
+        since=parse_since(since) if since else None,
+        site=site,
+        kinds=list(kinds) or None,
+        relevant_only=relevant,
+        limit=limit or None,
+        include_extractor=include_extractor,
+    )
     if as_json:
         echo_json_lines(rows)
         return
@@ -146,8 +173,8 @@ def _marked(line: str) -> Text:
             text.append(rest[i:], style="dim")
             break
         style = "bold white on red" if close == "-]" else "bold black on green"
-        text.append(rest[i:j + 2], style=style)
-        rest = rest[j + 2:]
+        text.append(rest[i : j + 2], style=style)
+        rest = rest[j + 2 :]
     return text
 
 
@@ -160,20 +187,38 @@ def history(db_path: str, url: str) -> None:
     db = open_db(db_path, create=False)
     page = _page_or_fail(db, url)
     out = console()
-    out.print(Text(f"{page['url']}  [{page['site']}]  status={page['status']}  "
-                   f"first_seen={page['first_seen']}  last_seen={page['last_seen']}", style="bold"))
+    out.print(
+        Text(
+            f"{page['url']}  [{page['site']}]  status={page['status']}  "
+            f"first_seen={page['first_seen']}  last_seen={page['last_seen']}",
+            style="bold",
+        )
+    )
     table = Table("n", "fetched_at", "hash", "title", "publish_time", "source", title="versions")
     for v in queries.versions(db, page["id"]):
-        table.add_row(str(v["n"]), v["fetched_at"], (v["content_hash"] or "")[:10], v["title"] or "",
-                      v["publish_time"] or "", v["source"] or "")
+        table.add_row(
+            str(v["n"]),
+            v["fetched_at"],
+            (v["content_hash"] or "")[:10],
+            v["title"] or "",
+            v["publish_time"] or "",
+            v["source"] or "",
+        )
     out.print(table)
     for c in queries.page_changes(db, page["id"]):
-        out.print(f"  #{c['id']} {c['kind']:<8} {c['detected_at']}  {', '.join(c['fields'])}"
-                  + ("  (extractor)" if c.get("cause") == "extractor" else ""))
+        out.print(
+            f"  #{c['id']} {c['kind']:<8} {c['detected_at']}  {', '.join(c['fields'])}"
+            + ("  (extractor)" if c.get("cause") == "extractor" else "")
+        )
     fetches = Table("fetched_at", "http", "outcome", "reason", "views", title="recent downloads")
     for f in queries.page_fetches(db, page["id"]):
-        fetches.add_row(f["fetched_at"], str(f["http_status"] or ""), f["outcome"], f["reason"] or "",
-                        "" if f["views"] is None else str(f["views"]))
+        fetches.add_row(
+            f["fetched_at"],
+            str(f["http_status"] or ""),
+            f["outcome"],
+            f["reason"] or "",
+            "" if f["views"] is None else str(f["views"]),
+        )
     out.print(fetches)
 
 
@@ -250,10 +295,11 @@ def reprocess(db_path: str, config_path: str, site: str | None) -> None:
         known = dict(load_config(config_path).sites)
     except ConfigError:
         known = None  # keywords fall back to the default; reprocess needs no config
-    result = reprocess_db(db, site=site, sites=known,
-                          progress=lambda n: click.echo(f"  {n} pages…", err=True))
-    click.echo(f"reprocessed {result.pages} pages: {result.changed} changed by the extractor, "
-               f"{result.skipped} without raw HTML")
+    result = reprocess_db(db, site=site, sites=known, progress=lambda n: click.echo(f"  {n} pages…", err=True))
+    click.echo(
+        f"reprocessed {result.pages} pages: {result.changed} changed by the extractor, "
+        f"{result.skipped} without raw HTML"
+    )
 
 
 @cli.command()
@@ -275,8 +321,15 @@ def sites(config_path: str, db_path: str, check: bool, ids: tuple[str, ...]) -> 
         for site in selected:
             r = check_site(site)
             failures += not r.verdict.startswith("ok")
-            table.add_row(site.id, site.list_strategy + (" +render" if site.render == "playwright" else ""),
-                          r.reachable, str(r.items), r.title or "", r.date or "", r.verdict)
+            table.add_row(
+                site.id,
+                site.list_strategy + (" +render" if site.render == "playwright" else ""),
+                r.reachable,
+                str(r.items),
+                r.title or "",
+                r.date or "",
+                r.verdict,
+            )
         out.print(table)
         if failures:
             sys.exit(1)

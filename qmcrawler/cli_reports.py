@@ -1,8 +1,8 @@
 """The `report`, `feed` and `notify` commands, registered on the `qmcrawler` click group.
 
-    python -m qmcrawler report -o report.html --since 7d --site samr
-    python -m qmcrawler feed -o changes.atom --relevant
-    python -m qmcrawler notify --dry-run
+python -m qmcrawler report -o report.html --since 7d --site samr
+python -m qmcrawler feed -o changes.atom --relevant
+python -m qmcrawler notify --dry-run
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ RELEVANT_OPTION = click.option("--relevant", is_flag=True, help="Only Quality Mo
 
 @cli.command()
 @DB_OPTION
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="HTML file to write.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="HTML file to write."
+)
 @SINCE_OPTION
 @SITE_OPTION
 @RELEVANT_OPTION
@@ -35,8 +36,14 @@ def report(db_path: str, output: str, since: str | None, site: str | None, relev
     """Write a self-contained HTML report of changes with side-by-side diffs."""
     db = open_db(db_path, create=False)
     try:
-        n = write_report(db, output, since=parse_since(since) if since else None, site=site,
-                         relevant_only=relevant, limit=limit or None)
+        n = write_report(
+            db,
+            output,
+            since=parse_since(since) if since else None,
+            site=site,
+            relevant_only=relevant,
+            limit=limit or None,
+        )
     except OSError as e:
         raise click.ClickException(f"{output}: cannot write: {e.strerror}") from None
     click.echo(f"wrote {output} ({n} changes)")
@@ -44,8 +51,9 @@ def report(db_path: str, output: str, since: str | None, site: str | None, relev
 
 @cli.command()
 @DB_OPTION
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="Atom file to write.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="Atom file to write."
+)
 @SINCE_OPTION
 @SITE_OPTION
 @RELEVANT_OPTION
@@ -53,13 +61,29 @@ def report(db_path: str, output: str, since: str | None, site: str | None, relev
 @click.option("--id", "feed_id", default=DEFAULT_ID, show_default=True, help="The feed's Atom id.")
 @click.option("--self-url", help="The URL the feed will be published at (rel=self link).")
 @one_line_errors
-def feed(db_path: str, output: str, since: str | None, site: str | None, relevant: bool, limit: int,
-         feed_id: str, self_url: str | None) -> None:
+def feed(
+    db_path: str,
+    output: str,
+    since: str | None,
+    site: str | None,
+    relevant: bool,
+    limit: int,
+    feed_id: str,
+    self_url: str | None,
+) -> None:
     """Write an Atom feed of changes, newest first."""
     db = open_db(db_path, create=False)
     try:
-        n = write_feed(db, output, since=parse_since(since) if since else None, site=site,
-                       relevant_only=relevant, limit=limit or None, feed_id=feed_id, self_url=self_url)
+        n = write_feed(
+            db,
+            output,
+            since=parse_since(since) if since else None,
+            site=site,
+            relevant_only=relevant,
+            limit=limit or None,
+            feed_id=feed_id,
+            self_url=self_url,
+        )
     except OSError as e:
         raise click.ClickException(f"{output}: cannot write: {e.strerror}") from None
     click.echo(f"wrote {output} ({n} entries)")
@@ -77,8 +101,7 @@ def notify(db_path: str, config_path: str, dry_run: bool, since: str | None) -> 
     db = open_db(db_path, create=False)
     failed = False
     try:
-        for result in send_pending(db, config.notify, dry_run=dry_run,
-                                   since=parse_since(since) if since else None):
+        for result in send_pending(db, config.notify, dry_run=dry_run, since=parse_since(since) if since else None):
             failed = failed or result.error is not None
             click.echo(result.message)
     except NotifyError as e:

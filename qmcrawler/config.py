@@ -25,8 +25,10 @@ TOP_KEYS = {"defaults", "sites", "notify"}
 #: keys allowed in [notify]
 NOTIFY_KEYS = {"urls", "only_relevant", "min_change", "diff_chars", "max_items"}
 #: min_change: "new" notifies every change kind, "changed" everything but newly found pages
-MIN_CHANGE_KINDS = {"new": ("new", "changed", "removed", "restored", "moved"),
-                    "changed": ("changed", "removed", "restored", "moved")}
+MIN_CHANGE_KINDS = {
+    "new": ("new", "changed", "removed", "restored", "moved"),
+    "changed": ("changed", "removed", "restored", "moved"),
+}
 
 
 class ConfigError(Exception):
@@ -149,13 +151,14 @@ def _parse_notify(t: Mapping[str, Any], where: str) -> NotifyConfig:
     only_relevant = t.get("only_relevant", True)
     _expect(isinstance(only_relevant, bool), f"{where} key 'only_relevant': must be true or false")
     min_change = t.get("min_change", "changed")
-    _expect(min_change in MIN_CHANGE_KINDS,
-            f"{where} key 'min_change': must be one of {', '.join(MIN_CHANGE_KINDS)}")
+    _expect(min_change in MIN_CHANGE_KINDS, f"{where} key 'min_change': must be one of {', '.join(MIN_CHANGE_KINDS)}")
     numbers = {}
     for key, default in (("diff_chars", 300), ("max_items", 30)):
         value = t.get(key, default)
-        _expect(isinstance(value, int) and not isinstance(value, bool) and value > 0,
-                f"{where} key {key!r}: must be a whole number > 0")
+        _expect(
+            isinstance(value, int) and not isinstance(value, bool) and value > 0,
+            f"{where} key {key!r}: must be a whole number > 0",
+        )
         numbers[key] = value
     return NotifyConfig(urls=urls, only_relevant=only_relevant, min_change=min_change, **numbers)
 
@@ -186,8 +189,10 @@ def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
     strategy = t.get("list", "html")
     _expect(strategy in LIST_STRATEGIES, f"{where} key 'list': must be one of {', '.join(LIST_STRATEGIES)}")
     wait_for = t.get("wait_for")
-    _expect(wait_for is None or (isinstance(wait_for, str) and bool(wait_for.strip())),
-            f"{where} key 'wait_for': must be a CSS selector string")
+    _expect(
+        wait_for is None or (isinstance(wait_for, str) and bool(wait_for.strip())),
+        f"{where} key 'wait_for': must be a CSS selector string",
+    )
     _expect(wait_for is None or render == "playwright", f"{where} key 'wait_for': needs render = \"playwright\"")
     name = t.get("name", site_id)
     _expect(isinstance(name, str) and bool(name.strip()), f"{where} key 'name': must be a non-empty string")

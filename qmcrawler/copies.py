@@ -50,7 +50,7 @@ _MASK = (1 << BITS) - 1
 def shingles(text: str) -> Counter[str]:
     """Character 3-grams of the Han, Latin and digit characters of `text` (punctuation and spaces dropped)."""
     chars = "".join(_KEEP.findall(text))
-    return Counter(chars[i:i + SHINGLE] for i in range(max(len(chars) - SHINGLE + 1, 0)))
+    return Counter(chars[i : i + SHINGLE] for i in range(max(len(chars) - SHINGLE + 1, 0)))
 
 
 def simhash(text: str) -> int | None:
@@ -121,8 +121,7 @@ def spam_words(title: str | None, text: str | None) -> list[str]:
     return [w for w in SPAM_WORDS if w in edges]
 
 
-def mirror_reasons(url: str, title: str | None, text: str | None,
-                   flags: tuple[str, ...] | list[str] = ()) -> list[str]:
+def mirror_reasons(url: str, title: str | None, text: str | None, flags: tuple[str, ...] | list[str] = ()) -> list[str]:
     """Why a page looks like a spam mirror (empty: it does not): artifacts, spam words, a borrowed path."""
     reasons = [f for f in MIRROR_FLAGS if f in flags]
     if len(spam_words(title, text)) >= 2:

@@ -15,9 +15,18 @@ from charset_normalizer import from_bytes
 
 #: declared names mapped to the codec actually used (supersets; never ISO-8859-1 for Chinese pages)
 CHARSET_ALIASES = {
-    "gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
-    "big5": "big5hkscs", "utf8": "utf-8", "unicode-1-1-utf-8": "utf-8",
-    "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "utf-8", "ascii": "utf-8",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "gb_2312-80": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "big5": "big5hkscs",
+    "utf8": "utf-8",
+    "unicode-1-1-utf-8": "utf-8",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
 }
 #: the order in which codecs are tried when the declared one fails
 FALLBACKS = ("utf-8", "gb18030", "big5hkscs")
@@ -90,7 +99,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     for bom, codec in _BOMS:
         if body.startswith(bom):
             declared = normalize_charset(header_charset(content_type)) or _first_meta(body)
-            text = body[len(bom):].decode(codec, "replace")
+            text = body[len(bom) :].decode(codec, "replace")
             return Decoded(text, codec, declared, conflict=declared is not None and declared != codec)
     header = normalize_charset(header_charset(content_type))
     metas = [c for c in (normalize_charset(m) for m in meta_charsets(body)) if c]
@@ -102,8 +111,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
             return Decoded(attempt, codec, declared, conflict=declared is not None and codec != declared)
     best = from_bytes(body[:200_000]).best()
     codec = normalize_charset(best.encoding if best else None) or declared or "utf-8"
-    return Decoded(body.decode(codec, "replace"), codec, declared,
-                   conflict=declared is not None and codec != declared)
+    return Decoded(body.decode(codec, "replace"), codec, declared, conflict=declared is not None and codec != declared)
 
 
 def _first_meta(body: bytes) -> str | None:

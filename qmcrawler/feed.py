@@ -53,8 +53,12 @@ def entry(parent: ET.Element, row: dict[str, Any], feed_id: str) -> None:
     _sub(e, "content", f"{summary}\n{row['url']}\n\n{body}".rstrip(), type="text")
 
 
-def render(rows: Sequence[dict[str, Any]], title: str = "qmcrawler: changes", feed_id: str = DEFAULT_ID,
-           self_url: str | None = None) -> bytes:
+def render(
+    rows: Sequence[dict[str, Any]],
+    title: str = "qmcrawler: changes",
+    feed_id: str = DEFAULT_ID,
+    self_url: str | None = None,
+) -> bytes:
     """The Atom document (UTF-8 bytes) for these change rows, newest first."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
@@ -72,9 +76,16 @@ def render(rows: Sequence[dict[str, Any]], title: str = "qmcrawler: changes", fe
     return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
 
 
-def write_feed(db: Database, path: str | Path, since: str | None = None, site: str | None = None,
-               relevant_only: bool = False, limit: int | None = 100, feed_id: str = DEFAULT_ID,
-               self_url: str | None = None) -> int:
+def write_feed(
+    db: Database,
+    path: str | Path,
+    since: str | None = None,
+    site: str | None = None,
+    relevant_only: bool = False,
+    limit: int | None = 100,
+    feed_id: str = DEFAULT_ID,
+    self_url: str | None = None,
+) -> int:
     """Write the feed of the matching changes to `path`; return how many entries."""
     rows = queries.changes(db, since=since, site=site, relevant_only=relevant_only, limit=limit)
     title = "qmcrawler: changes" + (f" on {site}" if site else "")

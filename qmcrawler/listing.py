@@ -41,8 +41,12 @@ class JpaasQuery:
 
     def page_url(self, page_no: int, page_size: int = 20) -> str:
         """URL of list page `page_no` (1-based) from the JPaaS `build/unit` API."""
-        query = {"parseType": "bulidstatic", "pageType": "column", **self.params,  # the site's spelling
-                 "paramJson": json.dumps({"pageNo": page_no, "pageSize": page_size}, separators=(",", ":"))}
+        query = {
+            "parseType": "bulidstatic",
+            "pageType": "column",
+            **self.params,  # the site's spelling
+            "paramJson": json.dumps({"pageNo": page_no, "pageSize": page_size}, separators=(",", ":")),
+        }
         parts = urlsplit(self.api_url)
         existing = dict(parse_qsl(parts.query))
         return urlunsplit(parts._replace(query=urlencode({**existing, **query})))
@@ -51,8 +55,7 @@ class JpaasQuery:
 def jpaas_query(html: str, page_url: str) -> JpaasQuery | None:
     """Read `url` and `queryData` from the `unitbuild.js` script tag, or None."""
     for tag in _SCRIPT_TAG.findall(html):
-        attrs = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
-                 for m in _ATTR.finditer(tag)}
+        attrs = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3) for m in _ATTR.finditer(tag)}
         if "unitbuild" not in attrs.get("src", "") or "url" not in attrs or "querydata" not in attrs:
             continue
         try:
@@ -113,8 +116,12 @@ def hanweb_store(html: str, page_url: str) -> HanwebStore | None:
         nextgroup = _NEXTGROUP.search(block)
         per_page = _PERPAGE.search(html)
         proxy = urljoin(page_url, nextgroup.group(1).replace("&amp;", "&")) if nextgroup else None
-        return HanwebStore(records=records, total=int(total.group(1)) if total else None, proxy_url=proxy,
-                           per_page=int(per_page.group(1)) if per_page else max(len(records), 1))
+        return HanwebStore(
+            records=records,
+            total=int(total.group(1)) if total else None,
+            proxy_url=proxy,
+            per_page=int(per_page.group(1)) if per_page else max(len(records), 1),
+        )
     return None
 
 

@@ -131,7 +131,7 @@ def diagnose_empty(site: Site, html: str, url: str) -> str:
     if site.list_strategy != "hanweb" and hanweb_store(html, url):
         return 'no items: the list is in a Hanweb datastore, set list = "hanweb"'
     if site.list_strategy in ("jpaas", "hanweb"):
-        return f'no items from the {site.list_strategy} list: {PLAYWRIGHT}, or the list moved'
+        return f"no items from the {site.list_strategy} list: {PLAYWRIGHT}, or the list moved"
     if len(_links(html, url)) < 5 or "<script" in html.lower():
         return f"no items: list built by JavaScript, {PLAYWRIGHT} (or the layout changed: check `articles`)"
     return "no items: no link matches `articles` (the layout or URL scheme changed)"
@@ -176,8 +176,9 @@ def check_site(site: Site, get: Fetcher = fetch) -> CheckResult:
     return _check_article(site, reachable, links, robots, get, tuple(notes))
 
 
-def _check_article(site: Site, reachable: str, links: list[str], robots: Robots, get: Fetcher,
-                   notes: tuple[str, ...]) -> CheckResult:
+def _check_article(
+    site: Site, reachable: str, links: list[str], robots: Robots, get: Fetcher, notes: tuple[str, ...]
+) -> CheckResult:
     url = links[0]
     if not robots.allowed(url):
         return CheckResult(reachable, len(links), None, None, "robots.txt disallows the articles", url, notes)
@@ -189,10 +190,24 @@ def _check_article(site: Site, reachable: str, links: list[str], robots: Robots,
         return CheckResult(reachable, len(links), None, None, f"article blocked: HTTP {status}", url, notes)
     article = extract(html, url)
     if "js_required" in article.flags and site.render != "playwright":
-        return CheckResult(reachable, len(links), article.title, article.publish_time,
-                           f"article body built by JavaScript: {PLAYWRIGHT}", url, notes)
+        return CheckResult(
+            reachable,
+            len(links),
+            article.title,
+            article.publish_time,
+            f"article body built by JavaScript: {PLAYWRIGHT}",
+            url,
+            notes,
+        )
     if not article.title or not article.text:
-        return CheckResult(reachable, len(links), article.title, article.publish_time,
-                           "article does not parse (title or body empty)", url, notes)
+        return CheckResult(
+            reachable,
+            len(links),
+            article.title,
+            article.publish_time,
+            "article does not parse (title or body empty)",
+            url,
+            notes,
+        )
     verdict = "ok" if article.publish_time else "ok, but no publish date found"
     return CheckResult(reachable, len(links), article.title, article.publish_time, verdict, url, notes)

@@ -51,8 +51,9 @@ class MiniWeb:
     request path served, for tests that count fetches.
     """
 
-    def __init__(self, layers: Sequence[Path | str], host: str = "127.0.0.1", port: int = 0,
-                 validators: bool = False) -> None:
+    def __init__(
+        self, layers: Sequence[Path | str], host: str = "127.0.0.1", port: int = 0, validators: bool = False
+    ) -> None:
         self.layers: list[Path] = [Path(p) for p in layers]
         self.routes: dict[str, dict[str, Any]] = {}
         self.requests: list[str] = []
@@ -174,10 +175,16 @@ def _make_handler(web: MiniWeb) -> type[BaseHTTPRequestHandler]:
                 status, headers, body, delay = web.resolve(path)
             if status == 200 and web.validators and web.not_modified(self.headers, headers):
                 status, body = 304, b""
-            web.log.append({"time": time.monotonic(), "path": self.path, "status": status,
-                            "if_none_match": self.headers.get("If-None-Match"),
-                            "if_modified_since": self.headers.get("If-Modified-Since"),
-                            "user_agent": self.headers.get("User-Agent")})
+            web.log.append(
+                {
+                    "time": time.monotonic(),
+                    "path": self.path,
+                    "status": status,
+                    "if_none_match": self.headers.get("If-None-Match"),
+                    "if_modified_since": self.headers.get("If-Modified-Since"),
+                    "user_agent": self.headers.get("User-Agent"),
+                }
+            )
             if delay:
                 time.sleep(delay)
             try:

@@ -78,8 +78,10 @@ def build_digest(rows: Sequence[dict[str, Any]], cfg: NotifyConfig) -> Digest:
 
 
 def _block(row: dict[str, Any], limit: int) -> str:
-    lines = [f"[{row['kind']}] {row.get('title') or '（无标题）'}",
-             f"{row['site']} · {row['detected_at']}" + (f" · {', '.join(row['fields'])}" if row["fields"] else "")]
+    lines = [
+        f"[{row['kind']}] {row.get('title') or '（无标题）'}",
+        f"{row['site']} · {row['detected_at']}" + (f" · {', '.join(row['fields'])}" if row["fields"] else ""),
+    ]
     excerpt = diff_excerpt(row.get("diff") or "", limit) if row["kind"] != "new" else ""
     if excerpt:
         lines.append(excerpt)
@@ -107,8 +109,7 @@ def diff_excerpt(diff: str, limit: int = 300) -> str:
 def pending(db: Database, cfg: NotifyConfig, url: str | None, since: str | None = None) -> list[dict[str, Any]]:
     """Changes not yet delivered to `url` (all matching changes when `url` is None)."""
     key = target_key(url) if url else PREVIEW
-    return queries.pending_notifications(db, key, list(cfg.kinds), relevant_only=cfg.only_relevant,
-                                         since=since)
+    return queries.pending_notifications(db, key, list(cfg.kinds), relevant_only=cfg.only_relevant, since=since)
 
 
 def send(url: str, digest: Digest) -> str | None:
@@ -124,8 +125,9 @@ def send(url: str, digest: Digest) -> str | None:
     return f"{redact(url)}: delivery failed" + (f": {details[-1][:200]}" if details else "")
 
 
-def send_pending(db: Database, cfg: NotifyConfig, dry_run: bool = False,
-                 since: str | None = None) -> Iterator[TargetResult]:
+def send_pending(
+    db: Database, cfg: NotifyConfig, dry_run: bool = False, since: str | None = None
+) -> Iterator[TargetResult]:
     """Send each target its digest of pending changes; yield what happened per target."""
     if not cfg.urls and not dry_run:
         raise NotifyError("no notification URLs: add [notify] urls = [...] to sites.toml")
@@ -138,14 +140,14 @@ def send_pending(db: Database, cfg: NotifyConfig, dry_run: bool = False,
             continue
         digest = build_digest(rows, cfg)
         if dry_run or url is None:
-            yield TargetResult(name, len(rows), f"{name}: would send {len(rows)} change(s)\n"
-                               f"{digest.title}\n\n{digest.body}")
+            yield TargetResult(
+                name, len(rows), f"{name}: would send {len(rows)} change(s)\n{digest.title}\n\n{digest.body}"
+            )
             continue
         error = send(url, digest)
         store.mark_notified(list(digest.change_ids), target_key(url), error)
         if error:
             log.error("notify %s (will retry with the next digest)", error)
-            yield TargetResult(name, len(rows), f"{error}; {len(rows)} change(s) kept for the next digest",
-                               error)
+            yield TargetResult(name, len(rows), f"{error}; {len(rows)} change(s) kept for the next digest", error)
         else:
             yield TargetResult(name, len(rows), f"{name}: sent {len(rows)} change(s)")

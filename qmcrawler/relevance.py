@@ -26,15 +26,22 @@ from dataclasses import dataclass
 
 #: national themes (主题) by campaign year, DOMAIN.md §1; spaces and separators are ignored
 THEMES: dict[str, int] = {
-    "建设质量强国共创美好生活": 2011, "迈向质量时代建设质量强国": 2015, "大力提升质量建设质量强国": 2017,
-    "加强市场监管建设质量强国": 2018, "共创中国质量建设质量强国": 2019, "建设质量强国决胜全面小康": 2020,
-    "深入实施质量提升行动大力推进质量强国建设": 2021, "推动质量变革创新促进质量强国建设": 2022,
+    "建设质量强国共创美好生活": 2011,
+    "迈向质量时代建设质量强国": 2015,
+    "大力提升质量建设质量强国": 2017,
+    "加强市场监管建设质量强国": 2018,
+    "共创中国质量建设质量强国": 2019,
+    "建设质量强国决胜全面小康": 2020,
+    "深入实施质量提升行动大力推进质量强国建设": 2021,
+    "推动质量变革创新促进质量强国建设": 2022,
     "增强质量意识推进高质量发展": 2023,
 }
 SECONDARY = ("质量强国", "质量提升")
 TITLE_POINTS, BODY_POINTS, BODY_EXTRA_MAX, THEME_POINTS, YEAR_POINTS = 5, 3, 2, 3, 2
-_CAMPAIGN_YEAR = re.compile(r"((?:19|20)\d{2})\s*年\s*(?:度)?\s*(?:全国|全省|全市|[\u4e00-\u9fff]{2,3}[省市])?"
-                            r"\s*[“\"「『]?\s*质量月")
+_CAMPAIGN_YEAR = re.compile(
+    r"((?:19|20)\d{2})\s*年\s*(?:度)?\s*(?:全国|全省|全市|[\u4e00-\u9fff]{2,3}[省市])?"
+    r"\s*[“\"「『]?\s*质量月"
+)
 _THEME_LINE = re.compile(r"以[“\"「][^”\"」]{4,40}[”\"」]为主题|主题(?:是|为)[“\"「]|主题[:：]")
 _SEPARATORS = re.compile(r"[\s,，、·　]+")
 _PUBLISH_YEAR = re.compile(r"^((?:19|20)\d{2})-")
@@ -64,8 +71,9 @@ def campaign_year(text: str) -> int | None:
     return max(set(years), key=years.count) if years else None
 
 
-def score(title: str | None, text: str | None, keywords: Iterable[str] = ("质量月",),
-          publish_time: str | None = None) -> Relevance:
+def score(
+    title: str | None, text: str | None, keywords: Iterable[str] = ("质量月",), publish_time: str | None = None
+) -> Relevance:
     """Score a page's normalized title and body (see the module docstring for the points)."""
     title, text = title or "", text or ""
     points = 0

@@ -106,11 +106,13 @@ def _link(url: str) -> str:
 def change_html(row: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
     """One change as a `<section>`: headline, link, then the diff (or an excerpt for a new page)."""
     kind = row["kind"]
-    out = [f'<section id="c{int(row["id"])}"><h2><span class="kind k-{escape(kind)}">{escape(kind)}</span>'
-           f'{escape(row.get("title") or "（无标题）")}</h2>',
-           f'<div class="meta">{escape(row["site"])} · {escape(row["detected_at"])}'
-           + (f' · {escape(", ".join(row["fields"]))}' if row["fields"] else "")
-           + f' · change #{int(row["id"])}</div><div>{_link(row["url"])}</div>']
+    out = [
+        f'<section id="c{int(row["id"])}"><h2><span class="kind k-{escape(kind)}">{escape(kind)}</span>'
+        f"{escape(row.get('title') or '（无标题）')}</h2>",
+        f'<div class="meta">{escape(row["site"])} · {escape(row["detected_at"])}'
+        + (f" · {escape(', '.join(row['fields']))}" if row["fields"] else "")
+        + f" · change #{int(row['id'])}</div><div>{_link(row['url'])}</div>",
+    ]
     if kind == "new" or (old is None and new is not None):
         body = "\n".join(split_sentences(str(new.get("text") if new else ""))[:NEW_EXCERPT])
         out.append(f'<p class="excerpt">{escape(body) or "（无正文）"}</p>')
@@ -121,8 +123,9 @@ def change_html(row: dict[str, Any], old: dict[str, Any] | None, new: dict[str, 
         for name in META_FIELDS:
             if name in row["fields"]:
                 left, right = mark_pair(_show(old.get(name)), _show(new.get(name)))
-                out.append(f'<tr><td class="old"><b>{name}</b>: {left}</td>'
-                           f'<td class="new"><b>{name}</b>: {right}</td></tr>')
+                out.append(
+                    f'<tr><td class="old"><b>{name}</b>: {left}</td><td class="new"><b>{name}</b>: {right}</td></tr>'
+                )
         out.extend(text_rows(str(old.get("text") or ""), str(new.get("text") or "")))
         out.append("</table>")
     elif row.get("diff"):
@@ -138,9 +141,12 @@ def render(db: Database, rows: Sequence[dict[str, Any]], heading: str = "qmcrawl
     toc = "\n".join(
         f'<li><span class="kind k-{escape(r["kind"])}">{escape(r["kind"])}</span>'
         f'<a href="#c{int(r["id"])}">{escape(r.get("title") or "（无标题）")}</a> '
-        f'<span class="meta">{escape(r["site"])} · {escape(r["detected_at"])}</span></li>' for r in rows)
-    sections = "\n".join(change_html(r, queries.version(db, r["from_version"]),
-                                     queries.version(db, r["to_version"])) for r in rows)
+        f'<span class="meta">{escape(r["site"])} · {escape(r["detected_at"])}</span></li>'
+        for r in rows
+    )
+    sections = "\n".join(
+        change_html(r, queries.version(db, r["from_version"]), queries.version(db, r["to_version"])) for r in rows
+    )
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no changes"
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8">
@@ -155,8 +161,14 @@ def render(db: Database, rows: Sequence[dict[str, Any]], heading: str = "qmcrawl
 """
 
 
-def write_report(db: Database, path: str | Path, since: str | None = None, site: str | None = None,
-                 relevant_only: bool = False, limit: int | None = 500) -> int:
+def write_report(
+    db: Database,
+    path: str | Path,
+    since: str | None = None,
+    site: str | None = None,
+    relevant_only: bool = False,
+    limit: int | None = 500,
+) -> int:
     """Write the report of the matching changes (newest first) to `path`; return how many."""
     rows = queries.changes(db, since=since, site=site, relevant_only=relevant_only, limit=limit)
     heading = "qmcrawler: changes" + (f" on {site}" if site else "") + (f" since {since}" if since else "")

@@ -28,8 +28,12 @@ class ReprocessResult:
     skipped: int
 
 
-def reprocess_db(db: Database, site: str | None = None, sites: dict[str, Site] | None = None,
-                 progress: Callable[[int], None] | None = None) -> ReprocessResult:
+def reprocess_db(
+    db: Database,
+    site: str | None = None,
+    sites: dict[str, Site] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ReprocessResult:
     """Re-extract every page's current raw HTML; store differing results as extractor changes."""
     store = Store(db)
     pages = changed = skipped = 0
@@ -45,17 +49,25 @@ def reprocess_db(db: Database, site: str | None = None, sites: dict[str, Site] |
         article = extract(html, version["url"])
         fields = content_fields(article)
         keywords = sites[version["site"]].keywords if sites and version["site"] in sites else ("质量月",)
-        record = {**fields, "editor": article.editor, "doc_date": article.doc_date,
-                  **_relevance(version["url"], fields, keywords, article.flags),
-                  "flags": list(article.flags), "extractor_version": EXTRACTOR_VERSION}
+        record = {
+            **fields,
+            "editor": article.editor,
+            "doc_date": article.doc_date,
+            **_relevance(version["url"], fields, keywords, article.flags),
+            "flags": list(article.flags),
+            "extractor_version": EXTRACTOR_VERSION,
+        }
         if store.record_reextraction(version["page_id"], record, content_hash(fields)):
             changed += 1
     return ReprocessResult(pages=pages, changed=changed, skipped=skipped)
 
 
-
 def _relevance(url: str, fields: dict[str, Any], keywords: tuple[str, ...], flags: tuple[str, ...]) -> dict[str, Any]:
     """The relevance columns of a re-extracted version (as pipelines/relevance.py sets them)."""
     result = score(fields["title"], fields["text"], keywords, fields.get("publish_time"))
-    return {"is_relevant": result.is_relevant, "relevance": result.score, "year": result.year,
-            "likely_mirror": bool(mirror_reasons(url, fields["title"], fields["text"], flags))}
+    return {
+        "is_relevant": result.is_relevant,
+        "relevance": result.score,
+        "year": result.year,
+        "likely_mirror": bool(mirror_reasons(url, fields["title"], fields["text"], flags)),
+    }

@@ -50,8 +50,12 @@ def start_crawl(
     tells the crawl to stop (SIGTERM: Scrapy closes the spider and the store writes the run).
     """
     return subprocess.Popen(  # noqa: S603 - argv built from our own values, no shell
-        list(argv), cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log or subprocess.DEVNULL,
-        stderr=subprocess.STDOUT if log else subprocess.DEVNULL, pass_fds=tuple(pass_fds),
+        list(argv),
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
+        pass_fds=tuple(pass_fds),
         start_new_session=True,
     )
 

@@ -48,8 +48,15 @@ def cron_trigger(expr: str, jitter: int = 0, site: str = "?") -> CronTrigger:
         raise SchedulerError(f"site {site!r} key 'schedule': must be a 5-field cron expression, got {expr!r}")
     minute, hour, day, month, dow = fields
     try:
-        return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_crontab_dow(dow),
-                           timezone=TZ, jitter=jitter or None)
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_crontab_dow(dow),
+            timezone=TZ,
+            jitter=jitter or None,
+        )
     except ValueError as e:
         raise SchedulerError(f"site {site!r} key 'schedule': {expr!r}: {e}") from None
 
@@ -76,18 +83,32 @@ def _crontab_dow(field: str) -> str:
 class CrawlScheduler:
     """APScheduler jobs over a Supervisor; `run_site` is also what `--once` calls."""
 
-    def __init__(self, config: Config, supervisor: Supervisor, jitter: int = 300, misfire_grace: int = 3600,
-                 workers: int = 2, trigger: Callable[[Site], BaseTrigger] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        supervisor: Supervisor,
+        jitter: int = 300,
+        misfire_grace: int = 3600,
+        workers: int = 2,
+        trigger: Callable[[Site], BaseTrigger] | None = None,
+    ) -> None:
         self.config = config
         self.supervisor = supervisor
         self.trigger = trigger or (lambda site: cron_trigger(site.schedule, jitter, site.id))
         self.scheduler = BackgroundScheduler(
-            timezone=TZ, executors={"default": ThreadPoolExecutor(workers)},
+            timezone=TZ,
+            executors={"default": ThreadPoolExecutor(workers)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": misfire_grace},
         )
         for site in config.sites.values():
-            self.scheduler.add_job(self.run_site, self.trigger(site), args=[site.id], id=f"crawl:{site.id}",
-                                   name=f"crawl {site.id}", replace_existing=True)
+            self.scheduler.add_job(
+                self.run_site,
+                self.trigger(site),
+                args=[site.id],
+                id=f"crawl:{site.id}",
+                name=f"crawl {site.id}",
+                replace_existing=True,
+            )
 
     def run_site(self, site: str) -> CrawlResult:
         """Crawl one site, then send the notification digest (never raises for a notify failure)."""
@@ -147,8 +168,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         config = load_config(args.config)
-        options = CrawlOptions(config=config.path.resolve(), db=str(Path(db_path(args.db)).resolve()),
-                               timeout=args.timeout, stop_grace=args.stop_grace, settings=_settings(args.set))
+        options = CrawlOptions(
+            config=config.path.resolve(),
+            db=str(Path(db_path(args.db)).resolve()),
+            timeout=args.timeout,
+            stop_grace=args.stop_grace,
+            settings=_settings(args.set),
+        )
         sched = CrawlScheduler(config, Supervisor(options), args.jitter, args.misfire_grace, args.workers)
         if args.list:
             for job_id, expr, when in sched.next_runs():
@@ -185,14 +211,20 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--once", action="store_true", help="crawl every site now and exit (for cron)")
     mode.add_argument("--list", action="store_true", help="print the jobs and their next run times")
     p.add_argument("--timeout", type=_positive, default=3600.0, help="time limit per crawl, s (3600)")
-    p.add_argument("--stop-grace", type=_positive, default=30.0,
-                   help="seconds a crawl gets to stop before it is killed (30)")
+    p.add_argument(
+        "--stop-grace", type=_positive, default=30.0, help="seconds a crawl gets to stop before it is killed (30)"
+    )
     p.add_argument("--jitter", type=int, default=300, help="random delay per job run, up to N s (300)")
-    p.add_argument("--misfire-grace", type=int, default=3600,
-                   help="a run missed by up to N s still runs (3600)")
+    p.add_argument("--misfire-grace", type=int, default=3600, help="a run missed by up to N s still runs (3600)")
     p.add_argument("--workers", type=int, default=2, help="crawls of different sites at once (2)")
-    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
-                   help="a Scrapy setting for every crawl, e.g. -s DOWNLOAD_DELAY=5 (repeatable)")
+    p.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Scrapy setting for every crawl, e.g. -s DOWNLOAD_DELAY=5 (repeatable)",
+    )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return p
 

@@ -100,8 +100,16 @@ class Supervisor:
             tail = _tail(output)
         result = self._record(site, proc, started_at, time.monotonic() - t0, timed_out, tail)
         level = logging.INFO if result.ok else logging.ERROR
-        log.log(level, "crawl %s: %s (run %s, exit %s, %.1f s)%s", site, result.status, result.run_id,
-                result.returncode, result.seconds, f": {result.message}" if result.message else "")
+        log.log(
+            level,
+            "crawl %s: %s (run %s, exit %s, %.1f s)%s",
+            site,
+            result.status,
+            result.run_id,
+            result.returncode,
+            result.seconds,
+            f": {result.message}" if result.message else "",
+        )
         return result
 
     def _wait(self, proc: subprocess.Popen[bytes]) -> bool:
@@ -114,8 +122,9 @@ class Supervisor:
             _stop(proc, self.options.stop_grace)
             return True
 
-    def _record(self, site: str, proc: subprocess.Popen[bytes], started_at: str, seconds: float,
-                timed_out: bool, tail: str) -> CrawlResult:
+    def _record(
+        self, site: str, proc: subprocess.Popen[bytes], started_at: str, seconds: float, timed_out: bool, tail: str
+    ) -> CrawlResult:
         """Make sure the run ends as a `runs` row with a final status; return the result."""
         rc = proc.returncode
         db = open_db(self.options.db)
@@ -131,8 +140,10 @@ class Supervisor:
             message = "" if status == "finished" else _message(status, rc, tail, self.options.timeout)
             run_id = row["id"] if row else None
             if row is None or row["status"] != status:
-                stats: dict[str, Any] = {"qmcrawler/scheduler/exit_code": rc,
-                                         "qmcrawler/scheduler/seconds": round(seconds, 1)}
+                stats: dict[str, Any] = {
+                    "qmcrawler/scheduler/exit_code": rc,
+                    "qmcrawler/scheduler/seconds": round(seconds, 1),
+                }
                 if message:
                     stats["qmcrawler/scheduler/error"] = message
                 run_id = Store(db).fail_run(run_id, status, stats, sites=site, started_at=started_at)

@@ -17,12 +17,42 @@ from w3lib.url import canonicalize_url as _w3lib_canonicalize
 #: query parameters that carry a session or defeat caches, never page identity (lowercased).
 #: Deliberately absent: `r` (Yii routes: `?r=news/view&id=5`) and `sid` (often a section id):
 #: merging two pages loses data, while a duplicate page only costs a fetch.
-VOLATILE_PARAMS = frozenset({
-    "jsessionid", "phpsessid", "aspsessionid", "sessionid", "session_id", "cfid", "cftoken",
-    "_", "t", "ts", "timestamp", "time", "rnd", "rand", "random", "v", "ver", "version",
-    "nocache", "cachebuster", "cb", "_t", "_dc", "spm", "utm_source", "utm_medium", "utm_campaign",
-    "utm_term", "utm_content", "from", "isappinstalled", "share_token",
-})
+VOLATILE_PARAMS = frozenset(
+    {
+        "jsessionid",
+        "phpsessid",
+        "aspsessionid",
+        "sessionid",
+        "session_id",
+        "cfid",
+        "cftoken",
+        "_",
+        "t",
+        "ts",
+        "timestamp",
+        "time",
+        "rnd",
+        "rand",
+        "random",
+        "v",
+        "ver",
+        "version",
+        "nocache",
+        "cachebuster",
+        "cb",
+        "_t",
+        "_dc",
+        "spm",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "from",
+        "isappinstalled",
+        "share_token",
+    }
+)
 #: `;jsessionid=...` style path parameters (Java, old ASP)
 _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.I)
 #: `big5.www.gov.cn/gate/big5/www.gov.cn/<path>`: an official traditional-Chinese gateway
@@ -32,8 +62,7 @@ _BIG5_GATE = re.compile(r"^/gate/big5/([^/]+)(/.*)?$", re.I)
 def strip_volatile_params(query: str) -> str:
     """The query without session and cache-busting parameters (order kept)."""
     pairs = parse_qsl(query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if k.lower() not in VOLATILE_PARAMS
-            and not k.lower().startswith("aspsessionid")]
+    kept = [(k, v) for k, v in pairs if k.lower() not in VOLATILE_PARAMS and not k.lower().startswith("aspsessionid")]
     return urlencode(kept)
 
 

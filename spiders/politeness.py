@@ -70,8 +70,7 @@ class RobotsPolicyMiddleware(RobotsTxtMiddleware):
         body = response.body
         if response.status >= 500:
             self._stats.inc_value("qmcrawler/robots/unreachable")
-            logger.warning("robots.txt of %s answered %s: host disallowed for this crawl", netloc,
-                           response.status)
+            logger.warning("robots.txt of %s answered %s: host disallowed for this crawl", netloc, response.status)
             self._set_parser(netloc, _DisallowAll())
             return
         content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
@@ -126,8 +125,11 @@ class ContactUserAgentMiddleware(UserAgentMiddleware):
         options = FetchOptions.from_settings(crawler.settings)
         agent = str(crawler.settings.get("USER_AGENT") or options.user_agent)
         if options.contact and options.contact not in agent:
-            agent = f"{agent[:-1]}; contact: {options.contact})" if agent.endswith(")") else \
-                f"{agent} (contact: {options.contact})"
+            agent = (
+                f"{agent[:-1]}; contact: {options.contact})"
+                if agent.endswith(")")
+                else f"{agent} (contact: {options.contact})"
+            )
         return cls(agent)
 
 

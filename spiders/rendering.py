@@ -19,8 +19,14 @@ from qmcrawler.config import Site
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 #: after network idle, wait until the body's text stops growing (checked every 150 ms, ≤ 3 s)
 SETTLE_JS = """async () => {
@@ -60,8 +66,11 @@ def enable_playwright(settings: Settings, chromium: str | None) -> None:
 
 def render_meta(site: Site) -> dict[str, Any]:
     """Request meta that renders a page: network idle, then `wait_for` or until the text settles."""
-    wait = PageMethod("wait_for_selector", site.wait_for, timeout=15_000) if site.wait_for \
+    wait = (
+        PageMethod("wait_for_selector", site.wait_for, timeout=15_000)
+        if site.wait_for
         else PageMethod("evaluate", SETTLE_JS)
+    )
     return {
         "playwright": True,
         "playwright_page_goto_kwargs": {"wait_until": "networkidle"},

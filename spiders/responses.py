@@ -13,16 +13,25 @@ from spiders.politeness import ROBOTS_UNREACHABLE
 
 #: short reasons for the exceptions an errback sees (class name → fetches.reason)
 FAILURE_REASONS = {
-    "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DownloadTimeoutError": "timeout",
+    "TimeoutError": "timeout",
+    "TCPTimedOutError": "timeout",
+    "DownloadTimeoutError": "timeout",
     "DNSLookupError": "dns_error",
-    "ConnectionRefusedError": "connection_refused", "ConnectionLost": "connection_lost",
-    "ResponseNeverReceived": "no_response", "IgnoreRequest": "ignored",
-    "DownloadCancelledError": "too_large", "CancelledError": "too_large",
-    "Error": "browser_error", "TargetClosedError": "browser_error",
+    "ConnectionRefusedError": "connection_refused",
+    "ConnectionLost": "connection_lost",
+    "ResponseNeverReceived": "no_response",
+    "IgnoreRequest": "ignored",
+    "DownloadCancelledError": "too_large",
+    "CancelledError": "too_large",
+    "Error": "browser_error",
+    "TargetClosedError": "browser_error",
 }
 #: IgnoreRequest messages → reasons
-IGNORE_REASONS = {"max redirections reached": "redirect_loop", "Forbidden by robots.txt": "robots_disallowed",
-                  ROBOTS_UNREACHABLE: "robots_unreachable"}
+IGNORE_REASONS = {
+    "max redirections reached": "redirect_loop",
+    "Forbidden by robots.txt": "robots_disallowed",
+    ROBOTS_UNREACHABLE: "robots_unreachable",
+}
 _CANONICAL_LINK = re.compile(r"""<link\b[^>]*\brel\s*=\s*["']?canonical["']?[^>]*>""", re.I)
 _HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.I)
 

@@ -81,8 +81,11 @@ class SiteSpider(scrapy.Spider):
             chromium = find_chromium(crawler.settings.get("QMC_CHROMIUM") or None)
             if chromium is None:
                 spider.no_browser = set(rendered)
-                spider.logger.error("render = playwright but no Chromium found (apt-get install chromium, or set "
-                                    "QMC_CHROMIUM): not crawling %s", ", ".join(rendered))
+                spider.logger.error(
+                    "render = playwright but no Chromium found (apt-get install chromium, or set "
+                    "QMC_CHROMIUM): not crawling %s",
+                    ", ".join(rendered),
+                )
             else:
                 enable_playwright(crawler.settings, chromium)
         return spider
@@ -95,8 +98,13 @@ class SiteSpider(scrapy.Spider):
         for site in self.site_list:
             if site.id in self.no_browser:  # logged as failed fetches; the other sites still run
                 for url in site.start_urls:
-                    yield FetchFailure(url=url, site=site.id, reason="browser_missing", fetched_at=utcnow(),
-                                       is_article=site.is_article(url))
+                    yield FetchFailure(
+                        url=url,
+                        site=site.id,
+                        reason="browser_missing",
+                        fetched_at=utcnow(),
+                        is_article=site.is_article(url),
+                    )
                 continue
             for url in site.start_urls:
                 if site.is_article(url):
@@ -149,13 +157,19 @@ class SiteSpider(scrapy.Spider):
                 headers["If-None-Match"] = page.etag
             if page.last_modified:
                 headers["If-Modified-Since"] = page.last_modified
-        meta: dict[str, Any] = {"qmc_site": site.id, "qmc_article": True,
-                                "handle_httpstatus_list": ARTICLE_STATUSES}
+        meta: dict[str, Any] = {"qmc_site": site.id, "qmc_article": True, "handle_httpstatus_list": ARTICLE_STATUSES}
         if site.render == "playwright":
             meta.update(render_meta(site))
             headers = {}  # a rendered page is always fetched whole
-        return Request(url, callback=self.parse_article, errback=self.failed, priority=1,
-                       headers=headers, dont_filter=True, meta=meta)
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self.failed,
+            priority=1,
+            headers=headers,
+            dont_filter=True,
+            meta=meta,
+        )
 
     def parse_list(self, response: Response) -> Iterator[Request | FetchFailure]:
         """Follow pagination (bounded), the site's list strategy, and queue article pages."""
@@ -166,12 +180,16 @@ class SiteSpider(scrapy.Spider):
         links = links_of(html, response.url) + trs_pages(html, response.url)
         extra: list[Request] = []
         if site.list_strategy == "jpaas" and (query := jpaas_query(html, response.url)):
-            extra = [self.list_request(site, query.page_url(n, JPAAS_PAGE_SIZE), callback=self.parse_jpaas, page=n)
-                     for n in range(1, max(site.max_list_pages, 1) + 1)]
+            extra = [
+                self.list_request(site, query.page_url(n, JPAAS_PAGE_SIZE), callback=self.parse_jpaas, page=n)
+                for n in range(1, max(site.max_list_pages, 1) + 1)
+            ]
         elif site.list_strategy == "hanweb" and (store := hanweb_store(html, response.url)):
             links += links_of(store.html, response.url)
-            extra = [self.list_request(site, u, callback=self.parse_dataproxy)
-                     for u in store.page_urls(max(site.max_list_pages, 1))]
+            extra = [
+                self.list_request(site, u, callback=self.parse_dataproxy)
+                for u in store.page_urls(max(site.max_list_pages, 1))
+            ]
         yield from self._requests(site, links)
         yield from extra
         if not extra and not any(site.is_article(u) or site.is_list(u) for u in links):
@@ -208,8 +226,7 @@ class SiteSpider(scrapy.Spider):
     def _empty_list(self, site: Site, url: str) -> Iterator[FetchFailure]:
         """A list page with no links: the list is built by JavaScript (or the layout changed)."""
         self._count("spider/empty_list")
-        self.logger.warning("%s: no links on list page %s (built by JavaScript? see `list` / `render`)",
-                            site.id, url)
+        self.logger.warning("%s: no links on list page %s (built by JavaScript? see `list` / `render`)", site.id, url)
         yield FetchFailure(url=url, site=site.id, reason="js_required", fetched_at=utcnow(), is_article=False)
 
     def _may_follow(self, site: Site, url: str) -> bool:
@@ -236,8 +253,7 @@ class SiteSpider(scrapy.Spider):
         html, encoding, declared, flags = "", None, None, []
         if kind in ("html", "bin") and response.body:
             decoded = decode_html(response.body, content_type)
-            html, encoding, declared, flags = decoded.text, decoded.encoding, decoded.declared, \
-                list(decoded.flags)
+            html, encoding, declared, flags = decoded.text, decoded.encoding, decoded.declared, list(decoded.flags)
         elif isinstance(response, TextResponse) and not response.body:
             encoding = response.encoding
         url = self._canonical_link(site, request_url, html, response.url)
@@ -289,7 +305,11 @@ class SiteSpider(scrapy.Spider):
             detail = str(failure.value).strip().splitlines()[0] if str(failure.value).strip() else name
             self.logger.error("%s: the browser failed to render pages (%s): %s", site_id, name, detail[:200])
         url = canonical_url(request.meta.get("redirect_urls", [request.url])[0])
-        yield FetchFailure(url=url, site=request.meta["qmc_site"], reason=reason,
-                           fetched_at=utcnow(), http_status=status,
-                           is_article=bool(request.meta.get("qmc_article")))
-
+        yield FetchFailure(
+            url=url,
+            site=request.meta["qmc_site"],
+            reason=reason,
+            fetched_at=utcnow(),
+            http_status=status,
+            is_article=bool(request.meta.get("qmc_article")),
+        )

@@ -64,8 +64,9 @@ def site(tmp_path: Path) -> Iterator[Site]:
     shutil.copytree(FIXTURES / "web", root)
     with MiniWeb([root]) as web:
         config = tmp_path / "sites.toml"
-        config.write_text((root / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base),
-                          encoding="utf-8")
+        config.write_text(
+            (root / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), encoding="utf-8"
+        )
         yield Site(root=root, web=web, config=config, db=tmp_path / "qm.db")
 
 

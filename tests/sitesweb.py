@@ -21,23 +21,34 @@ EXPECTED: dict[str, Any] = json.loads((FIXTURE / "expected.json").read_text(enco
 
 def jpaas(rows_by_page_id: dict[str, list[list[str]]]):  # type: ignore[no-untyped-def]
     """The JPaaS `build/unit` API: one row per page (only `paramJson` pages), rows chosen by pageId."""
+
     def answer(query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         page = int(json.loads(query["paramJson"])["pageNo"]) if "paramJson" in query else 1
-        rows = rows_by_page_id.get(query.get("pageId", ""), [])[page - 1: page]
-        html = "<ul>" + "".join(f'<li class="content-3-left-text"><a href="{u}" target="_blank">{t}</a>'
-                                f'<div class="contentRight01time">{d}</div></li>' for u, t, d in rows) + "</ul>"
+        rows = rows_by_page_id.get(query.get("pageId", ""), [])[page - 1 : page]
+        html = (
+            "<ul>"
+            + "".join(
+                f'<li class="content-3-left-text"><a href="{u}" target="_blank">{t}</a>'
+                f'<div class="contentRight01time">{d}</div></li>'
+                for u, t, d in rows
+            )
+            + "</ul>"
+        )
         body = json.dumps({"success": True, "data": {"html": html}}, ensure_ascii=False).encode()
         return 200, {"Content-Type": "application/json;charset=UTF-8"}, body
+
     return answer
 
 
 def dataproxy(records_by_column: dict[str, list[str]]):  # type: ignore[no-untyped-def]
     """JCMS `dataproxy.jsp`: page N (N >= 2) is record N-2 of the column's later records."""
+
     def answer(query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         page = int(query.get("page", "1"))
-        rows = records_by_column.get(query.get("columnid", ""), [])[page - 2: page - 1] if page >= 2 else []
+        rows = records_by_column.get(query.get("columnid", ""), [])[page - 2 : page - 1] if page >= 2 else []
         records = "".join(f"<record><![CDATA[{r}]]></record>" for r in rows)
         return 200, {"Content-Type": "text/xml;charset=UTF-8"}, f"<datastore>{records}</datastore>".encode()
+
     return answer
 
 

@@ -16,8 +16,9 @@ from qmcrawler.runner import PROJECT_ROOT, crawl_command
 
 
 def run_bench(*argv: str) -> list[list[str]]:
-    proc = subprocess.run([sys.executable, *argv], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          timeout=110, check=False)
+    proc = subprocess.run(
+        [sys.executable, *argv], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=110, check=False
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return [[c.strip() for c in line.split("|")[1:-1]] for line in proc.stdout.splitlines() if line.startswith("| ")]
 
@@ -46,16 +47,23 @@ def test_storage_bench_prints_growth_per_changed_text() -> None:
 
 def test_query_bench_prints_p50_and_p95() -> None:
     rows = run_bench("bench/queries.py", "--pages", "300", "--versions", "3000", "--runs", "10")
-    assert [r[0] for r in rows[1:]] == ["`changes --since 1d` (limit 50)", "`history URL`",
-                                        "`search` 3 characters (limit 20)"]
+    assert [r[0] for r in rows[1:]] == [
+        "`changes --since 1d` (limit 50)",
+        "`history URL`",
+        "`search` 3 characters (limit 20)",
+    ]
     assert all(r[-1] == "yes" for r in rows[1:])
 
 
 def test_perf_options_defaults_and_bad_values() -> None:
     assert PerfOptions.from_settings({}) == PerfOptions(extract_workers=1, batch_size=100, batch_seconds=1.0)
     assert not PerfOptions.from_settings({"QMC_BATCH_SIZE": "1"}).batched
-    for bad in ({"QMC_BATCH_SIZE": "0"}, {"QMC_EXTRACT_WORKERS": "-1"}, {"QMC_BATCH_SECONDS": "0"},
-                {"QMC_EXTRACT_WORKERS": "two"}):
+    for bad in (
+        {"QMC_BATCH_SIZE": "0"},
+        {"QMC_EXTRACT_WORKERS": "-1"},
+        {"QMC_BATCH_SECONDS": "0"},
+        {"QMC_EXTRACT_WORKERS": "two"},
+    ):
         with pytest.raises(OptionsError, match="QMC_"):
             PerfOptions.from_settings(bad)
 
@@ -94,8 +102,9 @@ def test_extraction_workers_exit_when_the_crawl_is_killed(tmp_path: Path) -> Non
     root = make_site(tmp_path / "web", 10, {f"/art/p{i}.htm": {"delay": 0.5} for i in range(10)})
     with serve(tmp_path, [root], SITES) as site:
         argv = crawl_command(site.config, site.db, settings=FAULT_SETTINGS)
-        proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + 30
         workers: list[int] = []
         while not workers and time.monotonic() < deadline and proc.poll() is None:

@@ -9,8 +9,14 @@ from qmcrawler.runner import PROJECT_ROOT
 
 
 def test_render_bench_prints_its_table() -> None:
-    proc = subprocess.run([sys.executable, "bench/render.py", "--pages", "2"], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "bench/render.py", "--pages", "2"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| mode | pages | seconds | pages/s")

@@ -35,8 +35,9 @@ BLOCKED = PageState(status="blocked", current_hash="h1", last_raw_hash="r1")
         (None, Observation("failed", 1), "failed", False, None, None),
     ],
 )
-def test_decide(state: PageState | None, obs: Observation, outcome: str, version: bool, change: str | None,
-                status: str | None) -> None:
+def test_decide(
+    state: PageState | None, obs: Observation, outcome: str, version: bool, change: str | None, status: str | None
+) -> None:
     d = decide(state, obs)
     assert (d.outcome, d.write_version, d.change_kind, d.status) == (outcome, version, change, status)
 

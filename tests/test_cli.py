@@ -25,10 +25,26 @@ def fill(path: Path) -> None:
     texts = ["市场监管总局联合33个部门开展活动。共160项活动。", "市场监管总局联合34个部门开展活动。共160项活动。"]
     for n, text in enumerate(texts):
         run = store.begin_run("site", "samr")
-        v = {"title": "关于开展2018年全国“质量月”活动的通知", "text": text, "publish_time": "2018-08-31",
-             "source": "质量发展局", "author": None, "attachments": [], "is_relevant": True}
-        store.record(FetchRecord(url=URL, site="samr", kind="content", raw=f"<html>{n}</html>".encode(),
-                                 version=v, content_hash=content_hash(v)), run)
+        v = {
+            "title": "关于开展2018年全国“质量月”活动的通知",
+            "text": text,
+            "publish_time": "2018-08-31",
+            "source": "质量发展局",
+            "author": None,
+            "attachments": [],
+            "is_relevant": True,
+        }
+        store.record(
+            FetchRecord(
+                url=URL,
+                site="samr",
+                kind="content",
+                raw=f"<html>{n}</html>".encode(),
+                version=v,
+                content_hash=content_hash(v),
+            ),
+            run,
+        )
         store.finish_run(run, "finished", {})
     db.close()
 
@@ -120,8 +136,12 @@ def test_sites_lists_the_config(tmp_path: Path) -> None:
 
 
 def test_module_entry_point_exits_nonzero_without_traceback(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "qmcrawler", "changes", "--db", str(tmp_path / "x.db")],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qmcrawler", "changes", "--db", str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [f"Error: {tmp_path / 'x.db'}: database not found"]
     assert not (tmp_path / "x.db").exists()  # a read command never creates a database

@@ -64,12 +64,15 @@ def test_select_sites(tmp_path: Path) -> None:
     ("change", "message"),
     [
         (("max_list_pages = 5", "max_list_pages = 5\nfolow = ['x']"), r"\[sites.samr\] key 'folow': unknown key"),
-        (("follow = ['/xw/zj/index_\\d+\\.html']", "follow = ['(unclosed']"),
-         r"\[sites.samr\] key 'follow': bad regex '\(unclosed'"),
-        (('start_urls = ["https://www.samr.gov.cn/xw/zj/"]\n', ""),
-         r"\[sites.samr\] key 'start_urls': missing"),
-        (('start_urls = ["https://www.samr.gov.cn/xw/zj/"]', 'start_urls = ["ftp://x/"]'),
-         r"\[sites.samr\] key 'start_urls': not an http\(s\) URL"),
+        (
+            ("follow = ['/xw/zj/index_\\d+\\.html']", "follow = ['(unclosed']"),
+            r"\[sites.samr\] key 'follow': bad regex '\(unclosed'",
+        ),
+        (('start_urls = ["https://www.samr.gov.cn/xw/zj/"]\n', ""), r"\[sites.samr\] key 'start_urls': missing"),
+        (
+            ('start_urls = ["https://www.samr.gov.cn/xw/zj/"]', 'start_urls = ["ftp://x/"]'),
+            r"\[sites.samr\] key 'start_urls': not an http\(s\) URL",
+        ),
         (('schedule = "0 */6 * * *"', 'schedule = "hourly"'), r"\[sites.samr\] key 'schedule'"),
         (("max_list_pages = 5", "max_list_pages = -1"), r"\[sites.samr\] key 'max_list_pages'"),
         (("max_list_pages = 5", 'render = "chrome"'), r"\[sites.samr\] key 'render'"),

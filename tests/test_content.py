@@ -8,8 +8,15 @@ from qmcrawler.article import Article, Attachment
 from qmcrawler.content import content_fields, content_hash
 from qmcrawler.options import Options, OptionsError
 
-BASE = Article(title="关于开展质量月活动的通知", text="第一段。\n第二段。", publish_time="2018-08-31",
-               source="质量发展局", views=100, editor="张三", flags=("t2s_applied",))
+BASE = Article(
+    title="关于开展质量月活动的通知",
+    text="第一段。\n第二段。",
+    publish_time="2018-08-31",
+    source="质量发展局",
+    views=100,
+    editor="张三",
+    flags=("t2s_applied",),
+)
 
 
 def h(article: Article) -> str:
@@ -28,9 +35,14 @@ def test_whitespace_is_not_content() -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"title": "关于开展质量月活动的通知（更正）"}, {"text": "第一段。\n第二段改了。"}, {"publish_time": "2018-09-01"},
-     {"source": "办公厅"}, {"author": "王五"},
-     {"attachments": (Attachment(url="http://x/a.xls", name="安排表.xls", ext="xls"),)}],
+    [
+        {"title": "关于开展质量月活动的通知（更正）"},
+        {"text": "第一段。\n第二段改了。"},
+        {"publish_time": "2018-09-01"},
+        {"source": "办公厅"},
+        {"author": "王五"},
+        {"attachments": (Attachment(url="http://x/a.xls", name="安排表.xls", ext="xls"),)},
+    ],
 )
 def test_every_hashed_field_counts(change: dict[str, object]) -> None:
     assert h(Article(**{**BASE.__dict__, **change})) != h(BASE)

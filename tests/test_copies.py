@@ -54,10 +54,12 @@ def fp(article: Article) -> int:
 
 @pytest.fixture(scope="module")
 def articles() -> dict[str, Article]:
-    out = {"people": page(FIXTURE / "society.people.com.cn/n1/2018/0831/c1004-30264070.html", PEOPLE),
-           "farm": page(EXTRACTION / "f05_content_farm.html", FARM),
-           "mirror": page(EXTRACTION / "f06_pinyin_artifact.html", MIRROR),
-           "aqsiq": page(FIXTURE / "copies/aqsiq_2015_notice.html", AQSIQ)}
+    out = {
+        "people": page(FIXTURE / "society.people.com.cn/n1/2018/0831/c1004-30264070.html", PEOPLE),
+        "farm": page(EXTRACTION / "f05_content_farm.html", FARM),
+        "mirror": page(EXTRACTION / "f06_pinyin_artifact.html", MIRROR),
+        "aqsiq": page(FIXTURE / "copies/aqsiq_2015_notice.html", AQSIQ),
+    }
     for site_id, spec in EXPECTED["sites"].items():
         for n, a in enumerate(spec["articles"]):
             path = FIXTURE / spec["host"] / a["path"].lstrip("/")
@@ -80,10 +82,17 @@ def test_an_edited_repost_is_still_a_copy(articles: dict[str, Article]) -> None:
 
 
 def test_unrelated_pages_are_far_apart(articles: dict[str, Article]) -> None:
-    pairs = {frozenset(("people", "farm")), frozenset(("mirror", "aqsiq")), frozenset(("people", "people-0")),
-             frozenset(("farm", "people-0"))}
-    distances = [distance(fp(articles[a]), fp(articles[b])) for a, b in itertools.combinations(articles, 2)
-                 if frozenset((a, b)) not in pairs]
+    pairs = {
+        frozenset(("people", "farm")),
+        frozenset(("mirror", "aqsiq")),
+        frozenset(("people", "people-0")),
+        frozenset(("farm", "people-0")),
+    }
+    distances = [
+        distance(fp(articles[a]), fp(articles[b]))
+        for a, b in itertools.combinations(articles, 2)
+        if frozenset((a, b)) not in pairs
+    ]
     assert min(distances) > 2 * MAX_DISTANCE  # measured: 15 (two Quality Month notices of 2019)
 
 
@@ -105,23 +114,44 @@ def test_short_texts_get_no_fingerprint() -> None:
 def store_article(db: Database, article: Article, url: str, site: str) -> str:
     fields = content_fields(article)
     result = score(fields["title"], fields["text"], publish_time=fields["publish_time"])
-    version: dict[str, Any] = {**fields, "is_relevant": result.is_relevant, "relevance": result.score,
-                               "year": result.year, "flags": list(article.flags), "editor": article.editor,
-                               "doc_date": article.doc_date, "extractor_version": "test",
-                               "likely_mirror": bool(mirror_reasons(url, fields["title"], fields["text"],
-                                                                    article.flags))}
-    rec = FetchRecord(url=url, site=site, kind=CONTENT, http_status=200, version=version,
-                      content_hash=content_hash(fields), raw=url.encode(), encoding="utf-8")
+    version: dict[str, Any] = {
+        **fields,
+        "is_relevant": result.is_relevant,
+        "relevance": result.score,
+        "year": result.year,
+        "flags": list(article.flags),
+        "editor": article.editor,
+        "doc_date": article.doc_date,
+        "extractor_version": "test",
+        "likely_mirror": bool(mirror_reasons(url, fields["title"], fields["text"], article.flags)),
+    }
+    rec = FetchRecord(
+        url=url,
+        site=site,
+        kind=CONTENT,
+        http_status=200,
+        version=version,
+        content_hash=content_hash(fields),
+        raw=url.encode(),
+        encoding="utf-8",
+    )
     return Store(db).record(rec, None)
 
 
 def current(db: Database, url: str) -> dict[str, Any]:
-    return next(iter(db.query("SELECT v.*, p.id AS pid FROM pages p JOIN versions v ON v.id = p.current_version "
-                              "WHERE p.url = ?", [url])))
+    return next(
+        iter(
+            db.query(
+                "SELECT v.*, p.id AS pid FROM pages p JOIN versions v ON v.id = p.current_version WHERE p.url = ?",
+                [url],
+            )
+        )
+    )
 
 
-def test_repost_links_to_the_original_and_is_not_a_new_notice(memdb: Database, articles: dict[str, Article],
-                                                               tmp_path: Path) -> None:
+def test_repost_links_to_the_original_and_is_not_a_new_notice(
+    memdb: Database, articles: dict[str, Article], tmp_path: Path
+) -> None:
     store_article(memdb, articles["people"], PEOPLE, "people")
     store_article(memdb, articles["farm"], FARM, "cjkb")
     original, repost = current(memdb, PEOPLE), current(memdb, FARM)
@@ -153,22 +183,27 @@ def test_changes_output_shows_the_copy(tmp_path: Path, articles: dict[str, Artic
     store_article(db, articles["farm"], FARM, "cjkb")
     db.close()
     runner = CliRunner()
-    rows = [json.loads(line) for line in
-            runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--json"]).output.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--json"]).output.splitlines()
+    ]
     farm = next(r for r in rows if r["url"] == FARM)
     assert (farm["copy_of_url"], farm["year"], farm["is_relevant"]) == (PEOPLE, 2018, True)
     text = runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db")], env={"COLUMNS": "250"}).output
     assert f"repost: copy of page 1 {PEOPLE}" in text
 
 
-@pytest.mark.parametrize(("url", "foreign"), [
-    ("http://www.zhijian-kuaixun.com/xw/zj/art/2018/art_8e80bc49477042eb969f4d9c2b21b3b9.html", True),
-    ("https://www.samr.gov.cn/xw/zj/art/2018/art_8e80bc49477042eb969f4d9c2b21b3b9.html", False),
-    ("http://big5.www.gov.cn/gate/big5/www.gov.cn/xinwen/2018-08/31/content_5318048.htm", False),
-    ("http://m.caijing-kb.net/n1/2018/0831/c1004-30264070.html", True),
-    ("http://127.0.0.1:8000/xw/zj/201809/t20180903_275900.html", False),
-    ("http://www.example.com/news/show-640.aspx", False),
-])
+@pytest.mark.parametrize(
+    ("url", "foreign"),
+    [
+        ("http://www.zhijian-kuaixun.com/xw/zj/art/2018/art_8e80bc49477042eb969f4d9c2b21b3b9.html", True),
+        ("https://www.samr.gov.cn/xw/zj/art/2018/art_8e80bc49477042eb969f4d9c2b21b3b9.html", False),
+        ("http://big5.www.gov.cn/gate/big5/www.gov.cn/xinwen/2018-08/31/content_5318048.htm", False),
+        ("http://m.caijing-kb.net/n1/2018/0831/c1004-30264070.html", True),
+        ("http://127.0.0.1:8000/xw/zj/201809/t20180903_275900.html", False),
+        ("http://www.example.com/news/show-640.aspx", False),
+    ],
+)
 def test_official_path_on_a_foreign_host(url: str, foreign: bool) -> None:
     assert official_path_on_foreign_host(url) is foreign
 

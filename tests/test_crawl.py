@@ -37,8 +37,9 @@ def test_first_crawl_stores_every_article_once(site: Site) -> None:
 
 def test_gbk_page_is_decoded(site: Site) -> None:
     site.crawl()
-    v = rows(site, "SELECT v.title, v.text FROM versions v JOIN pages p ON p.id = v.page_id "
-                   "WHERE p.url LIKE '%a5.html'")[0]
+    v = rows(
+        site, "SELECT v.title, v.text FROM versions v JOIN pages p ON p.id = v.page_id WHERE p.url LIKE '%a5.html'"
+    )[0]
     assert "朱镕基" in str(v["title"])
     assert "王堃" in str(v["text"])
 
@@ -80,8 +81,7 @@ def test_404_twice_is_one_removed_then_restored(site: Site) -> None:
     assert count(site, "changes", "kind = 'removed'") == 0  # one run is not enough
     assert count(site, "fetches", "outcome = 'removed'") == 1
     site.crawl()
-    removed = rows(site, "SELECT c.*, p.url FROM changes c JOIN pages p ON p.id = c.page_id "
-                         "WHERE kind = 'removed'")
+    removed = rows(site, "SELECT c.*, p.url FROM changes c JOIN pages p ON p.id = c.page_id WHERE kind = 'removed'")
     assert len(removed) == 1
     assert str(removed[0]["url"]).endswith("/news/a2.html")
     assert rows(site, "SELECT status FROM pages WHERE url LIKE '%a2.html'")[0]["status"] == "removed"
@@ -134,8 +134,9 @@ def test_empty_body_is_js_required_not_a_change(site: Site) -> None:
     page = (site.root / "news/a4.html").read_text(encoding="utf-8")
     start, end = page.index('<div class="content"'), page.index('<div class="share">')
     (site.root / "news/a4.html").write_text(
-        page[:start] + '<div class="content" id="content"><noscript>请开启JavaScript</noscript></div>'
-        + page[end:], encoding="utf-8")
+        page[:start] + '<div class="content" id="content"><noscript>请开启JavaScript</noscript></div>' + page[end:],
+        encoding="utf-8",
+    )
     site.crawl()
     assert count(site, "fetches", "reason = 'js_required'") == 1
     assert count(site, "versions") == 5
@@ -144,9 +145,9 @@ def test_empty_body_is_js_required_not_a_change(site: Site) -> None:
 
 F10_V1 = {
     "<body>": '<body>\n<div class="topbar">今天是2018年9月1日 星期六 晴</div>'
-              '<link rel="stylesheet" href="/css/main.css?v=20180901">'
-              '<form><input type="hidden" name="csrf_token" value="a1b2c3d4"></form>'
-              '<ins data-ycad-slot="1">广告：某品牌电动车限时优惠</ins>',
+    '<link rel="stylesheet" href="/css/main.css?v=20180901">'
+    '<form><input type="hidden" name="csrf_token" value="a1b2c3d4"></form>'
+    '<ins data-ycad-slot="1">广告：某品牌电动车限时优惠</ins>',
 }
 
 
@@ -185,8 +186,13 @@ def test_readers_work_while_a_crawl_writes(site: Site) -> None:
         return 200, {"Content-Type": "text/html; charset=utf-8"}, page
 
     site.web.add_handler("/news/a4.html", held)
-    crawl = subprocess.Popen(crawl_command(site.config, site.db, settings=LOCAL_SETTINGS), cwd=PROJECT_ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    crawl = subprocess.Popen(
+        crawl_command(site.config, site.db, settings=LOCAL_SETTINGS),
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # bounded: until the crawl has stored the other pages
@@ -194,13 +200,22 @@ def test_readers_work_while_a_crawl_writes(site: Site) -> None:
                 break
             time.sleep(0.1)
         assert rows(site, "SELECT status FROM runs")[0]["status"] == "running"
-        cli = subprocess.run([sys.executable, "-m", "qmcrawler", "changes", "--db", str(site.db), "--json"],
-                             capture_output=True, text=True, timeout=60, check=False)
+        cli = subprocess.run(
+            [sys.executable, "-m", "qmcrawler", "changes", "--db", str(site.db), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert cli.returncode == 0, cli.stderr
         assert len(cli.stdout.splitlines()) == 4
-        tool = subprocess.run([sys.executable, "-m", "sqlite_utils", str(site.db),
-                               "select count(*) as n from pages"], capture_output=True, text=True, timeout=60,
-                              check=False)
+        tool = subprocess.run(
+            [sys.executable, "-m", "sqlite_utils", str(site.db), "select count(*) as n from pages"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert tool.returncode == 0, tool.stderr
         assert '"n": 4' in tool.stdout
         assert rows(site, "SELECT status FROM runs")[0]["status"] == "running"  # still writing meanwhile

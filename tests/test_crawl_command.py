@@ -14,13 +14,22 @@ ROOT = Path(__file__).parent.parent
 @pytest.mark.parametrize(
     ("config_text", "sites", "message"),
     [
-        ("[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['x']\nfolow = ['y']\n", None,
-         "[sites.a] key 'folow': unknown key"),
-        ("[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['(']\n", None,
-         "[sites.a] key 'articles': bad regex"),
+        (
+            "[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['x']\nfolow = ['y']\n",
+            None,
+            "[sites.a] key 'folow': unknown key",
+        ),
+        (
+            "[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['(']\n",
+            None,
+            "[sites.a] key 'articles': bad regex",
+        ),
         ("[sites.a]\narticles = ['x']\n", None, "[sites.a] key 'start_urls': missing"),
-        ("[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['x']\n", "a,nope",
-         "unknown site id 'nope' (known: a)"),
+        (
+            "[sites.a]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['x']\n",
+            "a,nope",
+            "unknown site id 'nope' (known: a)",
+        ),
         ("not toml [", None, "invalid TOML"),
     ],
 )
@@ -57,8 +66,13 @@ def test_env_vars_name_config_and_database(tmp_path: Path, monkeypatch: pytest.M
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "site", "-s", "LOG_LEVEL=ERROR",
-                             "-s", "RETRY_TIMES=0"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "site", "-s", "LOG_LEVEL=ERROR", "-s", "RETRY_TIMES=0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "env.db").exists()  # env QMC_DB used, env QMC_SITES read (site `a` only)

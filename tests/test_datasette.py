@@ -35,9 +35,23 @@ def datasette(tmp_path: Path) -> Iterator[str]:
     page_with_edit(db)
     db.close()
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "datasette", "serve", str(tmp_path / "qm.db"),
-                             "-m", str(PROJECT_ROOT / "datasette.yaml"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(tmp_path / "qm.db"),
+            "-m",
+            str(PROJECT_ROOT / "datasette.yaml"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -70,7 +84,9 @@ def test_canned_queries_are_declared_for_qm_and_demo() -> None:
 def test_canned_queries_answer_over_json(datasette: str) -> None:
     changes = get(f"{datasette}/qm/recent_changes.json?_shape=array&site=")
     assert [(c["kind"], c["title"]) for c in changes] == [
-        ("changed", "关于开展2018年全国“质量月”活动的通知"), ("new", "关于开展2018年全国“质量月”活动的通知")]
+        ("changed", "关于开展2018年全国“质量月”活动的通知"),
+        ("new", "关于开展2018年全国“质量月”活动的通知"),
+    ]
     assert "[-33-]{+34+}" in str(changes[0]["diff"])
     hits = get(f"{datasette}/qm/search.json?_shape=array&q={quote('34个部门')}")
     assert len(hits) == 1

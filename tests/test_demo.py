@@ -13,8 +13,14 @@ from qmcrawler.storage import open_db, queries
 
 def test_demo_reports_the_expected_changes(tmp_path: Path) -> None:
     db_path = tmp_path / "demo.db"
-    proc = subprocess.run([sys.executable, "-m", "qmcrawler.demo", "--db", str(db_path)], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=240, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "qmcrawler.demo", "--db", str(db_path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "[3/3]" in proc.stdout
     assert "[-33-]{+34+}" in proc.stdout
@@ -28,8 +34,7 @@ def test_demo_reports_the_expected_changes(tmp_path: Path) -> None:
     assert len(first) == 18
     assert {c["kind"] for c in first} == {"new"}
     assert sum(c["is_relevant"] for c in first) == 14
-    assert queries.run_outcomes(db, run2) == {"changed": 1, "new": 1, "noise_only": 3, "removed": 1,
-                                              "unchanged": 13}
+    assert queries.run_outcomes(db, run2) == {"changed": 1, "new": 1, "noise_only": 3, "removed": 1, "unchanged": 13}
     second = kinds(run2)
     assert [k for k, _ in second] == ["changed", "new"]
     assert second[0][1] == ["title", "text"]

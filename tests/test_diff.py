@@ -59,8 +59,12 @@ def test_context_is_trimmed_on_long_sentences() -> None:
 
 def test_diff_fields_lists_metadata_then_text() -> None:
     old = {"title": "通知", "text": "甲。", "publish_time": "2018-08-31", "attachments": []}
-    new = {"title": "通知（更正）", "text": "乙。", "publish_time": "2018-08-31",
-           "attachments": [{"url": "http://x/a.xls", "name": "活动安排表.xls"}]}
+    new = {
+        "title": "通知（更正）",
+        "text": "乙。",
+        "publish_time": "2018-08-31",
+        "attachments": [{"url": "http://x/a.xls", "name": "活动安排表.xls"}],
+    }
     diff = diff_fields(old, new, ["title", "text", "attachments"])
     lines = diff.splitlines()
     assert lines[:3] == ["- title: 通知", "+ title: 通知（更正）", "? title: 通知{+（更正）+}"]

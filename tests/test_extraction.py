@@ -59,9 +59,7 @@ def test_seed_000_counter_change_only_touches_views() -> None:
     html, spec = _load("f06_pinyin_artifact")
     v2 = extract(html.replace("21327", "21420"), spec["url"]).to_dict()
     assert v2["views"] == 21420
-    assert {k: v for k, v in v2.items() if k != "views"} == {
-        k: v for k, v in spec["expected"].items() if k != "views"
-    }
+    assert {k: v for k, v in v2.items() if k != "views"} == {k: v for k, v in spec["expected"].items() if k != "views"}
 
 
 def test_ruby_reads_like_stripped_artifact() -> None:
@@ -279,27 +277,36 @@ def test_today_header_above_title_is_not_a_date() -> None:
 
 
 def test_print_and_close_tokens_never_reach_the_source() -> None:
-    html = ("<html><head><title>关于开展质量月活动的通知</title></head><body><h1>关于开展质量月活动的通知</h1>"
-            "<table><tr><td>发布时间：2015-08-24&nbsp;&nbsp;来源：质量管理司&nbsp;&nbsp;"
-            '【<a href="javascript:window.print()">打印本页</a>】&nbsp;'
-            '【<a href="javascript:window.close()">关闭窗口</a>】</td></tr></table>'
-            "<div class='TRS_Editor'><p>为深入贯彻质量强国战略，质检总局决定开展全国质量月活动，各地要认真组织。</p>"
-            "<p>活动期间，各地要结合实际，广泛开展质量宣传和咨询服务活动，营造良好氛围。</p></div></body></html>")
+    html = (
+        "<html><head><title>关于开展质量月活动的通知</title></head><body><h1>关于开展质量月活动的通知</h1>"
+        "<table><tr><td>发布时间：2015-08-24&nbsp;&nbsp;来源：质量管理司&nbsp;&nbsp;"
+        '【<a href="javascript:window.print()">打印本页</a>】&nbsp;'
+        '【<a href="javascript:window.close()">关闭窗口</a>】</td></tr></table>'
+        "<div class='TRS_Editor'><p>为深入贯彻质量强国战略，质检总局决定开展全国质量月活动，各地要认真组织。</p>"
+        "<p>活动期间，各地要结合实际，广泛开展质量宣传和咨询服务活动，营造良好氛围。</p></div></body></html>"
+    )
     article = extract(html, "http://x/a.htm")
     assert article.source == "质量管理司"
     assert "打印" not in article.text
 
 
-BODY = ("<div class='article'><p>为深入贯彻质量强国战略，市场监管总局决定开展全国质量月活动，各地要认真组织实施。</p>"
-        "<p>活动期间，各地要结合实际，广泛开展质量宣传和咨询服务活动，营造全社会重视质量的良好氛围。</p></div>")
+BODY = (
+    "<div class='article'><p>为深入贯彻质量强国战略，市场监管总局决定开展全国质量月活动，各地要认真组织实施。</p>"
+    "<p>活动期间，各地要结合实际，广泛开展质量宣传和咨询服务活动，营造全社会重视质量的良好氛围。</p></div>"
+)
 
 
 def test_split_date_widget_gives_the_time_but_header_dates_never_count() -> None:
-    widget = ("<html><body><h1>2023年全国质量月活动启动</h1><div class='header-time'><span><em>2023</em></span>"
-              "<span><em>09</em>/<em>01</em></span><span>18:20:00</span></div>" + BODY + "</body></html>")
+    widget = (
+        "<html><body><h1>2023年全国质量月活动启动</h1><div class='header-time'><span><em>2023</em></span>"
+        "<span><em>09</em>/<em>01</em></span><span>18:20:00</span></div>" + BODY + "</body></html>"
+    )
     article = extract(widget, "https://www.news.cn/politics/20230901/0123456789abcdef0123456789abcdef/c.html")
     assert article.publish_time == "2023-09-01T18:20:00+08:00"
     assert "202309" not in article.text
-    header = ("<html><body><div class='top-date'>今天是2026年11月22日 星期日</div><h1>2023年全国质量月活动启动</h1>"
-              + BODY + "</body></html>")
+    header = (
+        "<html><body><div class='top-date'>今天是2026年11月22日 星期日</div><h1>2023年全国质量月活动启动</h1>"
+        + BODY
+        + "</body></html>"
+    )
     assert extract(header, "https://example.gov.cn/a.html").publish_time is None

@@ -50,7 +50,8 @@ def test_second_crawl_with_validators_is_mostly_304_and_writes_nothing(tmp_path:
     assert all(r["if_none_match"] for r in second if r["path"].startswith("/art/"))
     assert site.rows("SELECT count(*) AS n FROM versions")[0]["n"] == 60
     assert site.rows("SELECT outcome, count(*) AS n FROM fetches WHERE run_id = 2 GROUP BY outcome") == [
-        {"outcome": "not_modified", "n": 60}]
+        {"outcome": "not_modified", "n": 60}
+    ]
 
 
 def check_consistent(db: Path) -> int:
@@ -59,11 +60,14 @@ def check_consistent(db: Path) -> int:
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        orphans = conn.execute("SELECT count(*) FROM pages p LEFT JOIN versions v ON v.id = p.current_version "
-                               "WHERE p.current_version IS NOT NULL AND v.id IS NULL").fetchone()[0]
+        orphans = conn.execute(
+            "SELECT count(*) FROM pages p LEFT JOIN versions v ON v.id = p.current_version "
+            "WHERE p.current_version IS NOT NULL AND v.id IS NULL"
+        ).fetchone()[0]
         assert orphans == 0
-        unlogged = conn.execute("SELECT count(*) FROM versions v LEFT JOIN changes c ON c.to_version = v.id "
-                                "WHERE c.id IS NULL").fetchone()[0]
+        unlogged = conn.execute(
+            "SELECT count(*) FROM versions v LEFT JOIN changes c ON c.to_version = v.id WHERE c.id IS NULL"
+        ).fetchone()[0]
         assert unlogged == 0  # every version has its change: written in one transaction
         return int(conn.execute("SELECT count(*) FROM versions").fetchone()[0])
     finally:
@@ -78,8 +82,9 @@ def test_sigkill_at_random_moments_keeps_the_database_consistent(tmp_path: Path)
     with serve(tmp_path, [root], SITES) as site:
         argv = crawl_command(site.config, site.db, settings=FAULT_SETTINGS)
         for _ in range(4):
-            proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            )
             time.sleep(rng.uniform(1.5, 5.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
@@ -115,13 +120,25 @@ def test_f13_robots_rules_crawl_delay_html_and_5xx(tmp_path: Path) -> None:
     html = make_site(tmp_path / "html", 1)
     (html / "zt").mkdir()
     (html / "zt" / "p0.htm").write_text(ARTICLE, encoding="utf-8")
-    (html / "_routes.json").write_text(json.dumps({"/robots.txt": {
-        "headers": {"Content-Type": "text/html"}, "body": "<html><body>Disallow: /zt/ 首页</body></html>"}}))
+    (html / "_routes.json").write_text(
+        json.dumps(
+            {
+                "/robots.txt": {
+                    "headers": {"Content-Type": "text/html"},
+                    "body": "<html><body>Disallow: /zt/ 首页</body></html>",
+                }
+            }
+        )
+    )
     down = make_site(tmp_path / "down", 2)
     (down / "_routes.json").write_text(json.dumps({"/robots.txt": {"status": 503, "body": "busy"}}))
-    with MiniWeb([html]) as html_web, MiniWeb([down]) as down_web, \
-            serve(tmp_path, [rules], ROBOTS_SITES.replace("{html}", html_web.base)
-                  .replace("{down}", down_web.base)) as site:
+    with (
+        MiniWeb([html]) as html_web,
+        MiniWeb([down]) as down_web,
+        serve(
+            tmp_path, [rules], ROBOTS_SITES.replace("{html}", html_web.base).replace("{down}", down_web.base)
+        ) as site,
+    ):
         site.crawl(QMC_CONTACT="mailto:ops@example.org")
     assert "/zt/p3.htm" not in site.web.requests
     times = [r["time"] for r in site.web.log if r["path"].startswith("/art/")]
@@ -132,4 +149,6 @@ def test_f13_robots_rules_crawl_delay_html_and_5xx(tmp_path: Path) -> None:
     assert set(down_web.requests) == {"/robots.txt"}  # 5xx (retried): the host is left alone this crawl
     failed = site.rows("SELECT url, reason FROM fetches WHERE outcome = 'failed' ORDER BY url")
     assert sorted((Path(f["url"]).name, f["reason"]) for f in failed) == [
-        ("p1.htm", "robots_unreachable"), ("p3.htm", "robots_disallowed")]
+        ("p1.htm", "robots_unreachable"),
+        ("p3.htm", "robots_disallowed"),
+    ]

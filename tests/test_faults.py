@@ -31,8 +31,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultWeb]:
 
 
 def outcomes(site: FaultWeb, path: str) -> list[tuple[str, str | None]]:
-    return [(r["outcome"], r["reason"]) for r in
-            site.rows("SELECT outcome, reason FROM fetches WHERE url = ? ORDER BY id", [site.url(path)])]
+    return [
+        (r["outcome"], r["reason"])
+        for r in site.rows("SELECT outcome, reason FROM fetches WHERE url = ? ORDER BY id", [site.url(path)])
+    ]
 
 
 def change_kinds(site: FaultWeb, path: str) -> list[str]:
@@ -40,19 +42,29 @@ def change_kinds(site: FaultWeb, path: str) -> list[str]:
     return [r["kind"] for r in site.rows(sql, [site.url(path)])]
 
 
-@pytest.mark.parametrize(("path", "reason"), [
-    ("/art/gone404.htm", "http_404"), ("/art/gone410.htm", "http_410"),
-    ("/art/soft404.htm", "redirect_to_non_article"),  # soft-404 text + meta refresh to the home page
-    ("/art/home302.htm", "redirect_to_non_article"), ("/art/jsloc.htm", "client_redirect_to_non_article"),
-])
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/art/gone404.htm", "http_404"),
+        ("/art/gone410.htm", "http_410"),
+        ("/art/soft404.htm", "redirect_to_non_article"),  # soft-404 text + meta refresh to the home page
+        ("/art/home302.htm", "redirect_to_non_article"),
+        ("/art/jsloc.htm", "client_redirect_to_non_article"),
+    ],
+)
 def test_f11_f12_gone_pages_are_removed_after_the_second_run(runs: FaultWeb, path: str, reason: str) -> None:
     assert outcomes(runs, path) == [("new", None), ("removed", reason), ("removed", reason)]
     assert change_kinds(runs, path) == ["new", "removed"]
 
 
-@pytest.mark.parametrize(("path", "reason"), [
-    ("/art/block521.htm", "http_521"), ("/art/block412.htm", "http_412"), ("/art/busy.htm", "rate_limited"),
-])
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/art/block521.htm", "http_521"),
+        ("/art/block412.htm", "http_412"),
+        ("/art/busy.htm", "rate_limited"),
+    ],
+)
 def test_f11_blocked_pages_are_never_removed(runs: FaultWeb, path: str, reason: str) -> None:
     assert outcomes(runs, path) == [("new", None), ("blocked", reason), ("blocked", reason)]
     assert change_kinds(runs, path) == ["new"]
@@ -85,12 +97,15 @@ def test_f12_identity_canonical_link_and_session_ids(runs: FaultWeb) -> None:
 def test_f01_gbk_trs_list(runs: FaultWeb) -> None:
     for name in ("index.htm", "index_1.htm", "index_2.htm"):  # via createPageHTML(3, 0, "index", "htm")
         assert f"/aqsiq/zlgls/{name}" in runs.web.requests
-    title = runs.rows("SELECT v.title FROM versions v JOIN pages p ON p.id = v.page_id "
-                      "WHERE p.url LIKE '%t20150824_446510.htm'")[0]["title"]
+    title = runs.rows(
+        "SELECT v.title FROM versions v JOIN pages p ON p.id = v.page_id WHERE p.url LIKE '%t20150824_446510.htm'"
+    )[0]["title"]
     assert "朱镕基" in title
     assert "王堃" in title
-    kinds = runs.rows("SELECT c.kind, c.run_id FROM changes c JOIN pages p ON p.id = c.page_id "
-                      "WHERE p.site = 'aqsiq' AND c.run_id > 1")
+    kinds = runs.rows(
+        "SELECT c.kind, c.run_id FROM changes c JOIN pages p ON p.id = c.page_id "
+        "WHERE p.site = 'aqsiq' AND c.run_id > 1"
+    )
     assert kinds == [{"kind": "new", "run_id": 2}]
 
 
@@ -100,15 +115,17 @@ def test_f13_robots_disallow_is_obeyed(runs: FaultWeb) -> None:
 
 
 def test_f14_malformed_html_and_charset_conflicts(runs: FaultWeb) -> None:
-    text = runs.rows("SELECT v.text FROM versions v JOIN pages p ON p.id = v.page_id "
-                     "WHERE p.url LIKE '%malformed.htm'")[0]["text"]
+    text = runs.rows(
+        "SELECT v.text FROM versions v JOIN pages p ON p.id = v.page_id WHERE p.url LIKE '%malformed.htm'"
+    )[0]["text"]
     assert "第二段没有结束标签" in text
     assert "\x00" not in text
     liar = runs.rows("SELECT encoding, declared_encoding, flags FROM fetches WHERE url LIKE '%liar.htm'")[0]
     assert (liar["encoding"], liar["declared_encoding"]) == ("gb18030", "utf-8")
     assert "charset_conflict" in json.loads(liar["flags"])
-    title = runs.rows("SELECT v.title FROM versions v JOIN pages p ON p.id = v.page_id "
-                      "WHERE p.url LIKE '%liar.htm'")[0]["title"]
+    title = runs.rows("SELECT v.title FROM versions v JOIN pages p ON p.id = v.page_id WHERE p.url LIKE '%liar.htm'")[
+        0
+    ]["title"]
     assert "朱镕基" in title
     assert "王堃" in title
 
@@ -122,12 +139,23 @@ def test_f15_traps_are_bounded(runs: FaultWeb) -> None:
 def test_f16_attachments_sniffed_hashed_named_and_replaced(runs: FaultWeb) -> None:
     files = {Path(r["url"]).name: r for r in runs.rows("SELECT * FROM files")}
     types = {name: r["type"] for name, r in files.items()}
-    assert types == {"a.pdf": "pdf", "b.doc": "doc", "c.docx": "docx", "d.ofd": "ofd", "e.xls": "xls",
-                     "f.wps": "wps", "g.doc": "pdf", "h.pdf": "pdf", "i.pdf": "pdf"}
+    assert types == {
+        "a.pdf": "pdf",
+        "b.doc": "doc",
+        "c.docx": "docx",
+        "d.ofd": "ofd",
+        "e.xls": "xls",
+        "f.wps": "wps",
+        "g.doc": "pdf",
+        "h.pdf": "pdf",
+        "i.pdf": "pdf",
+    }
     assert files["g.doc"]["name"] == "关于质量月的通知.pdf"  # GBK bytes in Content-Disposition
     assert files["i.pdf"]["name"] == "质量月方案.pdf"  # RFC 5987 filename*
     assert all(len(r["sha256"]) == 64 and r["size"] > 0 for r in files.values())
     assert not [p for p in runs.web.requests if p.startswith("/files/") and p.endswith("/")]
-    changed = runs.rows("SELECT c.fields, c.run_id FROM changes c JOIN pages p ON p.id = c.page_id "
-                        "WHERE p.url LIKE '%attach.htm' AND c.kind = 'changed'")
+    changed = runs.rows(
+        "SELECT c.fields, c.run_id FROM changes c JOIN pages p ON p.id = c.page_id "
+        "WHERE p.url LIKE '%attach.htm' AND c.kind = 'changed'"
+    )
     assert [(json.loads(c["fields"]), c["run_id"]) for c in changed] == [(["attachments"], 2)]

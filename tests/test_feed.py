@@ -24,7 +24,9 @@ def test_feed_parses_with_one_entry_per_change(tmp_path: Path) -> None:
     assert root.tag == f"{{{ATOM}}}feed"
     entries = root.findall("a:entry", NS)
     assert [e.findtext("a:title", namespaces=NS) for e in entries] == [
-        "[changed] 标题 <b>&</b> 控制符", "[new] 标题 <b>&</b> 控制符"]
+        "[changed] 标题 <b>&</b> 控制符",
+        "[new] 标题 <b>&</b> 控制符",
+    ]
     ids = [e.findtext("a:id", namespaces=NS) for e in entries]
     assert len(set(ids)) == 2
     assert all(i and i.startswith("tag:qmcrawler") for i in ids)

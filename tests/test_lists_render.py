@@ -34,10 +34,12 @@ class JsWeb:
         path.write_text(text, encoding="utf-8")
         return path
 
-    def crawl(self, sites: str, config: Path | None = None, db: str = "qm.db",
-              **settings: str) -> subprocess.CompletedProcess[str]:
-        result = run_crawl(config or self.config(), self.tmp / db, sites=sites,
-                           settings={**LOCAL_SETTINGS, **settings}, timeout=180)
+    def crawl(
+        self, sites: str, config: Path | None = None, db: str = "qm.db", **settings: str
+    ) -> subprocess.CompletedProcess[str]:
+        result = run_crawl(
+            config or self.config(), self.tmp / db, sites=sites, settings={**LOCAL_SETTINGS, **settings}, timeout=180
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         return result
 
@@ -52,19 +54,24 @@ def jpaas_api(items: list[list[str]]):  # type: ignore[no-untyped-def]
         else:
             params = json.loads(query["paramJson"])
             page, size = int(params["pageNo"]), 3  # the fixture server pages by 3 whatever is asked
-        rows = items[(page - 1) * size: page * size]
-        html = "<ul>" + "".join(f'<li class="content-3-left-text"><a href="{u}">{t}</a><span>{d}</span></li>'
-                                for u, t, d in rows) + "</ul>"
+        rows = items[(page - 1) * size : page * size]
+        html = (
+            "<ul>"
+            + "".join(f'<li class="content-3-left-text"><a href="{u}">{t}</a><span>{d}</span></li>' for u, t, d in rows)
+            + "</ul>"
+        )
         return 200, {"Content-Type": "application/json"}, json.dumps({"data": {"html": html}}).encode()
+
     return answer
 
 
 def dataproxy(items: list[list[str]]):  # type: ignore[no-untyped-def]
     def answer(query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         page = int(query.get("page", "1"))
-        rows = items[(page - 1) * 2: page * 2]
+        rows = items[(page - 1) * 2 : page * 2]
         records = "".join(f"<record><![CDATA[<li><a href='{u}'>{t}</a></li>]]></record>" for u, t in rows)
         return 200, {"Content-Type": "text/xml; charset=utf-8"}, f"<datastore>{records}</datastore>".encode()
+
     return answer
 
 

@@ -44,12 +44,16 @@ def test_crawler_user_agent_and_robots_are_used(web: SitesWeb, tmp_path: Path) -
     assert {entry["user_agent"] for entry in log} == {USER_AGENT}
 
 
-@pytest.mark.parametrize(("site_id", "strategy", "advice"), [
-    ("samr", 'list = "jpaas"', 'set list = "jpaas"'),
-    ("zjamr", 'list = "hanweb"', 'set list = "hanweb"'),
-])
-def test_wrong_list_strategy_names_the_right_one(web: SitesWeb, tmp_path: Path, site_id: str, strategy: str,
-                                                 advice: str) -> None:
+@pytest.mark.parametrize(
+    ("site_id", "strategy", "advice"),
+    [
+        ("samr", 'list = "jpaas"', 'set list = "jpaas"'),
+        ("zjamr", 'list = "hanweb"', 'set list = "hanweb"'),
+    ],
+)
+def test_wrong_list_strategy_names_the_right_one(
+    web: SitesWeb, tmp_path: Path, site_id: str, strategy: str, advice: str
+) -> None:
     config = load_config(web.write_config(tmp_path / "sites.toml", **{strategy: 'list = "html"'}))
     result = check_site(config.sites[site_id])
     assert result.items == 0
@@ -58,18 +62,22 @@ def test_wrong_list_strategy_names_the_right_one(web: SitesWeb, tmp_path: Path, 
 
 def _one_site(tmp_path: Path, base: str, path: str = "/news/index.html") -> Path:
     config = tmp_path / "one.toml"
-    config.write_text(f"""[sites.one]
+    config.write_text(
+        f"""[sites.one]
 start_urls = ["{base}{path}"]
 allowed_domains = ["127.0.0.1"]
 articles = ['/news/a\\d+\\.html$']
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return config
 
 
 def test_script_built_list_needs_playwright(tmp_path: Path) -> None:
     (tmp_path / "news").mkdir()
     (tmp_path / "news" / "index.html").write_text(
-        '<html><body><div id="list">加载中…</div><script src="/news/list.js"></script></body></html>', encoding="utf-8")
+        '<html><body><div id="list">加载中…</div><script src="/news/list.js"></script></body></html>', encoding="utf-8"
+    )
     with MiniWeb([tmp_path]) as local:
         result = check_site(load_config(_one_site(tmp_path, local.base)).sites["one"])
     assert PLAYWRIGHT in result.verdict
@@ -84,8 +92,10 @@ def test_robots_disallow_is_obeyed(tmp_path: Path) -> None:
 
 
 def test_anti_bot_answer_is_blocked_not_gone(tmp_path: Path) -> None:
-    (tmp_path / "_routes.json").write_text('{"/news/index.html": {"status": 521, "body": "<script>document.cookie='
-                                           '\'__jsluid_s=1\'</script>"}}', encoding="utf-8")
+    (tmp_path / "_routes.json").write_text(
+        '{"/news/index.html": {"status": 521, "body": "<script>document.cookie=\'__jsluid_s=1\'</script>"}}',
+        encoding="utf-8",
+    )
     with MiniWeb([tmp_path]) as local:
         result = check_site(load_config(_one_site(tmp_path, local.base)).sites["one"])
     assert result.reachable == "521"
@@ -95,8 +105,7 @@ def test_anti_bot_answer_is_blocked_not_gone(tmp_path: Path) -> None:
 def test_cli_check_prints_a_row_per_site(web: SitesWeb, tmp_path: Path) -> None:
     config = web.write_config(tmp_path / "sites.toml")
     runner = CliRunner()
-    result = runner.invoke(cli, ["sites", "--check", "--config", str(config), "samr", "people"],
-                           env={"COLUMNS": "250"})
+    result = runner.invoke(cli, ["sites", "--check", "--config", str(config), "samr", "people"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     assert "samr" in result.output
     assert "people" in result.output

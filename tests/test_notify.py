@@ -104,13 +104,16 @@ def test_notify_command_dry_run_sends_and_marks_nothing(tmp_path: Path) -> None:
         assert "kept for the next digest" in failed.output
 
 
-@pytest.mark.parametrize(("table", "message"), [
-    ('urls = "mailto://x"\nmin_change = "sometimes"', "key 'min_change': must be one of new, changed"),
-    ('urls = ["not a url"]', "key 'urls': not an Apprise URL"),
-    ("only_relevant = 1", "key 'only_relevant': must be true or false"),
-    ("max_items = 0", "key 'max_items': must be a whole number > 0"),
-    ("sound = true", "key 'sound': unknown key"),
-])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('urls = "mailto://x"\nmin_change = "sometimes"', "key 'min_change': must be one of new, changed"),
+        ('urls = ["not a url"]', "key 'urls': not an Apprise URL"),
+        ("only_relevant = 1", "key 'only_relevant': must be true or false"),
+        ("max_items = 0", "key 'max_items': must be a whole number > 0"),
+        ("sound = true", "key 'sound': unknown key"),
+    ],
+)
 def test_bad_notify_config_is_one_line(tmp_path: Path, table: str, message: str) -> None:
     config = tmp_path / "sites.toml"
     config.write_text(f"[notify]\n{table}\n" + SITES, encoding="utf-8")

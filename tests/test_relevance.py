@@ -18,10 +18,11 @@ SEEDS = Path(__file__).parent / "fixtures" / "extraction"
 
 
 def seed(name: str) -> tuple[str, str]:
-    lines = [line.strip() for line in normalize_text((SEEDS / name).read_text(encoding="utf-8")).splitlines()
-             if line.strip()]
+    lines = [
+        line.strip() for line in normalize_text((SEEDS / name).read_text(encoding="utf-8")).splitlines() if line.strip()
+    ]
     title = next(line for line in lines if "质量月" in line)
-    return title, "\n".join(lines[lines.index(title) + 1:])
+    return title, "\n".join(lines[lines.index(title) + 1 :])
 
 
 def test_seed_000_is_the_2015_campaign() -> None:
@@ -41,21 +42,25 @@ def test_seed_002_is_the_2018_campaign() -> None:
     assert result.score >= 15  # title, body (many times), theme, year, 质量强国, 质量提升, 主题 line
 
 
-@pytest.mark.parametrize(("title", "text", "relevant", "year"), [
-    ("关于开展2022年全国“质量月”活动的通知", "各地区要广泛开展活动。", True, 2022),
-    ("广东省市场监督管理局关于开展2019年广东省“质量月”活动的通知", "", True, 2019),
-    ("全省质量宣传咨询活动走进社区", "以“加强市场监管 建设质量强国”为主题开展宣传。", True, 2018),  # theme only
-    ("质量发展局召开产业集群质量提升现场推进会", "推动质量提升,建设质量强国。", False, None),  # everyday news
-    ("電梯維護保養檢查", "", False, None),
-])
+@pytest.mark.parametrize(
+    ("title", "text", "relevant", "year"),
+    [
+        ("关于开展2022年全国“质量月”活动的通知", "各地区要广泛开展活动。", True, 2022),
+        ("广东省市场监督管理局关于开展2019年广东省“质量月”活动的通知", "", True, 2019),
+        ("全省质量宣传咨询活动走进社区", "以“加强市场监管 建设质量强国”为主题开展宣传。", True, 2018),  # theme only
+        ("质量发展局召开产业集群质量提升现场推进会", "推动质量提升,建设质量强国。", False, None),  # everyday news
+        ("電梯維護保養檢查", "", False, None),
+    ],
+)
 def test_score_table(title: str, text: str, relevant: bool, year: int | None) -> None:
     result = score(title, text)
     assert (result.is_relevant, result.year) == (relevant, year)
 
 
 def test_publish_year_when_the_text_names_none() -> None:
-    result = score("全省“质量月”质量宣传咨询活动走进社区", "现场提供计量器具免费检定。",
-                   publish_time="2022-09-20T15:02:00+08:00")
+    result = score(
+        "全省“质量月”质量宣传咨询活动走进社区", "现场提供计量器具免费检定。", publish_time="2022-09-20T15:02:00+08:00"
+    )
     assert result.year == 2022
     assert score("今天的新闻", "", publish_time="2022-09-20").year is None  # not relevant: no year
 
@@ -76,8 +81,10 @@ def test_changes_json_shows_year_and_relevant_filter(tmp_path: Path) -> None:
     db.execute("UPDATE versions SET year = 2019, relevance = 12 WHERE is_relevant = 1")
     db.conn.commit()
     runner = CliRunner()
-    rows = [json.loads(line) for line in
-            runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--json"]).output.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--json"]).output.splitlines()
+    ]
     assert {r["url"]: r["year"] for r in rows} == {"http://127.0.0.1/a.html": 2019, "http://127.0.0.1/b.html": None}
     assert all("copy_of" in r for r in rows)
     relevant = runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--json", "--relevant"]).output

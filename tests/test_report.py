@@ -16,9 +16,18 @@ from qmcrawler.storage import open_db
 from tests.changedb import BODY, page_with_edit
 
 SCRIPT = "<script>document.title='PWNED';document.body.innerHTML='PWNED'</script>"
-CHROMIUM_FLAGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                  "--hide-scrollbars", "--window-size=1200,1400"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--hide-scrollbars",
+    "--window-size=1200,1400",
+]
 INS_GREEN = (0xAC, 0xF2, 0xBD)
 
 
@@ -32,8 +41,13 @@ def chromium() -> str:
 
 def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
-    return subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -60,7 +74,8 @@ def test_report_html_is_escaped_and_self_contained(report: Path) -> None:
     assert "<del>33</del>" in html
     assert "Content-Security-Policy" in html
     assert "http://" not in html.replace('href="http://127.0.0.1:1/news/a1.html"', "").replace(
-        "http://127.0.0.1:1/news/a1.html", "")  # no external resources
+        "http://127.0.0.1:1/news/a1.html", ""
+    )  # no external resources
 
 
 def test_report_renders_in_chromium_without_running_page_scripts(report: Path, tmp_path: Path) -> None:
@@ -77,8 +92,7 @@ def test_report_renders_in_chromium_without_running_page_scripts(report: Path, t
     image = Image.open(shot).convert("RGB")
     colours: list[tuple[int, tuple[int, int, int]]] = image.getcolors(maxcolors=1_000_000) or []  # type: ignore[assignment]
     assert len(colours) > 20  # text was drawn, not a blank page
-    near = [n for n, (r, g, b) in colours
-            if abs(r - INS_GREEN[0]) + abs(g - INS_GREEN[1]) + abs(b - INS_GREEN[2]) < 12]
+    near = [n for n, (r, g, b) in colours if abs(r - INS_GREEN[0]) + abs(g - INS_GREEN[1]) + abs(b - INS_GREEN[2]) < 12]
     assert sum(near) > 50  # the inserted "34" is highlighted on screen
 
 
@@ -87,8 +101,9 @@ def test_report_command(tmp_path: Path) -> None:
     page_with_edit(db)
     db.close()
     out = tmp_path / "r.html"
-    result = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "qm.db"), "-o", str(out),
-                                      "--site", "demo", "--since", "1d"])
+    result = CliRunner().invoke(
+        cli, ["report", "--db", str(tmp_path / "qm.db"), "-o", str(out), "--site", "demo", "--since", "1d"]
+    )
     assert result.exit_code == 0, result.output
     assert "(2 changes)" in result.output
     assert out.exists()

@@ -30,8 +30,18 @@ def store_page(db: Database, html: str = HTML) -> None:
     article = extract(html, URL)
     fields = content_fields(article)
     run = store.begin_run("site", "demo")
-    store.record(FetchRecord(url=URL, site="demo", kind="content", raw=html.encode(), encoding="utf-8",
-                             version={**fields, "is_relevant": True}, content_hash=content_hash(fields)), run)
+    store.record(
+        FetchRecord(
+            url=URL,
+            site="demo",
+            kind="content",
+            raw=html.encode(),
+            encoding="utf-8",
+            version={**fields, "is_relevant": True},
+            content_hash=content_hash(fields),
+        ),
+        run,
+    )
 
 
 def test_same_extractor_changes_nothing(memdb: Database) -> None:

@@ -109,7 +109,9 @@ def test_crashed_crawls_are_recorded_as_failed(tmp_path: Path) -> None:
     assert (early.status, early.returncode) == ("failed", 5)
     rows = runs(tmp_path / "qm.db")
     assert [(r["id"], r["status"], r["sites"]) for r in rows] == [
-        (result.run_id, "failed", "demo"), (early.run_id, "failed", "demo")]
+        (result.run_id, "failed", "demo"),
+        (early.run_id, "failed", "demo"),
+    ]
     assert all(r["finished_at"] for r in rows)
     stats = json.loads(str(rows[0]["stats"]))
     assert stats["qmcrawler/scheduler/exit_code"] == 3
@@ -135,8 +137,13 @@ with SiteLock.for_site(sys.argv[1], "demo"):
 
 def test_lock_holds_across_processes(tmp_path: Path) -> None:
     db = tmp_path / "qm.db"
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline() == "locked\n"
@@ -170,15 +177,22 @@ def test_crawl_subprocess_keeps_the_lock(tmp_path: Path) -> None:
 
 def schedule(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     settings = [f"--set={k}={v}" for k, v in LOCAL_SETTINGS.items()]
-    return subprocess.run([sys.executable, "schedule.py", *settings, *args], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "schedule.py", *settings, *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def test_once_crawls_notifies_and_exits_zero(site: Site) -> None:
     with receiver() as hook:
         text = site.config.read_text(encoding="utf-8")
-        site.config.write_text(f'[notify]\nurls = ["{hook.url}"]\nmin_change = "new"\nonly_relevant = false\n'
-                               + text, encoding="utf-8")
+        site.config.write_text(
+            f'[notify]\nurls = ["{hook.url}"]\nmin_change = "new"\nonly_relevant = false\n' + text, encoding="utf-8"
+        )
         result = schedule("--once", "--config", str(site.config), "--db", str(site.db))
         assert result.returncode == 0, result.stderr[-3000:]
         assert result.stdout.strip() == "demo: finished"
@@ -200,9 +214,24 @@ def test_once_exit_codes_on_failure(site: Site) -> None:
 def test_sigterm_stops_the_running_crawl_cleanly(site: Site) -> None:
     site.route("/news/index.html", delay=30)
     settings = [f"--set={k}={v}" for k, v in LOCAL_SETTINGS.items()]
-    proc = subprocess.Popen([sys.executable, "schedule.py", *settings, "--once", "--stop-grace", "5",
-                             "--config", str(site.config), "--db", str(site.db)], cwd=PROJECT_ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "schedule.py",
+            *settings,
+            "--once",
+            "--stop-grace",
+            "5",
+            "--config",
+            str(site.config),
+            "--db",
+            str(site.db),
+        ],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     while "/news/index.html" not in site.web.requests:  # the crawl is under way
         assert time.monotonic() < deadline

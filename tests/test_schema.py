@@ -12,10 +12,20 @@ def test_fresh_database_has_the_contract_tables(memdb: Database) -> None:
     for table, columns in {
         "runs": {"id", "spider", "sites", "started_at", "finished_at", "status", "stats"},
         "pages": {"id", "url", "site", "first_seen", "last_seen", "status", "current_version"},
-        "versions": {"id", "page_id", "run_id", "fetched_at", "content_hash", "title", "publish_time", "source",
-                     "author", "text", "is_relevant"},
-        "changes": {"id", "page_id", "run_id", "kind", "from_version", "to_version", "fields", "diff",
-                    "detected_at"},
+        "versions": {
+            "id",
+            "page_id",
+            "run_id",
+            "fetched_at",
+            "content_hash",
+            "title",
+            "publish_time",
+            "source",
+            "author",
+            "text",
+            "is_relevant",
+        },
+        "changes": {"id", "page_id", "run_id", "kind", "from_version", "to_version", "fields", "diff", "detected_at"},
         "fetches": {"id", "page_id", "run_id", "fetched_at", "http_status", "outcome"},
     }.items():
         assert columns <= set(memdb.table(table).columns_dict), table
@@ -27,8 +37,9 @@ def test_upgrade_from_the_first_migration(tmp_path) -> None:
     old = Database(path)
     migrations.apply(old, stop_before="0002_fulltext_search")
     assert not old.table("versions_fts").exists()
-    old.table("pages").insert({"id": 1, "url": "http://x/a.html", "site": "demo", "status": "live",
-                               "current_version": 1})
+    old.table("pages").insert(
+        {"id": 1, "url": "http://x/a.html", "site": "demo", "status": "live", "current_version": 1}
+    )
     old.table("versions").insert({"id": 1, "page_id": 1, "title": "旧库里的通知", "text": "建设质量强国。"})
     old.close()
     db = open_db(path)  # applies every pending migration

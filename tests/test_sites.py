@@ -21,14 +21,17 @@ from tests.sitesweb import DATAPROXY, EXPECTED, JPAAS_API, SitesWeb, serve_sites
 
 SITE_IDS = sorted(EXPECTED["sites"])
 #: extractor gaps seen on these fixtures (qmcrawler.extraction, not site config): see test_known_extractor_gaps
-GAPS = {"/politics/2017-09/01/c_1121585270.htm": {"source"},
-        "/politics/20230901/4a1e6c2f0b9d4e8f9a7b6c5d4e3f2a1b/c.html": {"time", "first"},
-        "/ms/content/2019-09/02/content_7625511.htm": {"source"},
-        "/zwxx/scjgdt/202309/t20230904_3249912.html": {"source"},
-        "/zwxx/scjgdt/202309/t20230912_3256040.html": {"source"},
-        "/zwgk/tzgg/content/post_2578901.html": {"last"}, "/zwgk/tzgg/content/post_3178563.html": {"last"},
-        "/zhengce/zhengceku/2019-08/30/content_5425863.htm": {"first"},
-        "/zhengce/zhengceku/202309/content_6903415.htm": {"first"}}
+GAPS = {
+    "/politics/2017-09/01/c_1121585270.htm": {"source"},
+    "/politics/20230901/4a1e6c2f0b9d4e8f9a7b6c5d4e3f2a1b/c.html": {"time", "first"},
+    "/ms/content/2019-09/02/content_7625511.htm": {"source"},
+    "/zwxx/scjgdt/202309/t20230904_3249912.html": {"source"},
+    "/zwxx/scjgdt/202309/t20230912_3256040.html": {"source"},
+    "/zwgk/tzgg/content/post_2578901.html": {"last"},
+    "/zwgk/tzgg/content/post_3178563.html": {"last"},
+    "/zhengce/zhengceku/2019-08/30/content_5425863.htm": {"first"},
+    "/zhengce/zhengceku/202309/content_6903415.htm": {"first"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,9 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SitesWeb
 
 def fold(text: str) -> str:
     """Width fold as the extractor does (full-width ASCII and U+3000), for comparing expected text."""
-    return "".join(" " if c == "\u3000" else unicodedata.normalize("NFKC", c) if "\uff01" <= c <= "\uff5e" else c
-                   for c in text)
+    return "".join(
+        " " if c == "\u3000" else unicodedata.normalize("NFKC", c) if "\uff01" <= c <= "\uff5e" else c for c in text
+    )
 
 
 def test_the_shipped_config_has_the_sources_of_the_issue() -> None:

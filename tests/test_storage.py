@@ -17,16 +17,37 @@ URL = "http://127.0.0.1/news/a1.html"
 
 
 def version(text: str = "第一句。第二句。", title: str = "关于开展质量月活动的通知", **extra: Any) -> dict[str, Any]:
-    v: dict[str, Any] = {"title": title, "text": text, "publish_time": "2018-08-31T16:40:00+08:00",
-                         "source": "质量发展局", "author": None, "attachments": [], "is_relevant": True,
-                         "flags": [], "extractor_version": "test", **extra}
+    v: dict[str, Any] = {
+        "title": title,
+        "text": text,
+        "publish_time": "2018-08-31T16:40:00+08:00",
+        "source": "质量发展局",
+        "author": None,
+        "attachments": [],
+        "is_relevant": True,
+        "flags": [],
+        "extractor_version": "test",
+        **extra,
+    }
     return v
 
 
-def content(store: Store, run: int, v: dict[str, Any], raw: bytes = b"<html>1</html>", url: str = URL,
-            **kw: Any) -> str:
-    return store.record(FetchRecord(url=url, site="demo", kind="content", http_status=200, raw=raw, version=v,
-                                    content_hash=content_hash(v), **kw), run)
+def content(
+    store: Store, run: int, v: dict[str, Any], raw: bytes = b"<html>1</html>", url: str = URL, **kw: Any
+) -> str:
+    return store.record(
+        FetchRecord(
+            url=url,
+            site="demo",
+            kind="content",
+            http_status=200,
+            raw=raw,
+            version=v,
+            content_hash=content_hash(v),
+            **kw,
+        ),
+        run,
+    )
 
 
 def test_new_unchanged_noise_changed(memdb: Database) -> None:
@@ -94,8 +115,10 @@ def test_failed_and_blocked_never_version_or_remove(memdb: Database) -> None:
 def test_failure_for_an_unknown_url_is_logged_without_a_page(memdb: Database) -> None:
     store = Store(memdb)
     run = store.begin_run("site", "demo")
-    outcome = store.record(FetchRecord(url="http://127.0.0.1/list.html", site="demo", kind="failed",
-                                       http_status=500, reason="http_500"), run)
+    outcome = store.record(
+        FetchRecord(url="http://127.0.0.1/list.html", site="demo", kind="failed", http_status=500, reason="http_500"),
+        run,
+    )
     assert outcome == "failed"
     assert memdb.table("pages").count == 0
     fetch = next(iter(memdb.table("fetches").rows))

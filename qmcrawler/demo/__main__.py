@@ -29,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the demo; return the exit status."""
     parser = argparse.ArgumentParser(prog="python -m qmcrawler.demo", description=__doc__)
     parser.add_argument("--db", default="demo.db", help="database to (re)create (default: demo.db)")
-    parser.add_argument("--report", default="demo-report.html",
-                        help="HTML change report to write (default: demo-report.html)")
+    parser.add_argument(
+        "--report", default="demo-report.html", help="HTML change report to write (default: demo-report.html)"
+    )
     args = parser.parse_args(argv)
     db_path = Path(args.db)
     for suffix in ("", "-wal", "-shm"):
@@ -38,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     out = console()
     with tempfile.TemporaryDirectory() as tmp, MiniWeb(DAY1) as web:
         config = Path(tmp) / "sites.toml"
-        config.write_text((HERE / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base),
-                          encoding="utf-8")
+        config.write_text(
+            (HERE / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), encoding="utf-8"
+        )
         out.print(f"serving the sample sites on {web.base}/ ; database {db_path}")
         for n, (label, layers) in enumerate(CRAWLS, start=1):
             web.set_layers(layers)
@@ -53,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             run_id = queries.runs(db, limit=1)[0]["id"]
             outcomes = ", ".join(f"{v} {k}" for k, v in queries.run_outcomes(db, run_id).items())
             found = queries.changes(db, run_id=run_id, limit=None)
-            out.print(f"[{n}/3] crawl of {label}: {time.monotonic() - started:.1f} s; downloads: {outcomes}; "
-                      f"changes: {len(found)}")
+            out.print(
+                f"[{n}/3] crawl of {label}: {time.monotonic() - started:.1f} s; downloads: {outcomes}; "
+                f"changes: {len(found)}"
+            )
             db.close()
     db = open_db(db_path, create=False)
     out.print("\nChanges after day 1 (newest first):\n")

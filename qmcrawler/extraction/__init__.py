@@ -91,9 +91,7 @@ def _blocks(root: lxml.html.HtmlElement, errors: _Errors) -> list[Block]:
     return blocks
 
 
-def _body_indices(
-    norm: list[str], body_idx: list[int], title_idx: int | None, title: str | None
-) -> list[int]:
+def _body_indices(norm: list[str], body_idx: list[int], title_idx: int | None, title: str | None) -> list[int]:
     """Body block indices without the title line and any section label before it."""
     idx = [i for i in body_idx if norm[i]]
     if title_idx is not None and title_idx in idx:
@@ -241,8 +239,9 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     posts = norm[first_body : (body_idx[-1] + 1 + TAIL_LINES) if body_idx else len(norm)]
     pub, conflict = errors.guard(
         "publish_time",
-        lambda: publish_time(metas, near, url, before, norm_lines[:TOP_BODY_LINES], posts,
-                             widget=nfc_fold(info.widget_time)),
+        lambda: publish_time(
+            metas, near, url, before, norm_lines[:TOP_BODY_LINES], posts, widget=nfc_fold(info.widget_time)
+        ),
         no_date,
     )
     if conflict:
@@ -253,13 +252,9 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
         flags.append("author_placeholder")
     views = report.views
     if views is None:
-        views = errors.guard(
-            "views", lambda: views_from([f for ln in near for f in parse_labelled(ln)]), None
-        )
+        views = errors.guard("views", lambda: views_from([f for ln in near for f in parse_labelled(ln)]), None)
     tail_start = body_idx[-1] + 1 if body_idx else len(norm)
-    editor = errors.guard(
-        "editor", lambda: _editors(report, norm[tail_start : tail_start + TAIL_LINES]), None
-    )
+    editor = errors.guard("editor", lambda: _editors(report, norm[tail_start : tail_start + TAIL_LINES]), None)
     no_atts: tuple[Attachment, ...] = ()
     atts = errors.guard("attachments", lambda: find_attachments(container, url), no_atts)
     ddate = errors.guard("doc_date", lambda: doc_date(norm_lines, norm), None)

@@ -96,9 +96,7 @@ def linearize(root: lxml.html.HtmlElement) -> list[Block]:
             text = _WS.sub(" ", "".join(buf)).strip()
             if text and stack:
                 chars = _count(text)
-                blocks.append(
-                    Block(text, chars, min(link_buf[0], chars), stack[-1].tag, tuple(stack), len(blocks))
-                )
+                blocks.append(Block(text, chars, min(link_buf[0], chars), stack[-1].tag, tuple(stack), len(blocks)))
             buf.clear()
         link_buf[0] = 0
 

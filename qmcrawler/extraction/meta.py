@@ -257,9 +257,7 @@ def doc_date(body_lines: Sequence[str], all_lines: Sequence[str]) -> str | None:
     """成文日期 from an index table, else a 落款 date line among the last body lines."""
     for i, line in enumerate(all_lines):
         if line.startswith("成文日期"):
-            found = parse_doc_date(line) or (
-                parse_doc_date(all_lines[i + 1]) if i + 1 < len(all_lines) else None
-            )
+            found = parse_doc_date(line) or (parse_doc_date(all_lines[i + 1]) if i + 1 < len(all_lines) else None)
             if found:
                 return found
     for line in reversed(body_lines[-6:]):

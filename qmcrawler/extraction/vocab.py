@@ -97,9 +97,7 @@ RELATED_HEADERS: tuple[str, ...] = _words(
     热门文章 最新文章 热点新闻 今日推荐 为您推荐 更多阅读
     """
 )
-RELATED_RE = re.compile(
-    r"^[【\[]?(?:" + "|".join(RELATED_HEADERS) + r")[】\]]?\s*[:：>»]*\s*(?:更多.{0,4})?$"
-)
+RELATED_RE = re.compile(r"^[【\[]?(?:" + "|".join(RELATED_HEADERS) + r")[】\]]?\s*[:：>»]*\s*(?:更多.{0,4})?$")
 
 #: Whole-line (anchored) boilerplate.
 DROP_LINE_RES: tuple[re.Pattern[str], ...] = tuple(
@@ -179,9 +177,7 @@ META_AUTHOR = ("author", "article:author")
 META_KEYWORDS = ("keywords",)
 META_SITENAME = ("sitename", "og:site_name")
 #: A block that names an attachment (kept even when it is mostly a link).
-ATTACHMENT_TEXT_RE = re.compile(
-    r"^\s*附件|\.(?:" + "|".join(e[1:] for e in ATTACHMENT_EXTS) + r")\s*$", re.IGNORECASE
-)
+ATTACHMENT_TEXT_RE = re.compile(r"^\s*附件|\.(?:" + "|".join(e[1:] for e in ATTACHMENT_EXTS) + r")\s*$", re.IGNORECASE)
 #: Start of a comment or discussion area: ends the body.
 COMMENT_START_RE = re.compile(
     r"^(?:网友评论|发表评论|我要评论|评论区|新闻讨论|新闻讨论规范|发表文章|已有\d+人(?:参与|评论)|查看全部评论)"

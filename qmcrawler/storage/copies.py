@@ -31,9 +31,11 @@ def candidates(db: Database, fingerprint: int, page_id: int | None) -> list[Matc
     """Current versions of other pages within MAX_DISTANCE bits of `fingerprint`, canonical first."""
     clauses = " OR ".join("(b.band = ? AND b.value = ?)" for _ in BANDS)
     params: list[Any] = [x for pair in enumerate(bands(fingerprint)) for x in pair]
-    sql = ("SELECT DISTINCT v.id, v.page_id, v.simhash, v.likely_mirror, v.copy_of, p.first_seen "  # noqa: S608
-           "FROM simhash_bands b JOIN versions v ON v.id = b.version_id JOIN pages p ON p.id = v.page_id "
-           f"WHERE ({clauses}) AND p.current_version = v.id AND v.page_id != ?")
+    sql = (
+        "SELECT DISTINCT v.id, v.page_id, v.simhash, v.likely_mirror, v.copy_of, p.first_seen "  # noqa: S608
+        "FROM simhash_bands b JOIN versions v ON v.id = b.version_id JOIN pages p ON p.id = v.page_id "
+        f"WHERE ({clauses}) AND p.current_version = v.id AND v.page_id != ?"
+    )
     matches = []
     for row in db.query(sql, [*params, -1 if page_id is None else page_id]):
         d = distance(fingerprint, from_hex(row["simhash"]))
@@ -59,8 +61,11 @@ def _root(db: Database, page_id: int) -> int:
     """Follow `copy_of` links from a page's current version to the canonical page (bounded)."""
     seen = {page_id}
     for _ in range(8):
-        rows = list(db.query("SELECT v.copy_of FROM pages p JOIN versions v ON v.id = p.current_version "
-                             "WHERE p.id = ?", [page_id]))
+        rows = list(
+            db.query(
+                "SELECT v.copy_of FROM pages p JOIN versions v ON v.id = p.current_version WHERE p.id = ?", [page_id]
+            )
+        )
         target = rows[0]["copy_of"] if rows else None
         if target is None or target in seen:
             return page_id
@@ -89,6 +94,8 @@ def index(db: Database, version_id: int, page_id: int, fingerprint: int) -> None
 
 def copies_of(db: Database, page_id: int) -> list[dict[str, Any]]:
     """Pages whose current version copies `page_id` (reposts and mirrors), oldest first."""
-    sql = ("SELECT p.id, p.url, p.site, v.id AS version_id, v.likely_mirror FROM pages p "
-           "JOIN versions v ON v.id = p.current_version WHERE v.copy_of = ? ORDER BY p.id")
+    sql = (
+        "SELECT p.id, p.url, p.site, v.id AS version_id, v.likely_mirror FROM pages p "
+        "JOIN versions v ON v.id = p.current_version WHERE v.copy_of = ? ORDER BY p.id"
+    )
     return [dict(r) for r in db.query(sql, [page_id])]

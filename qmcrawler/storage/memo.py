@@ -28,12 +28,18 @@ class PageMemo:
 
 def known_pages(db: Database, site: str) -> dict[str, PageMemo]:
     """Pages to re-check for a site (live, blocked, removed) with what we remember of them."""
-    sql = ("SELECT p.url, p.etag, p.last_modified, p.last_raw_hash, v.content_hash, "
-           "COALESCE(v.attachments, '[]') != '[]' AS has_attachments FROM pages p "
-           "LEFT JOIN versions v ON v.id = p.current_version "
-           "WHERE p.site = ? AND p.status IN ('live', 'blocked', 'removed') ORDER BY p.id")
-    return {r["url"]: PageMemo(r["url"], r["etag"], r["last_modified"], r["last_raw_hash"], r["content_hash"],
-                               bool(r["has_attachments"])) for r in db.query(sql, [site])}
+    sql = (
+        "SELECT p.url, p.etag, p.last_modified, p.last_raw_hash, v.content_hash, "
+        "COALESCE(v.attachments, '[]') != '[]' AS has_attachments FROM pages p "
+        "LEFT JOIN versions v ON v.id = p.current_version "
+        "WHERE p.site = ? AND p.status IN ('live', 'blocked', 'removed') ORDER BY p.id"
+    )
+    return {
+        r["url"]: PageMemo(
+            r["url"], r["etag"], r["last_modified"], r["last_raw_hash"], r["content_hash"], bool(r["has_attachments"])
+        )
+        for r in db.query(sql, [site])
+    }
 
 
 def save_validators(db: Database, url: str, etag: str | None, last_modified: str | None) -> None:
@@ -55,8 +61,16 @@ def save_file(db: Database, row: Mapping[str, Any]) -> None:
         "size = excluded.size, type = excluded.type, name = excluded.name, "
         "http_status = excluded.http_status, etag = excluded.etag, last_modified = excluded.last_modified, "
         "last_seen = excluded.last_seen, truncated = excluded.truncated",
-        {"url": row["url"], "sha256": row.get("sha256"), "size": row.get("size"), "type": row.get("type"),
-         "name": row.get("name"), "http_status": row.get("http_status"), "etag": row.get("etag"),
-         "last_modified": row.get("last_modified"), "seen": row.get("seen"),
-         "truncated": int(bool(row.get("truncated")))},
+        {
+            "url": row["url"],
+            "sha256": row.get("sha256"),
+            "size": row.get("size"),
+            "type": row.get("type"),
+            "name": row.get("name"),
+            "http_status": row.get("http_status"),
+            "etag": row.get("etag"),
+            "last_modified": row.get("last_modified"),
+            "seen": row.get("seen"),
+            "truncated": int(bool(row.get("truncated"))),
+        },
     )

@@ -28,8 +28,9 @@ LEFT JOIN pages cp ON cp.id = COALESCE(vt.copy_of, vf.copy_of)
 """
 #: a repost on another site or a mirror is never a new notice of its own: its `new` change exists (with
 #: `copy_of`) but is not notified; a site repeating its own text under a new URL still is
-_NOT_A_COPY_NOTICE = ("NOT (c.kind = 'new' AND cp.id IS NOT NULL "
-                      "AND (cp.site != p.site OR COALESCE(vt.likely_mirror, 0) = 1))")
+_NOT_A_COPY_NOTICE = (
+    "NOT (c.kind = 'new' AND cp.id IS NOT NULL AND (cp.site != p.site OR COALESCE(vt.likely_mirror, 0) = 1))"
+)
 
 
 def _change_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -39,9 +40,16 @@ def _change_row(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def changes(db: Database, since: str | None = None, site: str | None = None, kinds: list[str] | None = None,
-            relevant_only: bool = False, include_extractor: bool = False,
-            limit: int | None = None, run_id: int | None = None) -> list[dict[str, Any]]:
+def changes(
+    db: Database,
+    since: str | None = None,
+    site: str | None = None,
+    kinds: list[str] | None = None,
+    relevant_only: bool = False,
+    include_extractor: bool = False,
+    limit: int | None = None,
+    run_id: int | None = None,
+) -> list[dict[str, Any]]:
     """Changes newest first, filtered; `since` is an ISO UTC string compared with detected_at."""
     where, params = _filters(since, site, kinds, relevant_only)
     if run_id is not None:
@@ -55,8 +63,9 @@ def changes(db: Database, since: str | None = None, site: str | None = None, kin
     return [_change_row(dict(r)) for r in db.query(sql, params)]
 
 
-def _filters(since: str | None, site: str | None, kinds: list[str] | None,
-             relevant_only: bool) -> tuple[list[str], list[Any]]:
+def _filters(
+    since: str | None, site: str | None, kinds: list[str] | None, relevant_only: bool
+) -> tuple[list[str], list[Any]]:
     """WHERE clauses and parameters shared by the change queries (over _CHANGE_SELECT)."""
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
@@ -101,8 +110,10 @@ def page_changes(db: Database, page_id: int) -> list[dict[str, Any]]:
 
 def page_fetches(db: Database, page_id: int, limit: int = 20) -> list[dict[str, Any]]:
     """The most recent downloads of a page, newest first."""
-    sql = ("SELECT id, run_id, fetched_at, http_status, outcome, reason, views FROM fetches "
-           "WHERE page_id = ? ORDER BY id DESC LIMIT ?")
+    sql = (
+        "SELECT id, run_id, fetched_at, http_status, outcome, reason, views FROM fetches "
+        "WHERE page_id = ? ORDER BY id DESC LIMIT ?"
+    )
     return [dict(r) for r in db.query(sql, [page_id, limit])]
 
 
@@ -111,18 +122,22 @@ def search(db: Database, text: str, limit: int = 20, all_versions: bool = False)
     current = "" if all_versions else " AND v.id = p.current_version"
     if len(text) >= FTS_MIN_CHARS:
         phrase = '"' + text.replace('"', '""') + '"'
-        sql = ("SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, "  # noqa: S608 - constants
-               "snippet(versions_fts, 1, '【', '】', '…', 24) AS snippet "
-               "FROM versions_fts JOIN versions v ON v.rowid = versions_fts.rowid "
-               "JOIN pages p ON p.id = v.page_id "
-               # ordering by the FTS rowid lets FTS5 walk matches newest first and stop at LIMIT
-               f"WHERE versions_fts MATCH ?{current} ORDER BY versions_fts.rowid DESC LIMIT ?")
+        sql = (
+            "SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, "  # noqa: S608 - constants
+            "snippet(versions_fts, 1, '【', '】', '…', 24) AS snippet "
+            "FROM versions_fts JOIN versions v ON v.rowid = versions_fts.rowid "
+            "JOIN pages p ON p.id = v.page_id "
+            # ordering by the FTS rowid lets FTS5 walk matches newest first and stop at LIMIT
+            f"WHERE versions_fts MATCH ?{current} ORDER BY versions_fts.rowid DESC LIMIT ?"
+        )
         return [dict(r) for r in db.query(sql, [phrase, limit])]
     like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    sql = ("SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, v.text AS snippet "  # noqa: S608
-           "FROM versions v JOIN pages p ON p.id = v.page_id "
-           f"WHERE (v.title LIKE ? ESCAPE '\\' OR v.text LIKE ? ESCAPE '\\'){current} "
-           "ORDER BY v.id DESC LIMIT ?")
+    sql = (
+        "SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, v.text AS snippet "  # noqa: S608
+        "FROM versions v JOIN pages p ON p.id = v.page_id "
+        f"WHERE (v.title LIKE ? ESCAPE '\\' OR v.text LIKE ? ESCAPE '\\'){current} "
+        "ORDER BY v.id DESC LIMIT ?"
+    )
     rows = [dict(r) for r in db.query(sql, [like, like, limit])]
     for row in rows:
         row["snippet"] = _snippet(row["snippet"] or "", text)
@@ -135,7 +150,7 @@ def _snippet(body: str, needle: str, width: int = 24) -> str:
         return body[: 2 * width]
     start = max(0, at - width)
     end = at + len(needle)
-    return ("…" if start else "") + body[start:at] + f"【{needle}】" + body[end: end + width]
+    return ("…" if start else "") + body[start:at] + f"【{needle}】" + body[end : end + width]
 
 
 def known_urls(db: Database, site: str) -> list[str]:
@@ -146,8 +161,11 @@ def known_urls(db: Database, site: str) -> list[str]:
 
 def current_versions(db: Database, site: str | None = None) -> Iterator[dict[str, Any]]:
     """Current version of every page that has one, with its url and site (for reprocess)."""
-    sql = ("SELECT v.*, p.url, p.site FROM pages p JOIN versions v ON v.id = p.current_version"  # noqa: S608
-           + (" WHERE p.site = ?" if site else "") + " ORDER BY p.id")
+    sql = (
+        "SELECT v.*, p.url, p.site FROM pages p JOIN versions v ON v.id = p.current_version"  # noqa: S608
+        + (" WHERE p.site = ?" if site else "")
+        + " ORDER BY p.id"
+    )
     for row in db.query(sql, [site] if site else []):
         item = dict(row)
         item["attachments"] = json.loads(item["attachments"] or "[]")
@@ -176,8 +194,9 @@ def runs(db: Database, limit: int = 20) -> list[dict[str, Any]]:
 
 def run_by_pid(db: Database, pid: int, started_after: str) -> dict[str, Any] | None:
     """The run a crawl process wrote (runs.pid), started at or after `started_after` (ISO UTC)."""
-    rows = list(db.query("SELECT * FROM runs WHERE pid = ? AND started_at >= ? ORDER BY id DESC LIMIT 1",
-                         [pid, started_after]))
+    rows = list(
+        db.query("SELECT * FROM runs WHERE pid = ? AND started_at >= ? ORDER BY id DESC LIMIT 1", [pid, started_after])
+    )
     return dict(rows[0]) if rows else None
 
 
@@ -194,13 +213,21 @@ def version(db: Database, version_id: int | None) -> dict[str, Any] | None:
     return item
 
 
-def pending_notifications(db: Database, target: str, kinds: list[str], relevant_only: bool = True,
-                          since: str | None = None, site: str | None = None) -> list[dict[str, Any]]:
+def pending_notifications(
+    db: Database,
+    target: str,
+    kinds: list[str],
+    relevant_only: bool = True,
+    since: str | None = None,
+    site: str | None = None,
+) -> list[dict[str, Any]]:
     """Page changes of these kinds not yet delivered to `target`, oldest first (never a copy's `new`)."""
     where, params = _filters(since, site, kinds, relevant_only)
-    where += ["COALESCE(c.cause, 'page') = 'page'", _NOT_A_COPY_NOTICE,
-              "NOT EXISTS (SELECT 1 FROM notifications n WHERE n.change_id = c.id AND n.target = ? "
-              "AND n.status = 'sent')"]
+    where += [
+        "COALESCE(c.cause, 'page') = 'page'",
+        _NOT_A_COPY_NOTICE,
+        "NOT EXISTS (SELECT 1 FROM notifications n WHERE n.change_id = c.id AND n.target = ? AND n.status = 'sent')",
+    ]
     params.append(target)
     sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.id"
     return [_change_row(dict(r)) for r in db.query(sql, params)]

@@ -16,40 +16,99 @@ migrations = Migrations("qmcrawler")
 def core_tables(db: Database) -> None:
     """runs, pages, versions, changes, fetches (contract) and raw (compressed HTML by sha256)."""
     db.table("runs").create(
-        {"id": int, "spider": str, "sites": str, "started_at": str, "finished_at": str,
-         "status": str, "stats": str, "pid": int},
+        {
+            "id": int,
+            "spider": str,
+            "sites": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "stats": str,
+            "pid": int,
+        },
         pk="id",
     )
     db.table("pages").create(
-        {"id": int, "url": str, "site": str, "first_seen": str, "last_seen": str, "status": str,
-         "current_version": int, "missing_runs": int, "last_missing_run": int, "last_raw_hash": str},
-        pk="id", not_null={"url", "site", "status"}, defaults={"status": "live", "missing_runs": 0},
+        {
+            "id": int,
+            "url": str,
+            "site": str,
+            "first_seen": str,
+            "last_seen": str,
+            "status": str,
+            "current_version": int,
+            "missing_runs": int,
+            "last_missing_run": int,
+            "last_raw_hash": str,
+        },
+        pk="id",
+        not_null={"url", "site", "status"},
+        defaults={"status": "live", "missing_runs": 0},
     )
     db.table("pages").create_index(["url"], unique=True)
     db.table("pages").create_index(["site", "status"])
-    db.table("raw").create({"hash": str, "size": int, "encoding": str, "content": bytes, "first_seen": str},
-                     pk="hash")
+    db.table("raw").create({"hash": str, "size": int, "encoding": str, "content": bytes, "first_seen": str}, pk="hash")
     db.table("versions").create(
-        {"id": int, "page_id": int, "run_id": int, "fetched_at": str, "content_hash": str,
-         "title": str, "publish_time": str, "source": str, "author": str, "editor": str,
-         "doc_date": str, "text": str, "attachments": str, "is_relevant": int, "flags": str,
-         "raw_hash": str, "extractor_version": str},
-        pk="id", foreign_keys=[("page_id", "pages", "id"), ("run_id", "runs", "id")],
+        {
+            "id": int,
+            "page_id": int,
+            "run_id": int,
+            "fetched_at": str,
+            "content_hash": str,
+            "title": str,
+            "publish_time": str,
+            "source": str,
+            "author": str,
+            "editor": str,
+            "doc_date": str,
+            "text": str,
+            "attachments": str,
+            "is_relevant": int,
+            "flags": str,
+            "raw_hash": str,
+            "extractor_version": str,
+        },
+        pk="id",
+        foreign_keys=[("page_id", "pages", "id"), ("run_id", "runs", "id")],
     )
     db.table("versions").create_index(["page_id", "id"])
     db.table("changes").create(
-        {"id": int, "page_id": int, "run_id": int, "kind": str, "from_version": int,
-         "to_version": int, "fields": str, "diff": str, "detected_at": str, "cause": str},
-        pk="id", foreign_keys=[("page_id", "pages", "id"), ("run_id", "runs", "id")],
+        {
+            "id": int,
+            "page_id": int,
+            "run_id": int,
+            "kind": str,
+            "from_version": int,
+            "to_version": int,
+            "fields": str,
+            "diff": str,
+            "detected_at": str,
+            "cause": str,
+        },
+        pk="id",
+        foreign_keys=[("page_id", "pages", "id"), ("run_id", "runs", "id")],
         defaults={"cause": "page"},
     )
     db.table("changes").create_index(["detected_at"])
     db.table("changes").create_index(["page_id", "id"])
     db.table("fetches").create(
-        {"id": int, "page_id": int, "run_id": int, "url": str, "final_url": str, "fetched_at": str,
-         "http_status": int, "outcome": str, "reason": str, "raw_hash": str, "encoding": str,
-         "views": int, "flags": str},
-        pk="id", foreign_keys=[("page_id", "pages", "id"), ("run_id", "runs", "id")],
+        {
+            "id": int,
+            "page_id": int,
+            "run_id": int,
+            "url": str,
+            "final_url": str,
+            "fetched_at": str,
+            "http_status": int,
+            "outcome": str,
+            "reason": str,
+            "raw_hash": str,
+            "encoding": str,
+            "views": int,
+            "flags": str,
+        },
+        pk="id",
+        foreign_keys=[("page_id", "pages", "id"), ("run_id", "runs", "id")],
     )
     db.table("fetches").create_index(["page_id", "id"])
     db.table("fetches").create_index(["run_id"])
@@ -68,8 +127,19 @@ def fetch_validators(db: Database) -> None:
     db.table("pages").add_column("last_modified", str)
     db.table("fetches").add_column("declared_encoding", str)
     db.table("files").create(
-        {"url": str, "sha256": str, "size": int, "type": str, "name": str, "http_status": int,
-         "etag": str, "last_modified": str, "first_seen": str, "last_seen": str, "truncated": int},
+        {
+            "url": str,
+            "sha256": str,
+            "size": int,
+            "type": str,
+            "name": str,
+            "http_status": int,
+            "etag": str,
+            "last_modified": str,
+            "first_seen": str,
+            "last_seen": str,
+            "truncated": int,
+        },
         pk="url",
     )
 
@@ -78,9 +148,19 @@ def fetch_validators(db: Database) -> None:
 def notifications(db: Database) -> None:
     """Delivery of each change to each notification target (a hash of the Apprise URL, never the URL)."""
     db.table("notifications").create(
-        {"id": int, "change_id": int, "target": str, "status": str, "attempts": int, "last_error": str,
-         "first_tried_at": str, "sent_at": str},
-        pk="id", foreign_keys=[("change_id", "changes", "id")], not_null={"change_id", "target", "status"},
+        {
+            "id": int,
+            "change_id": int,
+            "target": str,
+            "status": str,
+            "attempts": int,
+            "last_error": str,
+            "first_tried_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        foreign_keys=[("change_id", "changes", "id")],
+        not_null={"change_id", "target", "status"},
         defaults={"attempts": 0},
     )
     db.table("notifications").create_index(["change_id", "target"], unique=True)
@@ -95,8 +175,7 @@ def relevance_and_copies(db: Database) -> None:
     finding near-identical pages is an indexed lookup, not a scan.
     """
     versions = db.table("versions")
-    for column, kind in (("relevance", int), ("year", int), ("simhash", str), ("copy_of", int),
-                         ("likely_mirror", int)):
+    for column, kind in (("relevance", int), ("year", int), ("simhash", str), ("copy_of", int), ("likely_mirror", int)):
         versions.add_column(column, kind)
     db.table("simhash_bands").create(
         {"band": int, "value": int, "version_id": int, "page_id": int},
@@ -110,8 +189,10 @@ def relevance_and_copies(db: Database) -> None:
 def simhash_bands_by_page(db: Database) -> None:
     """Only current versions keep band rows: index by page so replacing them is not a table scan."""
     db.table("simhash_bands").create_index(["page_id"])
-    db.execute("DELETE FROM simhash_bands WHERE version_id NOT IN (SELECT current_version FROM pages "
-               "WHERE current_version IS NOT NULL)")
+    db.execute(
+        "DELETE FROM simhash_bands WHERE version_id NOT IN (SELECT current_version FROM pages "
+        "WHERE current_version IS NOT NULL)"
+    )
 
 
 def upgrade(db: Database) -> list[str]:

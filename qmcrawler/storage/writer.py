@@ -65,16 +65,28 @@ class Store:
         """Insert a `runs` row with status `running`; return its id."""
         with self.db.atomic():
             table = self.db.table("runs")
-            table.insert({"spider": spider, "sites": sites, "started_at": utcnow(), "status": "running",
-                          "stats": "{}", "pid": os.getpid()})
+            table.insert(
+                {
+                    "spider": spider,
+                    "sites": sites,
+                    "started_at": utcnow(),
+                    "status": "running",
+                    "stats": "{}",
+                    "pid": os.getpid(),
+                }
+            )
             return int(table.last_pk or 0)
 
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
         """Close a run with its final status and stats."""
         with self.db.atomic():
             self.db.table("runs").update(
-                run_id, {"finished_at": utcnow(), "status": status,
-                         "stats": json.dumps(dict(stats), ensure_ascii=False, default=str)}
+                run_id,
+                {
+                    "finished_at": utcnow(),
+                    "status": status,
+                    "stats": json.dumps(dict(stats), ensure_ascii=False, default=str),
+                },
             )
 
     def record(self, rec: FetchRecord, run_id: int | None) -> str:
@@ -88,18 +100,28 @@ class Store:
                 page = self._insert_page(rec)
             if page is not None:
                 self._apply(page, rec, decision, run_id, rhash)
-            self.db.table("fetches").insert({
-                "page_id": page["id"] if page else None, "run_id": run_id, "url": rec.url,
-                "final_url": rec.final_url, "fetched_at": rec.fetched_at, "http_status": rec.http_status,
-                "outcome": decision.outcome, "reason": rec.reason or None, "raw_hash": rhash,
-                "encoding": rec.encoding, "views": self._views(rec, page, decision.outcome),
-                "flags": json.dumps(list(rec.flags), ensure_ascii=False) if rec.flags else None,
-                "declared_encoding": rec.declared_encoding,
-            })
+            self.db.table("fetches").insert(
+                {
+                    "page_id": page["id"] if page else None,
+                    "run_id": run_id,
+                    "url": rec.url,
+                    "final_url": rec.final_url,
+                    "fetched_at": rec.fetched_at,
+                    "http_status": rec.http_status,
+                    "outcome": decision.outcome,
+                    "reason": rec.reason or None,
+                    "raw_hash": rhash,
+                    "encoding": rec.encoding,
+                    "views": self._views(rec, page, decision.outcome),
+                    "flags": json.dumps(list(rec.flags), ensure_ascii=False) if rec.flags else None,
+                    "declared_encoding": rec.declared_encoding,
+                }
+            )
             return decision.outcome
 
-    def record_reextraction(self, page_id: int, version: Mapping[str, Any], content_hash: str,
-                            run_id: int | None = None) -> bool:
+    def record_reextraction(
+        self, page_id: int, version: Mapping[str, Any], content_hash: str, run_id: int | None = None
+    ) -> bool:
         """Store a re-extraction of a page's current raw HTML (reprocess).
 
         When the hash differs, a new version is written with a `changed` change whose `cause`
@@ -111,17 +133,29 @@ class Store:
             old = self._version(page["current_version"])
             if old is None or old["content_hash"] == content_hash:
                 return False
-            rec = FetchRecord(url=page["url"], site=page["site"], kind=CONTENT, version=version,
-                              content_hash=content_hash, fetched_at=old["fetched_at"])
+            rec = FetchRecord(
+                url=page["url"],
+                site=page["site"],
+                kind=CONTENT,
+                version=version,
+                content_hash=content_hash,
+                fetched_at=old["fetched_at"],
+            )
             version_id = self._insert_version(page_id, run_id, rec, old["raw_hash"])
             self.db.table("pages").update(page_id, {"current_version": version_id})
             fields, diff = _describe("changed", old, self._version(version_id))
-            self._change(page_id, run_id, "changed", old["id"], version_id, fields, diff, utcnow(),
-                         cause="extractor")
+            self._change(page_id, run_id, "changed", old["id"], version_id, fields, diff, utcnow(), cause="extractor")
             return True
 
-    def fail_run(self, run_id: int | None, status: str, stats: Mapping[str, Any], spider: str = "site",
-                 sites: str = "", started_at: str | None = None) -> int:
+    def fail_run(
+        self,
+        run_id: int | None,
+        status: str,
+        stats: Mapping[str, Any],
+        spider: str = "site",
+        sites: str = "",
+        started_at: str | None = None,
+    ) -> int:
         """Close a run the crawl could not close itself (crash, time limit); insert it if missing.
 
         `stats` are merged into the row's existing stats. Returns the run id.
@@ -129,13 +163,26 @@ class Store:
         with self.db.atomic():
             table = self.db.table("runs")
             if run_id is None:
-                table.insert({"spider": spider, "sites": sites, "started_at": started_at or utcnow(),
-                              "finished_at": utcnow(), "status": status,
-                              "stats": json.dumps(dict(stats), ensure_ascii=False, default=str)})
+                table.insert(
+                    {
+                        "spider": spider,
+                        "sites": sites,
+                        "started_at": started_at or utcnow(),
+                        "finished_at": utcnow(),
+                        "status": status,
+                        "stats": json.dumps(dict(stats), ensure_ascii=False, default=str),
+                    }
+                )
                 return int(table.last_pk or 0)
             old = json.loads(table.get(run_id)["stats"] or "{}")
-            table.update(run_id, {"finished_at": utcnow(), "status": status,
-                                  "stats": json.dumps({**old, **stats}, ensure_ascii=False, default=str)})
+            table.update(
+                run_id,
+                {
+                    "finished_at": utcnow(),
+                    "status": status,
+                    "stats": json.dumps({**old, **stats}, ensure_ascii=False, default=str),
+                },
+            )
             return run_id
 
     def mark_notified(self, change_ids: list[int], target: str, error: str | None = None) -> None:
@@ -156,8 +203,12 @@ class Store:
         """The download's view counter; identical raw bytes (extraction skipped) repeat the last one."""
         if rec.views is not None or outcome != "unchanged" or page is None:
             return rec.views
-        rows = list(self.db.query("SELECT views FROM fetches WHERE page_id = ? AND views IS NOT NULL "
-                                  "ORDER BY id DESC LIMIT 1", [page["id"]]))
+        rows = list(
+            self.db.query(
+                "SELECT views FROM fetches WHERE page_id = ? AND views IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [page["id"]],
+            )
+        )
         return int(rows[0]["views"]) if rows else None
 
     def _store_raw(self, rec: FetchRecord) -> str:
@@ -176,8 +227,16 @@ class Store:
     def _insert_page(self, rec: FetchRecord) -> dict[str, Any]:
         url = rec.moved_to or rec.url
         table = self.db.table("pages")
-        table.insert({"url": url, "site": rec.site, "first_seen": rec.fetched_at, "last_seen": rec.fetched_at,
-                      "status": "live", "missing_runs": 0})
+        table.insert(
+            {
+                "url": url,
+                "site": rec.site,
+                "first_seen": rec.fetched_at,
+                "last_seen": rec.fetched_at,
+                "status": "live",
+                "missing_runs": 0,
+            }
+        )
         return dict(table.get(int(table.last_pk or 0)))
 
     def _resolve_page(self, rec: FetchRecord, run_id: int | None) -> dict[str, Any] | None:
@@ -190,19 +249,39 @@ class Store:
             return new
         if new is None:
             self.db.table("pages").update(old["id"], {"url": rec.moved_to})
-            self._change(old["id"], run_id, "moved", None, None, ["url"],
-                         f"- url: {rec.url}\n+ url: {rec.moved_to}", rec.fetched_at)
+            self._change(
+                old["id"],
+                run_id,
+                "moved",
+                None,
+                None,
+                ["url"],
+                f"- url: {rec.url}\n+ url: {rec.moved_to}",
+                rec.fetched_at,
+            )
             return self._page(rec.moved_to)
         if old["status"] != "moved":
             self.db.table("pages").update(old["id"], {"status": "moved"})
-            self._change(old["id"], run_id, "moved", old["current_version"], None, ["url"],
-                         f"- url: {rec.url}\n+ url: {rec.moved_to}", rec.fetched_at)
+            self._change(
+                old["id"],
+                run_id,
+                "moved",
+                old["current_version"],
+                None,
+                ["url"],
+                f"- url: {rec.url}\n+ url: {rec.moved_to}",
+                rec.fetched_at,
+            )
         return new
 
-    def _apply(self, page: dict[str, Any], rec: FetchRecord, d: Decision, run_id: int | None,
-               rhash: str | None) -> None:
-        updates: dict[str, Any] = {"status": d.status or page["status"], "missing_runs": d.missing_runs,
-                                   "last_missing_run": d.last_missing_run}
+    def _apply(
+        self, page: dict[str, Any], rec: FetchRecord, d: Decision, run_id: int | None, rhash: str | None
+    ) -> None:
+        updates: dict[str, Any] = {
+            "status": d.status or page["status"],
+            "missing_runs": d.missing_runs,
+            "last_missing_run": d.last_missing_run,
+        }
         if rec.kind == CONTENT or d.outcome == "not_modified":
             updates["last_seen"] = rec.fetched_at
         if rhash is not None:
@@ -216,16 +295,28 @@ class Store:
         if d.change_kind:
             new_version = self._version(version_id) if version_id else None
             fields, diff = _describe(d.change_kind, old_version, new_version)
-            self._change(page["id"], run_id, d.change_kind, old_version["id"] if old_version else None,
-                         version_id, fields, diff, rec.fetched_at)
+            self._change(
+                page["id"],
+                run_id,
+                d.change_kind,
+                old_version["id"] if old_version else None,
+                version_id,
+                fields,
+                diff,
+                rec.fetched_at,
+            )
 
     def _state(self, page: Mapping[str, Any] | None) -> PageState | None:
         if page is None:
             return None
         current = self._version(page["current_version"])
-        return PageState(status=page["status"], current_hash=current["content_hash"] if current else None,
-                         last_raw_hash=page["last_raw_hash"], missing_runs=page["missing_runs"] or 0,
-                         last_missing_run=page["last_missing_run"])
+        return PageState(
+            status=page["status"],
+            current_hash=current["content_hash"] if current else None,
+            last_raw_hash=page["last_raw_hash"],
+            missing_runs=page["missing_runs"] or 0,
+            last_missing_run=page["last_missing_run"],
+        )
 
     def _version(self, version_id: int | None) -> dict[str, Any] | None:
         if version_id is None:
@@ -238,14 +329,20 @@ class Store:
     def _insert_version(self, page_id: int, run_id: int | None, rec: FetchRecord, rhash: str | None) -> int:
         v = dict(rec.version or {})
         row = {
-            "page_id": page_id, "run_id": run_id, "fetched_at": rec.fetched_at,
-            "content_hash": rec.content_hash, "raw_hash": rhash,
-            **{k: v.get(k) for k in ("title", "publish_time", "source", "author", "editor", "doc_date",
-                                     "extractor_version")},
+            "page_id": page_id,
+            "run_id": run_id,
+            "fetched_at": rec.fetched_at,
+            "content_hash": rec.content_hash,
+            "raw_hash": rhash,
+            **{
+                k: v.get(k)
+                for k in ("title", "publish_time", "source", "author", "editor", "doc_date", "extractor_version")
+            },
             "text": v.get("text") or "",
             "is_relevant": int(bool(v.get("is_relevant"))),
             **{k: json.dumps(list(v.get(k) or []), ensure_ascii=False) for k in _JSON_COLUMNS},
-            "relevance": v.get("relevance"), "year": v.get("year"),
+            "relevance": v.get("relevance"),
+            "year": v.get("year"),
             "likely_mirror": int(bool(v.get("likely_mirror") or "likely_mirror" in (v.get("flags") or ()))),
         }
         fingerprint = simhash(fingerprint_text(v.get("title"), v.get("text")))
@@ -261,18 +358,34 @@ class Store:
                 copy_links.adopt(self.db, fingerprint, page_id)
         return version_id
 
-    def _change(self, page_id: int, run_id: int | None, kind: str, from_version: int | None,
-                to_version: int | None, fields: list[str], diff: str, at: str, cause: str = "page") -> None:
-        self.db.table("changes").insert({
-            "page_id": page_id, "run_id": run_id, "kind": kind, "from_version": from_version,
-            "to_version": to_version, "fields": json.dumps(fields), "diff": diff, "detected_at": at,
-            "cause": cause,
-        })
+    def _change(
+        self,
+        page_id: int,
+        run_id: int | None,
+        kind: str,
+        from_version: int | None,
+        to_version: int | None,
+        fields: list[str],
+        diff: str,
+        at: str,
+        cause: str = "page",
+    ) -> None:
+        self.db.table("changes").insert(
+            {
+                "page_id": page_id,
+                "run_id": run_id,
+                "kind": kind,
+                "from_version": from_version,
+                "to_version": to_version,
+                "fields": json.dumps(fields),
+                "diff": diff,
+                "detected_at": at,
+                "cause": cause,
+            }
+        )
 
 
-def _describe(
-    kind: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
-) -> tuple[list[str], str]:
+def _describe(kind: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple[list[str], str]:
     """Changed fields and the readable diff for a change row."""
     if kind == "removed" or new is None:
         return [], ""
