@@ -3,34 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from qmcrawler.options import OptionsError, SettingsLike
+from qmcrawler.options import OptionsError, SettingsLike, setting_bool, setting_number
 
 #: the product token of our User-Agent; the contact is appended when QMC_CONTACT is set
 USER_AGENT_BASE = "qmcrawler/0.1 (change monitor for public notices of Quality Month)"
-
-
-def _int(settings: SettingsLike, name: str, default: int, minimum: int = 0) -> int:
-    try:
-        value = int(settings.get(name, default))
-    except (TypeError, ValueError):
-        raise OptionsError(f"{name} must be a whole number") from None
-    if value < minimum:
-        raise OptionsError(f"{name} must be >= {minimum}")
-    return value
-
-
-def _bool(settings: SettingsLike, name: str, default: bool) -> bool:
-    value: Any = settings.get(name, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off", ""):
-        return False
-    raise OptionsError(f"{name} must be true or false")
 
 
 @dataclass(frozen=True)
@@ -54,12 +31,16 @@ class FetchOptions:
             raise OptionsError("QMC_CONTACT must be one line without parentheses")
         return cls(
             contact=contact,
-            conditional=_bool(settings, "QMC_CONDITIONAL", cls.conditional),
-            attachments=_bool(settings, "QMC_ATTACHMENTS", cls.attachments),
-            max_attachments=_int(settings, "QMC_MAX_ATTACHMENTS", cls.max_attachments),
-            max_attachment_bytes=_int(settings, "QMC_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes, 1),
-            max_articles_per_site=_int(settings, "QMC_MAX_ARTICLES_PER_SITE", cls.max_articles_per_site, 1),
-            max_page_number=_int(settings, "QMC_MAX_PAGE_NUMBER", cls.max_page_number, 1),
+            conditional=setting_bool(settings, "QMC_CONDITIONAL", cls.conditional),
+            attachments=setting_bool(settings, "QMC_ATTACHMENTS", cls.attachments),
+            max_attachments=int(setting_number(settings, "QMC_MAX_ATTACHMENTS", cls.max_attachments)),
+            max_attachment_bytes=int(
+                setting_number(settings, "QMC_MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes, minimum=1)
+            ),
+            max_articles_per_site=int(
+                setting_number(settings, "QMC_MAX_ARTICLES_PER_SITE", cls.max_articles_per_site, minimum=1)
+            ),
+            max_page_number=int(setting_number(settings, "QMC_MAX_PAGE_NUMBER", cls.max_page_number, minimum=1)),
         )
 
     @property

@@ -16,6 +16,33 @@ class OptionsError(ValueError):
     """A QMC_* setting has a bad value."""
 
 
+def setting_number(
+    settings: SettingsLike, name: str, default: float, kind: type[int] | type[float] = int, minimum: float = 0
+) -> float:
+    """A numeric setting (whole for `kind=int`), at least `minimum`; OptionsError names it otherwise."""
+    raw = settings.get(name, default)
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise OptionsError(f"{name} must be a {'whole ' if kind is int else ''}number, not {raw!r}") from None
+    if value < minimum:
+        raise OptionsError(f"{name} must be >= {minimum}, not {raw!r}")
+    return value
+
+
+def setting_bool(settings: SettingsLike, name: str, default: bool) -> bool:
+    """A boolean setting (true/false, 1/0, yes/no, on/off); OptionsError names it otherwise."""
+    value: Any = settings.get(name, default)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise OptionsError(f"{name} must be true or false")
+
+
 @dataclass(frozen=True)
 class Options:
     """QMC_DB: database path ("" = do not store); QMC_SITES: sites.toml path;
@@ -28,12 +55,7 @@ class Options:
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> Options:
         """Read and validate the QMC_* settings."""
-        try:
-            min_chars = int(settings.get("QMC_MIN_TEXT_CHARS", cls.min_text_chars))
-        except (TypeError, ValueError):
-            raise OptionsError("QMC_MIN_TEXT_CHARS must be a whole number") from None
-        if min_chars < 0:
-            raise OptionsError("QMC_MIN_TEXT_CHARS must be >= 0")
+        min_chars = int(setting_number(settings, "QMC_MIN_TEXT_CHARS", cls.min_text_chars))
         db = settings.get("QMC_DB", cls.db)
         sites = settings.get("QMC_SITES", cls.sites)
         return cls(db="" if db is None else str(db), sites=str(sites or cls.sites), min_text_chars=min_chars)

@@ -16,19 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from qmcrawler.options import OptionsError, SettingsLike
-
-
-def _number(settings: SettingsLike, name: str, default: float, kind: type[int] | type[float]) -> float:
-    """One numeric setting, or OptionsError naming it."""
-    raw = settings.get(name, default)
-    try:
-        value = kind(raw)
-    except (TypeError, ValueError):
-        raise OptionsError(f"{name} must be a {'whole ' if kind is int else ''}number, not {raw!r}") from None
-    if value < 0:
-        raise OptionsError(f"{name} must be >= 0, not {raw!r}")
-    return value
+from qmcrawler.options import OptionsError, SettingsLike, setting_number
 
 
 @dataclass(frozen=True)
@@ -44,9 +32,9 @@ class PerfOptions:
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> PerfOptions:
         """Read and validate the speed settings."""
-        workers = int(_number(settings, "QMC_EXTRACT_WORKERS", cls.extract_workers, int))
-        size = int(_number(settings, "QMC_BATCH_SIZE", cls.batch_size, int))
-        seconds = _number(settings, "QMC_BATCH_SECONDS", cls.batch_seconds, float)
+        workers = int(setting_number(settings, "QMC_EXTRACT_WORKERS", cls.extract_workers, int))
+        size = int(setting_number(settings, "QMC_BATCH_SIZE", cls.batch_size, int))
+        seconds = setting_number(settings, "QMC_BATCH_SECONDS", cls.batch_seconds, float)
         if size < 1:
             raise OptionsError("QMC_BATCH_SIZE must be >= 1 (1 = commit every download)")
         if seconds <= 0:
