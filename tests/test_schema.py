@@ -53,3 +53,31 @@ def test_opening_twice_applies_nothing(tmp_path) -> None:
     open_db(tmp_path / "a.db").close()
     db = open_db(tmp_path / "a.db")
     assert len(migrations.applied(db)) == len(migrations.pending(Database(memory=True)))
+
+
+def _open_and_count(path: str, start: float) -> str:
+    import time
+
+    time.sleep(max(0.0, start - time.time()))  # all processes open the new file at the same moment
+    try:
+        db = open_db(path)
+        n = len(migrations.applied(db))
+        db.close()
+        return str(n)
+    except Exception as e:  # the error text is the evidence
+        return f"{type(e).__name__}: {e}"
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path) -> None:
+    """A crawl creating the database while readers open it: nobody gets 'database is locked'."""
+    import multiprocessing
+    import time
+
+    expected = str(len(migrations.pending(Database(memory=True))))
+    ctx = multiprocessing.get_context("spawn")
+    for attempt in range(3):  # several fresh files: the race needs the opens to overlap
+        path = str(tmp_path / f"race{attempt}.db")
+        with ctx.Pool(6) as pool:
+            start = time.time() + 1.0
+            results = pool.starmap(_open_and_count, [(path, start)] * 6)
+        assert results == [expected] * 6, results

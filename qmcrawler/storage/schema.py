@@ -196,7 +196,25 @@ def simhash_bands_by_page(db: Database) -> None:
 
 
 def upgrade(db: Database) -> list[str]:
-    """Apply pending migrations; return the names applied."""
-    pending = [m.name for m in migrations.pending(db)]
-    migrations.apply(db)
+    """Apply pending migrations; return the names applied.
+
+    Several processes may open a new database at once (a crawl creating it while `qmcrawler
+    changes` or the scheduler opens it). Each migration reads the schema and then writes, and
+    in WAL mode a reader whose snapshot went stale gets SQLITE_BUSY at once, without waiting.
+    So the whole upgrade runs under one `BEGIN IMMEDIATE` (the write lock, waited for with the
+    busy timeout) and pending migrations are read again once the lock is held: the first
+    process upgrades, the others wait and then find nothing left to do. sqlite-utils nests
+    each migration's `atomic()` as a savepoint inside this transaction.
+    """
+    if not migrations.pending(db):
+        return []
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        pending = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+        raise
+    db.conn.commit()
     return pending
