@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -25,11 +24,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlite_utils import Database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sitegen import sentence  # noqa: E402
-from qmcrawler.storage import open_db, queries  # noqa: E402
+from qmcrawler.storage import open_db, passages, queries  # noqa: E402
 
 NOW = datetime(2026, 9, 30, tzinfo=UTC)
 TERMS = (
@@ -60,10 +61,13 @@ def build(path: Path, pages: int, versions: int) -> None:
     db = open_db(path)
     conn = db.conn
     rng = random.Random(1978)
-    triggers = [
-        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'versions'")
-    ]
-    for name in triggers:  # bulk load, then one FTS rebuild
+    triggers = list(
+        conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name IN ('versions', 'pages', 'passages')"
+        )
+    )
+    for name, _ in triggers:  # bulk load, build the passage index in one go, then put the triggers back
         conn.execute(f'DROP TRIGGER "{name}"')
     conn.execute(
         "INSERT INTO runs (id, spider, sites, started_at, status, stats) VALUES (1, 'site', 'bench', ?, "
@@ -86,25 +90,27 @@ def build(path: Path, pages: int, versions: int) -> None:
         text = sentence(rng) + sentence(rng)
         rows_v.append((vid, page, at, f"{vid:016x}", f"关于第{vid}号{text[:12]}的通知", text))
         rows_c.append((vid, page, "changed" if page in last else "new", last.get(page), vid, at))
-        rows_f.append((vid, page, url(page), at))
+        rows_f.append((vid, page, at))
         last[page] = vid
         if len(rows_v) >= 50_000:
-            _flush(conn, rows_v, rows_c, rows_f)
-    _flush(conn, rows_v, rows_c, rows_f)
+            _flush(db, rows_v, rows_c, rows_f)
+    _flush(db, rows_v, rows_c, rows_f)
     conn.executemany("UPDATE pages SET current_version = ? WHERE id = ?", ((v, p) for p, v in last.items()))
-    conn.execute("INSERT INTO versions_fts (versions_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO passages_fts (passages_fts) VALUES ('rebuild')")
+    for _, sql in triggers:
+        conn.execute(sql)
     conn.commit()
     conn.execute("ANALYZE")
     db.close()
 
 
 def _flush(
-    conn: sqlite3.Connection,
+    db: Database,
     rows_v: list[tuple[object, ...]],
     rows_c: list[tuple[object, ...]],
     rows_f: list[tuple[object, ...]],
 ) -> None:
-    execute = conn.executemany
+    execute = db.conn.executemany
     execute(
         "INSERT INTO versions (id, page_id, run_id, fetched_at, content_hash, title, text, attachments, "
         "flags, is_relevant) VALUES (?, ?, 1, ?, ?, ?, ?, '[]', '[]', 0)",
@@ -116,10 +122,11 @@ def _flush(
         rows_c,
     )
     execute(
-        "INSERT INTO fetches (id, page_id, run_id, url, fetched_at, http_status, outcome) "
-        "VALUES (?, ?, 1, ?, ?, 200, 'changed')",
+        "INSERT INTO fetches (id, page_id, run_id, fetched_at, http_status, outcome) "
+        "VALUES (?, ?, 1, ?, 200, 'changed')",
         rows_f,
     )
+    passages.index_all(db, ((int(str(v[0])), str(v[4]), str(v[5])) for v in rows_v))
     rows_v.clear()
     rows_c.clear()
     rows_f.clear()

@@ -70,7 +70,7 @@ def test_counter_and_widget_edits_are_noise(site: Site) -> None:
     assert count(site, "changes") == 5  # only the five `new`
     assert count(site, "fetches", "outcome = 'noise_only'") == 4
     assert count(site, "fetches", "outcome = 'unchanged'") == 1
-    views = rows(site, "SELECT views FROM fetches WHERE url LIKE '%a1.html' ORDER BY id")
+    views = rows(site, "SELECT views FROM fetch_log WHERE url LIKE '%a1.html' ORDER BY id")
     assert [v["views"] for v in views] == [100, 231]
 
 
@@ -108,7 +108,7 @@ def test_server_error_and_timeout_are_logged_never_removed(site: Site) -> None:
     site.route("/news/a4.html", delay=3)
     for _ in range(2):
         site.crawl(DOWNLOAD_TIMEOUT="1", RETRY_TIMES="0")
-    failed = rows(site, "SELECT url, http_status, reason FROM fetches WHERE outcome = 'failed' ORDER BY id")
+    failed = rows(site, "SELECT url, http_status, reason FROM fetch_log WHERE outcome = 'failed' ORDER BY id")
     assert {(str(f["url"]).rsplit("/", 1)[1], f["http_status"], f["reason"]) for f in failed} == {
         ("a3.html", 500, "http_500"),
         ("a4.html", None, "timeout"),
@@ -166,7 +166,7 @@ def test_f10_noise_variants_make_no_change(site: Site) -> None:
     site.crawl()
     assert rows(site, "SELECT content_hash FROM versions WHERE page_id = 1") == before
     assert count(site, "changes") == 5
-    outcome = rows(site, "SELECT outcome FROM fetches WHERE url LIKE '%a1.html' ORDER BY id")
+    outcome = rows(site, "SELECT outcome FROM fetch_log WHERE url LIKE '%a1.html' ORDER BY id")
     assert [o["outcome"] for o in outcome] == ["new", "noise_only"]
 
 

@@ -147,7 +147,7 @@ def test_f13_robots_rules_crawl_delay_html_and_5xx(tmp_path: Path) -> None:
     assert "contact: mailto:ops@example.org" in site.web.log[-1]["user_agent"]
     assert "/zt/p0.htm" in html_web.requests  # an HTML robots.txt is no rules
     assert set(down_web.requests) == {"/robots.txt"}  # 5xx (retried): the host is left alone this crawl
-    failed = site.rows("SELECT url, reason FROM fetches WHERE outcome = 'failed' ORDER BY url")
+    failed = site.rows("SELECT url, reason FROM fetch_log WHERE outcome = 'failed' ORDER BY url")
     assert sorted((Path(f["url"]).name, f["reason"]) for f in failed) == [
         ("p1.htm", "robots_unreachable"),
         ("p3.htm", "robots_disallowed"),

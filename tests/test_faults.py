@@ -33,7 +33,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultWeb]:
 def outcomes(site: FaultWeb, path: str) -> list[tuple[str, str | None]]:
     return [
         (r["outcome"], r["reason"])
-        for r in site.rows("SELECT outcome, reason FROM fetches WHERE url = ? ORDER BY id", [site.url(path)])
+        for r in site.rows("SELECT outcome, reason FROM fetch_log WHERE url = ? ORDER BY id", [site.url(path)])
     ]
 
 
@@ -120,7 +120,7 @@ def test_f14_malformed_html_and_charset_conflicts(runs: FaultWeb) -> None:
     )[0]["text"]
     assert "第二段没有结束标签" in text
     assert "\x00" not in text
-    liar = runs.rows("SELECT encoding, declared_encoding, flags FROM fetches WHERE url LIKE '%liar.htm'")[0]
+    liar = runs.rows("SELECT encoding, declared_encoding, flags FROM fetch_log WHERE url LIKE '%liar.htm'")[0]
     assert (liar["encoding"], liar["declared_encoding"]) == ("gb18030", "utf-8")
     assert "charset_conflict" in json.loads(liar["flags"])
     title = runs.rows("SELECT v.title FROM versions v JOIN pages p ON p.id = v.page_id WHERE p.url LIKE '%liar.htm'")[

@@ -111,7 +111,7 @@ def test_jpaas_without_strategy_is_js_required_never_removed(jsweb: JsWeb) -> No
     db = open_db(jsweb.tmp / "qm.db", create=False)
     assert queries.changes(db, kinds=["removed"]) == []
     list_url = jsweb.web.url("/jpaas/xw/zj/index.html")
-    failed = list(db.query("SELECT reason FROM fetches WHERE url = ? AND outcome = 'failed'", [list_url]))
+    failed = list(db.query("SELECT reason FROM fetch_log WHERE url = ? AND outcome = 'failed'", [list_url]))
     assert [f["reason"] for f in failed] == ["js_required", "js_required"]
     assert {p["status"] for p in pages(jsweb.tmp).values()} == {"live"}  # known pages re-checked, all there
 
@@ -142,7 +142,7 @@ def test_script_inserted_body_needs_the_browser(jsweb: JsWeb) -> None:
     jsweb.crawl("js")
     assert db.table("versions").count == 1
     assert [c["kind"] for c in queries.changes(db)] == ["new"]
-    reasons = [r["reason"] for r in db.query("SELECT reason FROM fetches WHERE outcome = 'failed' ORDER BY id")]
+    reasons = [r["reason"] for r in db.query("SELECT reason FROM fetch_log WHERE outcome = 'failed' ORDER BY id")]
     assert reasons == ["js_required", "js_required"]
 
 
@@ -150,7 +150,7 @@ def test_static_crawl_of_script_page_stores_nothing(jsweb: JsWeb) -> None:
     jsweb.crawl("js")
     db = open_db(jsweb.tmp / "qm.db", create=False)
     assert db.table("versions").count == 0
-    fetch = next(iter(db.query("SELECT outcome, reason FROM fetches WHERE url LIKE '%js1.html'")))
+    fetch = next(iter(db.query("SELECT outcome, reason FROM fetch_log WHERE url LIKE '%js1.html'")))
     assert (fetch["outcome"], fetch["reason"]) == ("failed", "js_required")
 
 
@@ -163,7 +163,7 @@ def test_missing_browser_fails_that_site_only(jsweb: JsWeb) -> None:
     stored = pages(jsweb.tmp)
     assert len(stored) == 6  # the jpaas site still ran
     db = open_db(jsweb.tmp / "qm.db", create=False)
-    reasons = [r["reason"] for r in db.query("SELECT reason FROM fetches WHERE url LIKE '%/js/%'")]
+    reasons = [r["reason"] for r in db.query("SELECT reason FROM fetch_log WHERE url LIKE '%/js/%'")]
     assert reasons == ["browser_missing"]
     assert not jsweb.fetched("/js/")  # nothing of that site was downloaded
 
@@ -176,7 +176,7 @@ def test_browser_that_fails_to_start_fails_that_site_only(jsweb: JsWeb) -> None:
     assert errors[0].split("ERROR: ", 1)[1].startswith("js: the browser failed to render pages")
     assert len(pages(jsweb.tmp)) == 6  # the jpaas site still ran
     db = open_db(jsweb.tmp / "qm.db", create=False)
-    reasons = [r["reason"] for r in db.query("SELECT reason FROM fetches WHERE url LIKE '%/js/%'")]
+    reasons = [r["reason"] for r in db.query("SELECT reason FROM fetch_log WHERE url LIKE '%/js/%'")]
     assert reasons == ["browser_error"]
 
 

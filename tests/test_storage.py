@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from qmcrawler.content import content_hash
 from qmcrawler.storage import StoreError, open_db, queries
+from qmcrawler.storage.passages import MAX_CHARS, search_sql, split_passages
 from qmcrawler.storage.writer import FetchRecord, Store
 
 URL = "http://127.0.0.1/news/a1.html"
@@ -143,6 +144,25 @@ def test_permanent_redirect_moves_the_page_and_keeps_history(memdb: Database) ->
     assert new_url in moved[0]["diff"]
 
 
+def test_fetch_rows_leave_out_repeated_urls_and_the_view_puts_them_back(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    content(store, run, version(), final_url=URL)
+    content(store, run, version(), final_url=URL + "?from=list")
+    store.record(FetchRecord(url="http://127.0.0.1/x.html", site="demo", kind="failed", reason="timeout"), run)
+    stored = [(r["url"], r["final_url"]) for r in memdb.query("SELECT url, final_url FROM fetches ORDER BY id")]
+    assert stored == [(None, None), (None, URL + "?from=list"), ("http://127.0.0.1/x.html", None)]
+    log = [(r["url"], r["final_url"]) for r in memdb.query("SELECT url, final_url FROM fetch_log ORDER BY id")]
+    assert log == [(URL, URL), (URL, URL + "?from=list"), ("http://127.0.0.1/x.html", "http://127.0.0.1/x.html")]
+    new_url = "http://127.0.0.1/samr/art_0123.html"
+    content(store, run, version(), moved_to=new_url)  # the page moves: earlier rows keep the URL they fetched
+    log = [r["url"] for r in memdb.query("SELECT url FROM fetch_log ORDER BY id")]
+    assert log == [URL, URL, "http://127.0.0.1/x.html", URL]
+    content(store, run, version(), url=new_url)
+    assert memdb.execute("SELECT url FROM fetches ORDER BY id DESC LIMIT 1").fetchone()[0] is None
+    assert next(iter(memdb.query("SELECT url FROM fetch_log ORDER BY id DESC LIMIT 1")))["url"] == new_url
+
+
 def test_record_is_atomic(memdb: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     store = Store(memdb)
     run = store.begin_run("site", "demo")
@@ -180,6 +200,58 @@ def test_search_fts_and_short_queries(memdb: Database) -> None:
     assert [h["url"] for h in queries.search(memdb, "抽检")] == ["http://127.0.0.1/b.html"]  # 2 chars: LIKE
     assert queries.search(memdb, "100%") == []
     assert queries.search(memdb, 'a"b') == []  # quotes cannot break the FTS query
+
+
+def test_search_indexes_each_passage_once(memdb: Database) -> None:
+    """An edit adds only its changed paragraph to the index; old versions stay searchable."""
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    body = "第一段：以质量强国为主题。\n第二段写着三十三个部门。\n第三段不变。"
+    content(store, run, version(text=body))
+    content(store, run, version(text=body.replace("三十三", "三十四")))
+    content(store, run, version(title="转载", text=body), url="http://127.0.0.1/b.html")  # a repost
+    assert [r["text"] for r in memdb.query("SELECT text FROM passages ORDER BY id")] == [
+        "关于开展质量月活动的通知",
+        "第一段：以质量强国为主题。",
+        "第二段写着三十三个部门。",
+        "第三段不变。",
+        "第二段写着三十四个部门。",
+        "转载",
+    ]
+    assert memdb.table("version_passages").count == 4 + 4 + 4
+    assert [h["url"] for h in queries.search(memdb, "三十三个")] == ["http://127.0.0.1/b.html"]  # current only
+    assert [h["url"] for h in queries.search(memdb, "三十四个")] == [URL]
+    old = queries.search(memdb, "三十三个", all_versions=True)
+    assert sorted(h["version_id"] for h in old) == [1, 3]
+    assert "【三十三个】" in old[0]["snippet"]
+    assert len(queries.search(memdb, "质量强国", limit=1)) == 1
+    assert sorted(h["url"] for h in queries.search(memdb, "质量强国")) == ["http://127.0.0.1/b.html", URL]
+
+
+@pytest.mark.parametrize("all_versions", [False, True])
+def test_search_reads_the_index_newest_first_without_sorting(memdb: Database, all_versions: bool) -> None:
+    plan = [r[3] for r in memdb.execute("EXPLAIN QUERY PLAN " + search_sql(all_versions), ['"质量月"'])]
+    assert plan[0].startswith("SCAN passages_fts VIRTUAL TABLE")
+    assert not any("TEMP B-TREE" in step for step in plan), plan  # a sort would read every match
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    for n in range(3):
+        content(store, run, version(title=f"第{n}号", text=f"第{n}篇讲质量月。"), url=f"http://127.0.0.1/{n}.html")
+    content(store, run, version(title="第2号", text="第2篇讲质量月。改。"), url="http://127.0.0.1/2.html")
+    newest = queries.search(memdb, "质量月", limit=1, all_versions=all_versions)
+    assert [h["version_id"] for h in newest] == [4]
+    assert [h["version_id"] for h in queries.search(memdb, "第2号", all_versions=all_versions)] == (
+        [4, 3] if all_versions else [4]  # one shared title passage: its newest version first
+    )
+
+
+def test_split_passages_cuts_long_paragraphs_at_sentence_ends() -> None:
+    long = "这是一句足够长的句子，用来测试切分。" * 30
+    parts = split_passages("标题", "短段落。\n\n" + long)
+    assert parts[:2] == ["标题", "短段落。"]
+    assert all(len(p) <= MAX_CHARS for p in parts)
+    assert "".join(parts[2:]) == long
+    assert all(p.endswith("。") for p in parts[2:])
 
 
 def test_changes_filters(memdb: Database) -> None:

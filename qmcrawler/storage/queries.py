@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from qmcrawler.storage import passages
+
 #: FTS5 trigram needs at least three characters; shorter queries fall back to LIKE
 FTS_MIN_CHARS = 3
 
@@ -118,19 +120,14 @@ def page_fetches(db: Database, page_id: int, limit: int = 20) -> list[dict[str, 
 
 
 def search(db: Database, text: str, limit: int = 20, all_versions: bool = False) -> list[dict[str, Any]]:
-    """Full-text search over versions (current ones unless `all_versions`), newest first."""
-    current = "" if all_versions else " AND v.id = p.current_version"
+    """Full-text search over versions (current ones unless `all_versions`).
+
+    Three characters or more use the trigram index over passages (qmcrawler.storage.passages;
+    newest passage first); shorter text scans the versions table with LIKE (newest first).
+    """
     if len(text) >= FTS_MIN_CHARS:
-        phrase = '"' + text.replace('"', '""') + '"'
-        sql = (
-            "SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, "  # noqa: S608 - constants
-            "snippet(versions_fts, 1, '【', '】', '…', 24) AS snippet "
-            "FROM versions_fts JOIN versions v ON v.rowid = versions_fts.rowid "
-            "JOIN pages p ON p.id = v.page_id "
-            # ordering by the FTS rowid lets FTS5 walk matches newest first and stop at LIMIT
-            f"WHERE versions_fts MATCH ?{current} ORDER BY versions_fts.rowid DESC LIMIT ?"
-        )
-        return [dict(r) for r in db.query(sql, [phrase, limit])]
+        return passages.search_rows(db, text, all_versions, limit)
+    current = "" if all_versions else " AND v.id = p.current_version"
     like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     sql = (
         "SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, v.text AS snippet "  # noqa: S608

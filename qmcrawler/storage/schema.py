@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from qmcrawler.storage import passages
+
 migrations = Migrations("qmcrawler")
 
 
@@ -193,6 +195,46 @@ def simhash_bands_by_page(db: Database) -> None:
         "DELETE FROM simhash_bands WHERE version_id NOT IN (SELECT current_version FROM pages "
         "WHERE current_version IS NOT NULL)"
     )
+
+
+@migrations(name="0007_compact_fetch_log")
+def compact_fetch_log(db: Database) -> None:
+    """`fetches.url` is NULL when it is the page's URL, `final_url` when it is `url` (storage growth).
+
+    A recrawl of unchanged pages writes one fetch row per page; the two URLs were about 90 of
+    its 160 bytes. The `fetch_log` view puts them back for people reading the log in Datasette
+    or with the sqlite-utils CLI. When a page moves, its NULL rows get the old URL written out
+    first (qmcrawler.storage.writer), so the log keeps the URL each download really asked for.
+    """
+    db.execute("UPDATE fetches SET final_url = NULL WHERE final_url = url")
+    db.execute(
+        "UPDATE fetches SET url = NULL WHERE page_id IS NOT NULL "
+        "AND url = (SELECT p.url FROM pages p WHERE p.id = fetches.page_id)"
+    )
+    db.execute(
+        """CREATE VIEW fetch_log AS
+SELECT f.id, f.page_id, f.run_id, coalesce(f.url, p.url) AS url,
+  coalesce(f.final_url, f.url, p.url) AS final_url, f.fetched_at, f.http_status, f.outcome, f.reason,
+  f.raw_hash, f.encoding, f.declared_encoding, f.views, f.flags
+FROM fetches f LEFT JOIN pages p ON p.id = f.page_id"""
+    )
+
+
+@migrations(name="0008_passage_search")
+def passage_search(db: Database) -> None:
+    """Full-text search over deduplicated passages instead of whole versions (storage growth).
+
+    See qmcrawler.storage.passages: each paragraph is indexed once, not once per version that
+    repeats it. Replaces `versions_fts` and its triggers; existing versions are indexed here.
+    """
+    for trigger in ("versions_ai", "versions_ad", "versions_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS versions_fts")
+    for sql in passages.SCHEMA:
+        db.execute(sql)
+    rows = db.execute("SELECT id, title, text FROM versions ORDER BY id")
+    while batch := rows.fetchmany(1000):
+        passages.index_all(db, batch)
 
 
 def upgrade(db: Database) -> list[str]:

@@ -18,6 +18,7 @@ from qmcrawler.content import raw_hash
 from qmcrawler.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.diff import diff_fields
 from qmcrawler.storage import copies as copy_links
+from qmcrawler.storage import passages
 
 #: version columns stored as JSON text
 _JSON_COLUMNS = ("attachments", "flags")
@@ -104,8 +105,9 @@ class Store:
                 {
                     "page_id": page["id"] if page else None,
                     "run_id": run_id,
-                    "url": rec.url,
-                    "final_url": rec.final_url,
+                    # NULL when it repeats the page's URL (most rows: see the `fetch_log` view)
+                    "url": None if page and rec.url == page["url"] else rec.url,
+                    "final_url": None if rec.final_url in (None, rec.url) else rec.final_url,
                     "fetched_at": rec.fetched_at,
                     "http_status": rec.http_status,
                     "outcome": decision.outcome,
@@ -248,6 +250,8 @@ class Store:
         if old is None:
             return new
         if new is None:
+            # fetch rows that left `url` NULL meant the old URL: write it out before the page moves
+            self.db.execute("UPDATE fetches SET url = ? WHERE page_id = ? AND url IS NULL", [rec.url, old["id"]])
             self.db.table("pages").update(old["id"], {"url": rec.moved_to})
             self._change(
                 old["id"],
@@ -352,6 +356,7 @@ class Store:
         table = self.db.table("versions")
         table.insert(row)
         version_id = int(table.last_pk or 0)
+        passages.index_version(self.db, version_id, v.get("title"), v.get("text"))
         if fingerprint is not None:
             copy_links.index(self.db, version_id, page_id, fingerprint)
             if row["copy_of"] is None and not row["likely_mirror"]:
