@@ -31,7 +31,7 @@ from qmcrawler.encoding import decode_html
 from qmcrawler.extraction import extract
 from qmcrawler.relevance import score
 from qmcrawler.storage import open_db, queries
-from qmcrawler.storage.copies import copies_of
+from qmcrawler.storage.copies import copies_of, relink_all
 from qmcrawler.storage.writer import FetchRecord, Store
 from tests.sitesweb import EXPECTED, FIXTURE
 
@@ -213,3 +213,36 @@ def test_mirror_reasons() -> None:
     spam = mirror_reasons("http://a.example/x.html", "百家乐 娱乐城 质量月活动", "正文")
     assert spam == ["spam_words"]
     assert mirror_reasons("https://www.gov.cn/xinwen/2018-08/31/content_5318048.htm", "质量月", "正文") == []
+
+
+def test_stock_phrases_repeated_on_unrelated_pages_do_not_make_them_copies() -> None:
+    """Each distinct 3-gram votes once: boilerplate repeated dozens of times cannot outvote the text."""
+    stock = "进一步扎实推进质量提升行动，不断加强市场监管工作，全面落实主体责任。" * 40
+    rng = random.Random(7)  # noqa: S311 - test data
+    han = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    fingerprints = []
+    for _ in range(6):
+        own = "".join(rng.choice(han) for _ in range(300))  # each page's own text
+        value = simhash(fingerprint_text("关于开展质量月活动的通知", own + stock))
+        assert value is not None
+        fingerprints.append(value)
+    closest = min(distance(a, b) for a, b in itertools.combinations(fingerprints, 2))
+    assert closest > MAX_DISTANCE
+
+
+def test_relink_all_recomputes_fingerprints_bands_and_links(memdb: Database, articles: dict[str, Article]) -> None:
+    store_article(memdb, articles["mirror"], MIRROR, "company")
+    store_article(memdb, articles["people"], PEOPLE, "people")
+    store_article(memdb, articles["aqsiq"], AQSIQ, "aqsiq")
+    store_article(memdb, articles["farm"], FARM, "cjkb")
+    stored = {
+        url: (current(memdb, url)["simhash"], current(memdb, url)["copy_of"]) for url in (MIRROR, PEOPLE, AQSIQ, FARM)
+    }
+    bands_before = sorted(memdb.execute("SELECT * FROM simhash_bands").fetchall())
+    memdb.execute("UPDATE versions SET simhash = 'ffffffffffffffff', copy_of = NULL")  # as an old database might be
+    memdb.execute("DELETE FROM simhash_bands")
+    assert relink_all(memdb) == 2
+    assert {url: (current(memdb, url)["simhash"], current(memdb, url)["copy_of"]) for url in stored} == stored
+    assert sorted(memdb.execute("SELECT * FROM simhash_bands").fetchall()) == bands_before
+    assert stored[FARM][1] == current(memdb, PEOPLE)["pid"]
+    assert stored[MIRROR][1] == current(memdb, AQSIQ)["pid"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from qmcrawler.storage import passages
+from qmcrawler.storage import copies, passages
 
 migrations = Migrations("qmcrawler")
 
@@ -235,6 +235,20 @@ def passage_search(db: Database) -> None:
     rows = db.execute("SELECT id, title, text FROM versions ORDER BY id")
     while batch := rows.fetchmany(1000):
         passages.index_all(db, batch)
+
+
+@migrations(name="0009_simhash_over_shingle_sets")
+def simhash_over_shingle_sets(db: Database) -> None:
+    """SimHash over the set of 3-grams (qmcrawler.copies.simhash); band rows carry the fingerprint.
+
+    Count-weighted fingerprints took unrelated notices for copies (their stock phrases outvoted
+    the rest), and the lookup read each candidate's wide `versions` row. Current versions get new
+    fingerprints, band rows and copy links, replayed in the order their pages were first seen;
+    old versions keep the fingerprint they were stored with.
+    """
+    db.table("simhash_bands").add_column("fingerprint", int)
+    db.table("simhash_bands").add_column("likely_mirror", int)
+    copies.relink_all(db)
 
 
 def upgrade(db: Database) -> list[str]:

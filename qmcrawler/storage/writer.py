@@ -358,7 +358,7 @@ class Store:
         version_id = int(table.last_pk or 0)
         passages.index_version(self.db, version_id, v.get("title"), v.get("text"))
         if fingerprint is not None:
-            copy_links.index(self.db, version_id, page_id, fingerprint)
+            copy_links.index(self.db, version_id, page_id, fingerprint, bool(row["likely_mirror"]))
             if row["copy_of"] is None and not row["likely_mirror"]:
                 copy_links.adopt(self.db, fingerprint, page_id)
         return version_id
