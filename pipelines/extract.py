@@ -24,6 +24,8 @@ from twisted.internet import defer
 
 from qmcrawler.article import Article
 from qmcrawler.changes import CONTENT
+from qmcrawler.content import content_fields
+from qmcrawler.copies import fingerprint_text, simhash
 from qmcrawler.extraction import extract
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.perf import PerfOptions
@@ -48,6 +50,17 @@ def _exit_with_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(PARENT_POLL_SECONDS)
     os._exit(0)
+
+
+def extract_and_fingerprint(html: str, url: str) -> tuple[Article, int | None]:
+    """Extract, and compute the SimHash of the content fields the store will hash (in the worker).
+
+    The fingerprint (7 ms for a 20 KB page, pure Python) used to be computed on the store's
+    writer thread, where it held the GIL against the reactor; here it runs beside extraction.
+    """
+    article = extract(html, url)
+    fields = content_fields(article)
+    return article, simhash(fingerprint_text(fields["title"], fields["text"]))
 
 
 def to_deferred(future: Future[Any]) -> defer.Deferred[Any]:
@@ -93,20 +106,21 @@ class ExtractPipeline:
 
     async def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
         if isinstance(item, PageItem) and item.kind == CONTENT and "short_circuit" not in item.flags:
-            item.article = await self._extract(item.html, item.final_url)
+            item.article, item.fingerprint = await self._extract(item.html, item.final_url)
             if item.article.errors:
                 self._count("field_errors")
         return item
 
-    async def _extract(self, html: str, url: str) -> Article:
+    async def _extract(self, html: str, url: str) -> tuple[Article, int | None]:
         if self.pool is not None:
             try:
-                article: Article = await maybe_deferred_to_future(to_deferred(self.pool.submit(extract, html, url)))
-                return article
+                future = self.pool.submit(extract_and_fingerprint, html, url)
+                result: tuple[Article, int | None] = await maybe_deferred_to_future(to_deferred(future))
+                return result
             except BrokenProcessPool:
                 self._count("pool_broken")
                 self.pool = None
-        return extract(html, url)
+        return extract_and_fingerprint(html, url)
 
     def _count(self, event: str) -> None:
         if self.crawler.stats is not None:

@@ -177,4 +177,5 @@ def to_record(item: PageItem | FetchFailure) -> FetchRecord:
         views=article.views if article else None,
         flags=tuple(dict.fromkeys([*item.flags, *(article.flags if article else ())])),
         declared_encoding=item.declared_encoding,
+        fingerprint=item.fingerprint,
     )

@@ -33,6 +33,8 @@ class PageItem:
     reason: str = ""
     moved_to: str | None = None
     article: Article | None = None
+    #: SimHash of the content fields' title and text, computed with the extraction (None: too short)
+    fingerprint: int | None = None
     fields: dict[str, Any] | None = None
     content_hash: str | None = None
     is_relevant: bool = False

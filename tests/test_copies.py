@@ -111,7 +111,7 @@ def test_short_texts_get_no_fingerprint() -> None:
     assert simhash("通知") is None
 
 
-def store_article(db: Database, article: Article, url: str, site: str) -> str:
+def store_article(db: Database, article: Article, url: str, site: str, **record: Any) -> str:
     fields = content_fields(article)
     result = score(fields["title"], fields["text"], publish_time=fields["publish_time"])
     version: dict[str, Any] = {
@@ -134,6 +134,7 @@ def store_article(db: Database, article: Article, url: str, site: str) -> str:
         content_hash=content_hash(fields),
         raw=url.encode(),
         encoding="utf-8",
+        **record,
     )
     return Store(db).record(rec, None)
 
@@ -246,3 +247,18 @@ def test_relink_all_recomputes_fingerprints_bands_and_links(memdb: Database, art
     assert sorted(memdb.execute("SELECT * FROM simhash_bands").fetchall()) == bands_before
     assert stored[FARM][1] == current(memdb, PEOPLE)["pid"]
     assert stored[MIRROR][1] == current(memdb, AQSIQ)["pid"]
+
+
+def test_the_extraction_worker_fingerprint_is_the_one_the_store_would_compute(tmp_path: Path) -> None:
+    """The worker computes the SimHash beside extraction; it must equal the store's own computation."""
+    from pipelines.extract import extract_and_fingerprint
+
+    path = FIXTURE / "society.people.com.cn/n1/2018/0831/c1004-30264070.html"
+    article, fingerprint = extract_and_fingerprint(decode_html(path.read_bytes(), "text/html").text, PEOPLE)
+    assert fingerprint is not None
+    computed = open_db(tmp_path / "a.db")
+    store_article(computed, article, PEOPLE, "people")  # no fingerprint on the record: the store computes it
+    assert current(computed, PEOPLE)["simhash"] == f"{fingerprint:016x}"
+    given = open_db(tmp_path / "b.db")
+    store_article(given, article, PEOPLE, "people", fingerprint=fingerprint ^ 1)  # the record's value is used
+    assert current(given, PEOPLE)["simhash"] == f"{fingerprint ^ 1:016x}"

@@ -36,7 +36,9 @@ class FetchRecord:
     `url` is the page's identity (the URL requested); `moved_to` is set when a permanent
     redirect led to another article URL. `version` holds the content fields (at least
     HASHED_FIELDS) plus `editor`, `doc_date`, `is_relevant`, `flags`, `extractor_version` and
-    optionally `relevance`, `year`, `likely_mirror` (the SimHash and `copy_of` are computed here).
+    optionally `relevance`, `year`, `likely_mirror`. `fingerprint` is the SimHash of the version's
+    title and text when the extraction worker computed it; without it the store computes it.
+    `copy_of` is always decided here.
     """
 
     url: str
@@ -54,6 +56,7 @@ class FetchRecord:
     views: int | None = None
     flags: tuple[str, ...] = ()
     declared_encoding: str | None = None
+    fingerprint: int | None = None
 
 
 class Store:
@@ -101,7 +104,9 @@ class Store:
                 page = self._insert_page(rec)
             if page is not None:
                 self._apply(page, rec, decision, run_id, rhash)
-            self.db.table("fetches").insert(
+            _insert(
+                self.db,
+                "fetches",
                 {
                     "page_id": page["id"] if page else None,
                     "run_id": run_id,
@@ -117,7 +122,7 @@ class Store:
                     "views": self._views(rec, page, decision.outcome),
                     "flags": json.dumps(list(rec.flags), ensure_ascii=False) if rec.flags else None,
                     "declared_encoding": rec.declared_encoding,
-                }
+                },
             )
             return decision.outcome
 
@@ -131,7 +136,7 @@ class Store:
         Returns True if something was written.
         """
         with self.db.atomic():
-            page = dict(self.db.table("pages").get(page_id))
+            page = _get(self.db, "pages", page_id)
             old = self._version(page["current_version"])
             if old is None or old["content_hash"] == content_hash:
                 return False
@@ -144,7 +149,7 @@ class Store:
                 fetched_at=old["fetched_at"],
             )
             version_id = self._insert_version(page_id, run_id, rec, old["raw_hash"])
-            self.db.table("pages").update(page_id, {"current_version": version_id})
+            _update(self.db, "pages", page_id, {"current_version": version_id})
             fields, diff = _describe("changed", old, self._version(version_id))
             self._change(page_id, run_id, "changed", old["id"], version_id, fields, diff, utcnow(), cause="extractor")
             return True
@@ -223,13 +228,13 @@ class Store:
         return h
 
     def _page(self, url: str) -> dict[str, Any] | None:
-        rows = list(self.db.table("pages").rows_where("url = ?", [url], limit=1))
-        return rows[0] if rows else None
+        return next(iter(self.db.query("SELECT * FROM pages WHERE url = ?", [url])), None)
 
     def _insert_page(self, rec: FetchRecord) -> dict[str, Any]:
         url = rec.moved_to or rec.url
-        table = self.db.table("pages")
-        table.insert(
+        page_id = _insert(
+            self.db,
+            "pages",
             {
                 "url": url,
                 "site": rec.site,
@@ -237,9 +242,9 @@ class Store:
                 "last_seen": rec.fetched_at,
                 "status": "live",
                 "missing_runs": 0,
-            }
+            },
         )
-        return dict(table.get(int(table.last_pk or 0)))
+        return _get(self.db, "pages", page_id)
 
     def _resolve_page(self, rec: FetchRecord, run_id: int | None) -> dict[str, Any] | None:
         """Find the page; a permanent redirect moves its identity (history follows the page)."""
@@ -252,7 +257,7 @@ class Store:
         if new is None:
             # fetch rows that left `url` NULL meant the old URL: write it out before the page moves
             self.db.execute("UPDATE fetches SET url = ? WHERE page_id = ? AND url IS NULL", [rec.url, old["id"]])
-            self.db.table("pages").update(old["id"], {"url": rec.moved_to})
+            _update(self.db, "pages", old["id"], {"url": rec.moved_to})
             self._change(
                 old["id"],
                 run_id,
@@ -265,7 +270,7 @@ class Store:
             )
             return self._page(rec.moved_to)
         if old["status"] != "moved":
-            self.db.table("pages").update(old["id"], {"status": "moved"})
+            _update(self.db, "pages", old["id"], {"status": "moved"})
             self._change(
                 old["id"],
                 run_id,
@@ -295,7 +300,7 @@ class Store:
         if d.write_version and rec.version is not None:
             version_id = self._insert_version(page["id"], run_id, rec, rhash)
             updates["current_version"] = version_id
-        self.db.table("pages").update(page["id"], updates)
+        _update(self.db, "pages", page["id"], updates)
         if d.change_kind:
             new_version = self._version(version_id) if version_id else None
             fields, diff = _describe(d.change_kind, old_version, new_version)
@@ -325,7 +330,7 @@ class Store:
     def _version(self, version_id: int | None) -> dict[str, Any] | None:
         if version_id is None:
             return None
-        row = dict(self.db.table("versions").get(version_id))
+        row = _get(self.db, "versions", version_id)
         for column in _JSON_COLUMNS:
             row[column] = json.loads(row[column]) if row[column] else []
         return row
@@ -349,13 +354,13 @@ class Store:
             "year": v.get("year"),
             "likely_mirror": int(bool(v.get("likely_mirror") or "likely_mirror" in (v.get("flags") or ()))),
         }
-        fingerprint = simhash(fingerprint_text(v.get("title"), v.get("text")))
+        fingerprint = rec.fingerprint
+        if fingerprint is None:
+            fingerprint = simhash(fingerprint_text(v.get("title"), v.get("text")))
         if fingerprint is not None:  # copies: computed at store time (qmcrawler.storage.copies)
             row["simhash"] = to_hex(fingerprint)
             row["copy_of"] = copy_links.canonical(self.db, fingerprint, page_id, bool(row["likely_mirror"]))
-        table = self.db.table("versions")
-        table.insert(row)
-        version_id = int(table.last_pk or 0)
+        version_id = _insert(self.db, "versions", row)
         passages.index_version(self.db, version_id, v.get("title"), v.get("text"))
         if fingerprint is not None:
             copy_links.index(self.db, version_id, page_id, fingerprint, bool(row["likely_mirror"]))
@@ -375,7 +380,9 @@ class Store:
         at: str,
         cause: str = "page",
     ) -> None:
-        self.db.table("changes").insert(
+        _insert(
+            self.db,
+            "changes",
             {
                 "page_id": page_id,
                 "run_id": run_id,
@@ -386,8 +393,33 @@ class Store:
                 "diff": diff,
                 "detected_at": at,
                 "cause": cause,
-            }
+            },
         )
+
+
+# The hot path writes with plain SQL: sqlite-utils' `insert`/`update`/`get` look the table up in
+# sqlite_master and PRAGMA table_info on every call (17 introspection queries per download).
+def _insert(db: Database, table: str, row: Mapping[str, Any]) -> int:
+    """INSERT one row (table and column names come from this module, never from input); its rowid."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    cursor = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))  # noqa: S608
+    return int(cursor.lastrowid or 0)
+
+
+def _update(db: Database, table: str, pk: int, values: Mapping[str, Any]) -> None:
+    """UPDATE one row by id."""
+    if values:
+        sets = ", ".join(f"{column} = ?" for column in values)
+        db.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*values.values(), pk])  # noqa: S608
+
+
+def _get(db: Database, table: str, pk: int) -> dict[str, Any]:
+    """One row by id, as a dict (KeyError when missing, like sqlite-utils' NotFoundError would be)."""
+    row = next(iter(db.query(f"SELECT * FROM {table} WHERE id = ?", [pk])), None)  # noqa: S608
+    if row is None:
+        raise KeyError(f"{table} {pk}")
+    return dict(row)
 
 
 def _describe(kind: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple[list[str], str]:
