@@ -1,6 +1,6 @@
 """Throughput, memory and recrawl cost: the full pipeline against bare Scrapy and its own first crawl.
 
-    .venv/bin/python bench/crawl.py [--pages 5000]
+    .venv/bin/python bench/crawl.py [--pages 5000] [--set QMC_EXTRACT_WORKERS=2] [--first-only]
 
 Generates N article pages (bench/sitegen.py, 10-30 KB of Chinese HTML each, behind list pages
 of 50 links), serves them from bench/fastweb.py (its own process, ETag/Last-Modified, 304),
@@ -68,7 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=5000, help="article pages (default 5000)")
     parser.add_argument("--edit", type=float, default=0.01, help="share of articles edited (default 0.01)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Scrapy/qmcrawler setting for the full-pipeline crawls, e.g. QMC_EXTRACT_WORKERS=2 (repeatable)",
+    )
+    parser.add_argument("--first-only", action="store_true", help="skip the recrawls (throughput table only)")
     args = parser.parse_args(argv)
+    try:
+        extra = dict(item.split("=", 1) for item in args.set)
+    except ValueError:
+        parser.error("--set expects KEY=VALUE")
     tmp = Path(tempfile.mkdtemp(prefix="qmc-bench-crawl-"))
     try:
         web_root = tmp / "web"
@@ -81,13 +93,16 @@ def main(argv: list[str] | None = None) -> int:
             server_rps = fastweb.load(web.base, paths)
             bare = crawl(config, tmp / "bare.db", BARE)
             db = tmp / "full.db"
-            first = crawl(config, db)
-            again = crawl(config, db)
+            first = crawl(config, db, extra)
+            if args.first_only:
+                print("\n".join(throughput_table(total, server_rps, bare, first)))
+                return 0
+            again = crawl(config, db, extra)
             rng = random.Random(20180901)
             edited = sorted(rng.sample(range(args.pages), max(1, round(args.pages * args.edit))))
             sitegen.edit(web_root, edited, 1)
             web.reload()
-            after_edit = crawl(config, db)
+            after_edit = crawl(config, db, extra)
         print("\n".join(throughput_table(total, server_rps, bare, first)))
         print()
         print(

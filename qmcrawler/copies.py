@@ -3,9 +3,9 @@
 Reposts and mirrors keep the text of the page they copy, give or take a dateline, a widget or a
 traditional/pinyin conversion that normalization already undoes. A SimHash over character
 3-grams of the normalized title and body is the fingerprint: near-identical texts land within
-a few bits of each other (measured on the fixtures: a content-farm repost of a 人民网 article at
-distance 0, or 1 with its dateline dropped and a line added; a pinyin mirror of the 2015 notice and
-a clean copy at 0; unrelated Quality Month pages 15-44 apart).
+a few bits of each other (measured on the fixtures, over the set of 3-grams: a content-farm
+repost of a 人民网 article at distance 0, or 4 with its dateline dropped and a line added; a
+pinyin mirror of the 2015 notice and a clean copy at 1; unrelated pages 19-42 apart, median 31).
 
 The database lookup (`qmcrawler.storage.copies`) buckets fingerprints by BANDS: 5 bands of 12-13
 bits, so two fingerprints within GUARANTEED_DISTANCE (4) bits share at least one band exactly
@@ -47,10 +47,19 @@ _KEEP = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z0-9]+")
 _MASK = (1 << BITS) - 1
 
 
-def shingles(text: str) -> Counter[str]:
-    """Character 3-grams of the Han, Latin and digit characters of `text` (punctuation and spaces dropped)."""
-    chars = "".join(_KEEP.findall(text))
-    return Counter(chars[i : i + SHINGLE] for i in range(max(len(chars) - SHINGLE + 1, 0)))
+def shingles(text: str) -> set[bytes]:
+    """The distinct character 3-grams of the Han, Latin and digit characters of `text`.
+
+    Punctuation and spaces are dropped. Each gram is its 12 bytes of UTF-32: slicing one encoded
+    string is several times cheaper than slicing and encoding thousands of small strings.
+    """
+    return _grams("".join(_KEEP.findall(text)))
+
+
+def _grams(chars: str) -> set[bytes]:
+    data = chars.encode("utf-32-le")
+    width = 4 * SHINGLE
+    return {data[i : i + width] for i in range(0, len(data) - width + 4, 4)}
 
 
 def simhash(text: str) -> int | None:
@@ -62,12 +71,13 @@ def simhash(text: str) -> int | None:
     were nearly constant and most pages were taken for copies of each other. Over the set,
     unrelated pages are about 29 bits apart and none falls within MAX_DISTANCE.
     """
-    grams = shingles(text)
-    if sum(grams.values()) + SHINGLE - 1 < MIN_CHARS:
+    chars = "".join(_KEEP.findall(text))
+    if len(chars) < MIN_CHARS:
         return None
+    blake2b = hashlib.blake2b
     # every distinct gram's 8-byte digest; then per byte position a histogram of byte values
     # counted in C (Counter over a bytes slice), instead of 8 Python additions per gram
-    blob = b"".join(hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams)
+    blob = b"".join([blake2b(g, digest_size=8).digest() for g in _grams(chars)])
     total = len(blob) // 8
     out = 0
     for position in range(BITS // 8):

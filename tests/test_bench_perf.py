@@ -25,7 +25,7 @@ def run_bench(*argv: str) -> list[list[str]]:
 
 @pytest.mark.timeout(120)
 def test_crawl_bench_recrawl_is_304_and_finds_exactly_the_edits() -> None:
-    rows = run_bench("bench/crawl.py", "--pages", "30", "--edit", "0.1")
+    rows = run_bench("bench/crawl.py", "--pages", "30", "--edit", "0.1", "--set", "QMC_BATCH_SIZE=5")
     assert rows[0][:4] == ["crawl", "pages", "seconds", "pages/s"]
     assert rows[2][0].startswith("bare Scrapy")
     assert rows[3][0].startswith("full pipeline")
@@ -35,6 +35,14 @@ def test_crawl_bench_recrawl_is_304_and_finds_exactly_the_edits() -> None:
     assert unchanged[5] == "0"
     assert edited[5] == "3"
     assert edited[6] == "exactly the edited pages"
+
+
+def test_crawl_bench_rejects_a_malformed_setting() -> None:
+    proc = subprocess.run(
+        [sys.executable, "bench/crawl.py", "--set", "QMC_BATCH_SIZE"], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert "--set expects KEY=VALUE" in proc.stderr
 
 
 @pytest.mark.timeout(120)

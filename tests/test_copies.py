@@ -69,7 +69,7 @@ def articles() -> dict[str, Article]:
 
 def test_repost_and_mirror_are_near_identical(articles: dict[str, Article]) -> None:
     assert distance(fp(articles["people"]), fp(articles["farm"])) <= MAX_DISTANCE  # measured: 0
-    assert distance(fp(articles["mirror"]), fp(articles["aqsiq"])) <= MAX_DISTANCE  # measured: 0
+    assert distance(fp(articles["mirror"]), fp(articles["aqsiq"])) <= MAX_DISTANCE  # measured: 1
 
 
 def test_an_edited_repost_is_still_a_copy(articles: dict[str, Article]) -> None:
@@ -93,7 +93,7 @@ def test_unrelated_pages_are_far_apart(articles: dict[str, Article]) -> None:
         for a, b in itertools.combinations(articles, 2)
         if frozenset((a, b)) not in pairs
     ]
-    assert min(distances) > 2 * MAX_DISTANCE  # measured: 15 (two Quality Month notices of 2019)
+    assert min(distances) > 2 * MAX_DISTANCE  # measured: 19 (median 31)
 
 
 def test_bands_catch_every_pair_within_the_threshold() -> None:
