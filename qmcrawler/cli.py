@@ -254,7 +254,7 @@ def diff(db_path: str, url: str, from_n: int | None, to_n: int | None) -> None:
 @cli.command()
 @DB_OPTION
 @click.argument("text")
-@click.option("--all-versions", is_flag=True, help="Search old versions too (a LIKE scan: slower on big databases).")
+@click.option("--all-versions", is_flag=True, help="Search old versions too.")
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @one_line_errors

@@ -91,6 +91,7 @@ def test_canned_queries_answer_over_json(datasette: str) -> None:
     hits = get(f"{datasette}/qm/search.json?_shape=array&q={quote('34个部门')}")
     assert len(hits) == 1
     assert "【34个部门】" in str(hits[0]["snippet"])
+    assert len(get(f"{datasette}/qm/search.json?_shape=array&q={quote('质量月')}")) == 1  # one row per version
     history = get(f"{datasette}/qm/page_history.json?_shape=array&url={quote('http://127.0.0.1:1/news/a1.html')}")
     assert [h["what"] for h in history].count("version") == 2
     assert len(get(f"{datasette}/qm/relevant_pages.json?_shape=array")) == 1

@@ -42,14 +42,16 @@ def test_upgrade_from_the_first_migration(tmp_path) -> None:
     )
     old.table("versions").insert({"id": 1, "page_id": 1, "title": "旧库里的通知", "text": "建设质量强国。"})
     old.table("versions").insert({"id": 2, "page_id": 1, "title": "不是当前版本", "text": "早已被替换的文字。"})
-    old.table("fetches").insert({"id": 1, "page_id": 1, "url": "http://x/a.html", "final_url": "http://x/a.html"})
+    old.table("fetches").insert(
+        {"id": 1, "page_id": 1, "url": "http://x/a.html", "final_url": "http://x/a.html", "http_status": 200}
+    )
     old.close()
     db = open_db(path)  # applies every pending migration
     assert migrations.pending(db) == []
     assert [h["title"] for h in queries.search(db, "质量强国")] == ["旧库里的通知"]  # old rows indexed
-    assert queries.search(db, "被替换的") == []  # only current versions (0007)
+    assert queries.search(db, "被替换的") == []  # only current versions
     assert [h["title"] for h in queries.search(db, "被替换的", all_versions=True)] == ["不是当前版本"]
-    assert db.execute("SELECT url, final_url FROM fetches").fetchone() == (None, None)  # 0008
+    assert db.execute("SELECT url, final_url FROM fetches").fetchone() == (None, None)  # 0007
     assert db.execute("SELECT url, final_url FROM fetch_log").fetchone() == ("http://x/a.html",) * 2
     applied = [m.name for m in migrations.applied(db)]
     assert applied[:2] == ["0001_core_tables", "0002_fulltext_search"]

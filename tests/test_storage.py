@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from qmcrawler.content import content_hash
 from qmcrawler.storage import StoreError, open_db, queries
+from qmcrawler.storage.copies import relink_all
 from qmcrawler.storage.passages import MAX_CHARS, search_sql, split_passages
 from qmcrawler.storage.writer import FetchRecord, Store
 
@@ -153,7 +154,7 @@ def test_fetch_rows_leave_out_repeated_urls_and_the_view_puts_them_back(memdb: D
     stored = [(r["url"], r["final_url"]) for r in memdb.query("SELECT url, final_url FROM fetches ORDER BY id")]
     assert stored == [(None, None), (None, URL + "?from=list"), ("http://127.0.0.1/x.html", None)]
     log = [(r["url"], r["final_url"]) for r in memdb.query("SELECT url, final_url FROM fetch_log ORDER BY id")]
-    assert log == [(URL, URL), (URL, URL + "?from=list"), ("http://127.0.0.1/x.html", "http://127.0.0.1/x.html")]
+    assert log == [(URL, URL), (URL, URL + "?from=list"), ("http://127.0.0.1/x.html", None)]  # no response
     new_url = "http://127.0.0.1/samr/art_0123.html"
     content(store, run, version(), moved_to=new_url)  # the page moves: earlier rows keep the URL they fetched
     log = [r["url"] for r in memdb.query("SELECT url FROM fetch_log ORDER BY id")]
@@ -278,3 +279,45 @@ def test_open_db_errors(tmp_path: Any) -> None:
 def test_wal_mode(tmp_path: Any) -> None:
     db = open_db(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+LONG = "以质量强国为主题的质量月活动在全国范围内开展，各地市场监管部门组织了丰富多样的质量宣传活动。" * 2
+OTHER = "食品安全监督抽检结果公布，共抽检样品一千二百批次，其中不合格样品十五批次，已依法处置完毕。" * 2
+B_URL = "http://127.0.0.1/b.html"
+
+
+def copy_of(db: Database, url: str) -> Any:
+    sql = "SELECT v.copy_of FROM pages p JOIN versions v ON v.id = p.current_version WHERE p.url = ?"
+    return db.execute(sql, [url]).fetchone()[0]
+
+
+def test_a_page_whose_text_became_too_short_is_no_longer_an_original(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    content(store, run, version(text=LONG))
+    content(store, run, version(title="撤回", text="通知已撤回。"))  # too short for a fingerprint
+    assert memdb.execute("SELECT count(*) FROM simhash_bands").fetchone()[0] == 0
+    content(store, run, version(text=LONG), url=B_URL)
+    assert copy_of(memdb, B_URL) is None  # page 1 no longer has that text
+
+
+def test_relink_all_keeps_the_order_versions_were_stored_in(memdb: Database) -> None:
+    """A page seen first but edited later into another page's text is the copy, not the original."""
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    content(store, run, version(text=OTHER))  # page A, first seen, other text
+    content(store, run, version(text=LONG), url=B_URL)  # page B publishes the text
+    content(store, run, version(text=LONG))  # A is edited into B's text: A copies B
+    a_id = memdb.execute("SELECT id FROM pages WHERE url = ?", [URL]).fetchone()[0]
+    b_id = memdb.execute("SELECT id FROM pages WHERE url = ?", [B_URL]).fetchone()[0]
+    assert (copy_of(memdb, URL), copy_of(memdb, B_URL)) == (b_id, None)
+    relink_all(memdb)
+    assert (copy_of(memdb, URL), copy_of(memdb, B_URL)) == (b_id, None)
+    assert a_id != b_id
+
+
+def test_search_with_no_limit_left_returns_nothing(memdb: Database) -> None:
+    store = Store(memdb)
+    content(store, store.begin_run("site", "demo"), version(text=LONG))
+    assert queries.search(memdb, "质量强国", limit=0) == []
+    assert len(queries.search(memdb, "质量强国", limit=1)) == 1

@@ -37,7 +37,8 @@ def candidates(db: Database, fingerprint: int, page_id: int | None) -> list[Matc
     params: list[Any] = [x for pair in enumerate(bands(fingerprint)) for x in pair]
     sql = (
         "SELECT DISTINCT b.version_id, b.page_id, b.fingerprint, b.likely_mirror, p.first_seen "  # noqa: S608
-        f"FROM simhash_bands b JOIN pages p ON p.id = b.page_id WHERE ({clauses}) AND b.page_id != ?"
+        "FROM simhash_bands b JOIN pages p ON p.id = b.page_id "
+        f"WHERE ({clauses}) AND p.current_version = b.version_id AND b.page_id != ?"
     )
     matches = []
     for version_id, other, stored, mirror, first_seen in db.execute(sql, [*params, -1 if page_id is None else page_id]):
@@ -85,10 +86,14 @@ def adopt(db: Database, fingerprint: int, page_id: int) -> int:
     return len(ids)
 
 
-def index(db: Database, version_id: int, page_id: int, fingerprint: int, likely_mirror: bool = False) -> None:
+def index(db: Database, version_id: int, page_id: int, fingerprint: int | None, likely_mirror: bool = False) -> None:
     """Index a page's current version: its band rows replace the page's older ones (lookups only
-    consider current versions, so old rows would only crowd the bands)."""
+    consider current versions, so old rows would only crowd the bands). A version without a
+    fingerprint (too short a text) leaves the page with no rows: it copies nothing and is no
+    original, whatever its earlier text was."""
     db.execute("DELETE FROM simhash_bands WHERE page_id = ?", [page_id])
+    if fingerprint is None:
+        return
     db.conn.executemany(
         "INSERT INTO simhash_bands (band, value, version_id, page_id, fingerprint, likely_mirror) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -100,28 +105,29 @@ def index(db: Database, version_id: int, page_id: int, fingerprint: int, likely_
 
 
 def relink_all(db: Database) -> int:
-    """Recompute every current version's fingerprint, band rows and copy link, oldest page first.
+    """Recompute every current version's fingerprint, band rows and copy link, oldest version first.
 
-    Replays what the writer does for each new version, in the order the pages were first seen,
+    Replays what the writer does for each new version, in the order the versions were stored,
     so the result is what a crawl with today's fingerprint would have stored. Returns the number
     of current versions that are copies.
     """
-    db.execute("DELETE FROM simhash_bands")
-    rows = db.execute(
-        "SELECT v.id, v.page_id, v.title, v.text, v.likely_mirror FROM pages p "
-        "JOIN versions v ON v.id = p.current_version ORDER BY p.first_seen, p.id"
-    ).fetchall()
-    for version_id, page_id, title, text, mirror in rows:
-        fingerprint = simhash(fingerprint_text(title, text))
-        copy_of = None if fingerprint is None else canonical(db, fingerprint, page_id, bool(mirror))
-        db.execute(
-            "UPDATE versions SET simhash = ?, copy_of = ? WHERE id = ?",
-            [None if fingerprint is None else to_hex(fingerprint), copy_of, version_id],
-        )
-        if fingerprint is not None:
-            index(db, version_id, page_id, fingerprint, bool(mirror))
-            if copy_of is None and not mirror:
-                adopt(db, fingerprint, page_id)
+    with db.atomic():
+        db.execute("DELETE FROM simhash_bands")
+        rows = db.execute(
+            "SELECT v.id, v.page_id, v.title, v.text, v.likely_mirror FROM pages p "
+            "JOIN versions v ON v.id = p.current_version ORDER BY v.id"  # the order the writer stored them
+        ).fetchall()
+        for version_id, page_id, title, text, mirror in rows:
+            fingerprint = simhash(fingerprint_text(title, text))
+            copy_of = None if fingerprint is None else canonical(db, fingerprint, page_id, bool(mirror))
+            db.execute(
+                "UPDATE versions SET simhash = ?, copy_of = ? WHERE id = ?",
+                [None if fingerprint is None else to_hex(fingerprint), copy_of, version_id],
+            )
+            if fingerprint is not None:
+                index(db, version_id, page_id, fingerprint, bool(mirror))
+                if copy_of is None and not mirror:
+                    adopt(db, fingerprint, page_id)
     sql = "SELECT count(*) FROM pages p JOIN versions v ON v.id = p.current_version WHERE v.copy_of IS NOT NULL"
     return int(db.execute(sql).fetchone()[0])
 

@@ -4,10 +4,11 @@ Why not index whole versions: an FTS5 trigram index costs about three times the 
 (every 3-character window, with its position), and an edit usually changes one paragraph of an
 article. Indexing every version made the index half of what the database grew per recrawl
 (`bench/storage.py`). So a version's title and text are split into passages (paragraphs; a long
-paragraph in runs of whole sentences up to `MAX_CHARS`), each passage is stored once under a
-64-bit hash of its text (`passages.key`), indexed once (`passages_fts`, trigram), and linked to
-every version that contains it (`version_passages`). A new version of an edited page adds its
-changed paragraphs and one link row per paragraph. Reposts of the same notice share passages too.
+paragraph in runs of whole sentences up to `MAX_CHARS`, a single longer sentence whole), each
+passage is stored once under a 64-bit hash of its text (`passages.key`), indexed once
+(`passages_fts`, trigram), and linked to every version that contains it (`version_passages`).
+A new version of an edited page adds its changed paragraphs and one link row per paragraph.
+Reposts of the same notice share passages too.
 
 Search walks the index newest passage first and stops as soon as it has enough versions, so a
 query costs about the same on a large database as on a small one. A match must lie inside one
@@ -32,17 +33,6 @@ MAX_CHARS = 200
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
 #: SQLite's default limit of host parameters is 32766; stay well below it
 _CHUNK = 500
-
-SCHEMA = (
-    "CREATE TABLE passages (id INTEGER PRIMARY KEY, key INTEGER NOT NULL, text TEXT NOT NULL)",
-    "CREATE UNIQUE INDEX idx_passages_key ON passages (key)",
-    "CREATE TABLE version_passages (passage_id INTEGER NOT NULL, version_id INTEGER NOT NULL, "
-    "PRIMARY KEY (passage_id, version_id DESC)) WITHOUT ROWID",  # a passage's newest versions first
-    "CREATE VIRTUAL TABLE passages_fts USING fts5 (text, tokenize='trigram', content='passages', content_rowid='id')",
-    # passages are immutable (content-addressed): inserting is the only change the index follows
-    "CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN "
-    "INSERT INTO passages_fts (rowid, text) VALUES (new.id, new.text); END",
-)
 
 
 def split_passages(title: str | None, text: str | None) -> list[str]:
@@ -118,6 +108,8 @@ def search_rows(db: Database, phrase: str, all_versions: bool, limit: int) -> li
     read one at a time until `limit` distinct versions are found, so the cost does not grow
     with the number of matches.
     """
+    if limit <= 0:
+        return []
     sql = search_sql(all_versions)
     quoted = '"' + phrase.replace('"', '""') + '"'
     found: dict[int, dict[str, Any]] = {}

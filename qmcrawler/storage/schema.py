@@ -202,7 +202,8 @@ def compact_fetch_log(db: Database) -> None:
     """`fetches.url` is NULL when it is the page's URL, `final_url` when it is `url` (storage growth).
 
     A recrawl of unchanged pages writes one fetch row per page; the two URLs were about 90 of
-    its 160 bytes. The `fetch_log` view puts them back for people reading the log in Datasette
+    its 160 bytes. The `fetch_log` view puts them back (a download that got no response, with
+    no `http_status`, has no final URL) for people reading the log in Datasette
     or with the sqlite-utils CLI. When a page moves, its NULL rows get the old URL written out
     first (qmcrawler.storage.writer), so the log keeps the URL each download really asked for.
     """
@@ -214,7 +215,8 @@ def compact_fetch_log(db: Database) -> None:
     db.execute(
         """CREATE VIEW fetch_log AS
 SELECT f.id, f.page_id, f.run_id, coalesce(f.url, p.url) AS url,
-  coalesce(f.final_url, f.url, p.url) AS final_url, f.fetched_at, f.http_status, f.outcome, f.reason,
+  CASE WHEN f.http_status IS NULL THEN f.final_url ELSE coalesce(f.final_url, f.url, p.url) END AS final_url,
+  f.fetched_at, f.http_status, f.outcome, f.reason,
   f.raw_hash, f.encoding, f.declared_encoding, f.views, f.flags
 FROM fetches f LEFT JOIN pages p ON p.id = f.page_id"""
     )
@@ -230,7 +232,16 @@ def passage_search(db: Database) -> None:
     for trigger in ("versions_ai", "versions_ad", "versions_au"):
         db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     db.execute("DROP TABLE IF EXISTS versions_fts")
-    for sql in passages.SCHEMA:
+    for sql in (  # the DDL as it was when this migration shipped (qmcrawler.storage.passages)
+        "CREATE TABLE passages (id INTEGER PRIMARY KEY, key INTEGER NOT NULL, text TEXT NOT NULL)",
+        "CREATE UNIQUE INDEX idx_passages_key ON passages (key)",
+        "CREATE TABLE version_passages (passage_id INTEGER NOT NULL, version_id INTEGER NOT NULL, "
+        "PRIMARY KEY (passage_id, version_id DESC)) WITHOUT ROWID",
+        "CREATE VIRTUAL TABLE passages_fts USING fts5 "
+        "(text, tokenize='trigram', content='passages', content_rowid='id')",
+        "CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN "
+        "INSERT INTO passages_fts (rowid, text) VALUES (new.id, new.text); END",
+    ):
         db.execute(sql)
     rows = db.execute("SELECT id, title, text FROM versions ORDER BY id")
     while batch := rows.fetchmany(1000):

@@ -362,10 +362,9 @@ class Store:
             row["copy_of"] = copy_links.canonical(self.db, fingerprint, page_id, bool(row["likely_mirror"]))
         version_id = _insert(self.db, "versions", row)
         passages.index_version(self.db, version_id, v.get("title"), v.get("text"))
-        if fingerprint is not None:
-            copy_links.index(self.db, version_id, page_id, fingerprint, bool(row["likely_mirror"]))
-            if row["copy_of"] is None and not row["likely_mirror"]:
-                copy_links.adopt(self.db, fingerprint, page_id)
+        copy_links.index(self.db, version_id, page_id, fingerprint, bool(row["likely_mirror"]))
+        if fingerprint is not None and row["copy_of"] is None and not row["likely_mirror"]:
+            copy_links.adopt(self.db, fingerprint, page_id)
         return version_id
 
     def _change(
