@@ -104,6 +104,15 @@ def index(db: Database, version_id: int, page_id: int, fingerprint: int | None, 
     )
 
 
+def stored(
+    db: Database, version_id: int, page_id: int, fingerprint: int | None, likely_mirror: bool, copy_of: int | None
+) -> None:
+    """After a page's new current version is stored: index its bands; an original adopts its mirrors."""
+    index(db, version_id, page_id, fingerprint, likely_mirror)
+    if fingerprint is not None and copy_of is None and not likely_mirror:
+        adopt(db, fingerprint, page_id)
+
+
 def relink_all(db: Database) -> int:
     """Recompute every current version's fingerprint, band rows and copy link, oldest version first.
 
@@ -124,10 +133,7 @@ def relink_all(db: Database) -> int:
                 "UPDATE versions SET simhash = ?, copy_of = ? WHERE id = ?",
                 [None if fingerprint is None else to_hex(fingerprint), copy_of, version_id],
             )
-            if fingerprint is not None:
-                index(db, version_id, page_id, fingerprint, bool(mirror))
-                if copy_of is None and not mirror:
-                    adopt(db, fingerprint, page_id)
+            stored(db, version_id, page_id, fingerprint, bool(mirror), copy_of)
     sql = "SELECT count(*) FROM pages p JOIN versions v ON v.id = p.current_version WHERE v.copy_of IS NOT NULL"
     return int(db.execute(sql).fetchone()[0])
 

@@ -357,14 +357,14 @@ class Store:
         fingerprint = rec.fingerprint
         if fingerprint is None:
             fingerprint = simhash(fingerprint_text(v.get("title"), v.get("text")))
+        mirror = bool(row["likely_mirror"])
+        copy_of = None
         if fingerprint is not None:  # copies: computed at store time (qmcrawler.storage.copies)
-            row["simhash"] = to_hex(fingerprint)
-            row["copy_of"] = copy_links.canonical(self.db, fingerprint, page_id, bool(row["likely_mirror"]))
+            copy_of = copy_links.canonical(self.db, fingerprint, page_id, mirror)
+            row.update(simhash=to_hex(fingerprint), copy_of=copy_of)
         version_id = _insert(self.db, "versions", row)
         passages.index_version(self.db, version_id, v.get("title"), v.get("text"))
-        copy_links.index(self.db, version_id, page_id, fingerprint, bool(row["likely_mirror"]))
-        if fingerprint is not None and row["copy_of"] is None and not row["likely_mirror"]:
-            copy_links.adopt(self.db, fingerprint, page_id)
+        copy_links.stored(self.db, version_id, page_id, fingerprint, mirror, copy_of)
         return version_id
 
     def _change(
