@@ -1,11 +1,11 @@
 """Crawl the sites in sites.toml on their schedules: `python schedule.py [--config PATH] [--db PATH] [--once] [--list]`.
 
-The logic lives in qmcrawler/scheduler.py; README.md, "Scheduling, notifications and reports", documents it.
+The logic lives in qmcrawler/run/scheduler.py; README.md, "Scheduling, notifications and reports", documents it.
 """
 
 import sys
 
-from qmcrawler.scheduler import main
+from qmcrawler.run.scheduler import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,6 +1,6 @@
 """Running one benchmark crawl: wall time, Scrapy's elapsed time, peak RSS of the process tree.
 
-Crawls run as `python -m scrapy crawl site` subprocesses (qmcrawler.runner), like every real
+Crawls run as `python -m scrapy crawl site` subprocesses (qmcrawler.run.runner), like every real
 crawl. Peak memory is sampled from /proc every 50 ms as the PSS (proportional set size: RSS with
 shared pages split among the processes sharing them) of the crawl process and all its
 descendants, so a process pool can neither hide its memory nor count forked pages twice.
@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from qmcrawler.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
+from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
 
 #: raised equally for the bare and the full crawl
 CONCURRENCY = "16"

@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qmcrawler.miniweb import MiniWeb  # noqa: E402
-from qmcrawler.runner import LOCAL_SETTINGS, run_crawl  # noqa: E402
+from qmcrawler.demo.miniweb import MiniWeb  # noqa: E402
+from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl  # noqa: E402
 from qmcrawler.storage import open_db, queries  # noqa: E402
 
 ARTICLE = ROOT / "tests" / "fixtures" / "jsweb" / "js" / "news" / "js1.html"

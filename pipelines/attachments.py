@@ -20,14 +20,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from qmcrawler.attachments import FileInfo, filename_from_disposition, filename_from_url, sha256, sniff_type
-from qmcrawler.changes import CONTENT, FAILED
-from qmcrawler.content import content_hash
-from qmcrawler.fetchoptions import FetchOptions
+from qmcrawler.crawl.fetchoptions import FetchOptions
+from qmcrawler.crawl.files import FileInfo, filename_from_disposition, filename_from_url, sha256, sniff_type
+from qmcrawler.crawl.urls import canonical_url
 from qmcrawler.items import FetchFailure, PageItem
+from qmcrawler.monitor.changes import CONTENT, FAILED
+from qmcrawler.monitor.content import content_hash
 from qmcrawler.options import Options
 from qmcrawler.storage import memo, open_db
-from qmcrawler.urls import canonical_url
 
 GONE = (404, 410)
 _TOO_LARGE = ("CancelledError", "DownloadCancelledError")

@@ -22,13 +22,13 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer
 
-from qmcrawler.article import Article
-from qmcrawler.changes import CONTENT
-from qmcrawler.content import content_fields
-from qmcrawler.copies import fingerprint_text, simhash
+from qmcrawler.crawl.perf import PerfOptions
 from qmcrawler.extraction import extract
+from qmcrawler.extraction.article import Article
 from qmcrawler.items import FetchFailure, PageItem
-from qmcrawler.perf import PerfOptions
+from qmcrawler.monitor.changes import CONTENT
+from qmcrawler.monitor.content import content_fields
+from qmcrawler.monitor.copies import fingerprint_text, simhash
 
 #: how often an extraction worker checks that the crawl process is still alive
 PARENT_POLL_SECONDS = 1.0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
-from qmcrawler.changes import CONTENT, FAILED
-from qmcrawler.content import content_fields, content_hash
 from qmcrawler.items import FetchFailure, PageItem
+from qmcrawler.monitor.changes import CONTENT, FAILED
+from qmcrawler.monitor.content import content_fields, content_hash
 from qmcrawler.options import Options
 
 

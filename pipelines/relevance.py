@@ -1,13 +1,13 @@
-"""Stage 4: Quality Month score, relevance and campaign year; spam-mirror signs (qmcrawler.copies)."""
+"""Stage 4: Quality Month score, relevance and campaign year; spam-mirror signs (qmcrawler.monitor.copies)."""
 
 from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
 from pipelines import site_of
-from qmcrawler.copies import mirror_reasons
 from qmcrawler.items import FetchFailure, PageItem
-from qmcrawler.relevance import score
+from qmcrawler.monitor.copies import mirror_reasons
+from qmcrawler.monitor.relevance import score
 
 
 class RelevancePipeline:

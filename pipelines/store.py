@@ -19,14 +19,15 @@ from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from qmcrawler.changes import FAILED
 from qmcrawler.config import site_ids
+from qmcrawler.crawl.perf import Batch, PerfOptions
 from qmcrawler.extraction import EXTRACTOR_VERSION
 from qmcrawler.items import FetchFailure, PageItem
+from qmcrawler.monitor.changes import FAILED
 from qmcrawler.options import Options
-from qmcrawler.perf import Batch, PerfOptions
 from qmcrawler.storage import memo, open_db
-from qmcrawler.storage.writer import FetchRecord, Store
+from qmcrawler.storage.records import FetchRecord
+from qmcrawler.storage.writer import Store
 
 #: outcomes after which the page's validators describe content we hold
 STORED_OUTCOMES = ("new", "changed", "unchanged", "noise_only")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from scrapy.crawler import Crawler
 
 from pipelines import site_of
-from qmcrawler.changes import CONTENT
-from qmcrawler.classify import classify
-from qmcrawler.content import raw_hash
+from qmcrawler.crawl.classify import classify
 from qmcrawler.items import FetchFailure, PageItem
+from qmcrawler.monitor.changes import CONTENT
+from qmcrawler.monitor.content import raw_hash
 
 #: the status a redirect without one counts as (meta refresh: temporary)
 CLIENT_REDIRECT_STATUS = 302

@@ -1,6 +1,6 @@
 """`python -m qmcrawler`: the command line."""
 
-from qmcrawler.cli import main
+from qmcrawler.cli.main import main
 
 if __name__ == "__main__":
     main()

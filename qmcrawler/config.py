@@ -19,7 +19,7 @@ SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 DEFAULT_KEYS = {"keywords", "schedule", "render", "max_list_pages", "list"}
 #: keys allowed in [sites.ID]
 SITE_KEYS = DEFAULT_KEYS | {"name", "start_urls", "allowed_domains", "follow", "articles", "wait_for"}
-#: list strategies (qmcrawler.listing): how list pages reveal their items
+#: list strategies (qmcrawler.crawl.listing): how list pages reveal their items
 LIST_STRATEGIES = ("html", "trs", "jpaas", "hanweb")
 TOP_KEYS = {"defaults", "sites", "notify"}
 #: keys allowed in [notify]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from qmcrawler.article import Article
+from qmcrawler.extraction.article import Article
 
 
 @dataclass
@@ -13,7 +13,7 @@ class PageItem:
     """A response for a monitored (article) URL, filled in stage by stage by the pipelines.
 
     `url` is the page's identity, the URL that was requested; `final_url` is where redirects
-    ended. `kind` is the observation kind of qmcrawler.changes (`content`, `gone`, `blocked`,
+    ended. `kind` is the observation kind of qmcrawler.monitor.changes (`content`, `gone`, `blocked`,
     `failed`, `not_modified`), set by the validate stage and possibly downgraded later (an empty
     extraction becomes `failed` with reason `js_required`).
     """
@@ -45,7 +45,7 @@ class PageItem:
     #: what the database remembered when the crawl started (content-hash short-circuit)
     known_raw_hash: str | None = None
     known_content_hash: str | None = None
-    #: attachment files downloaded for this page (qmcrawler.attachments.FileInfo rows)
+    #: attachment files downloaded for this page (qmcrawler.crawl.files.FileInfo rows)
     files: list[dict[str, Any]] = field(default_factory=list)
 
 

@@ -25,8 +25,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.httpobj import urlparse_cached
 
-from qmcrawler.attachments import sniff_type
-from qmcrawler.fetchoptions import FetchOptions
+from qmcrawler.crawl.fetchoptions import FetchOptions
+from qmcrawler.crawl.files import sniff_type
 
 logger = logging.getLogger(__name__)
 

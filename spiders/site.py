@@ -9,13 +9,13 @@ deleted article usually disappears from its list too. Every article response bec
 `PageItem` (also 404s and 5xx: they are data); every request that fails without a response
 becomes a `FetchFailure`, so nothing is silently lost.
 
-Identity and economy: every URL is canonicalised (qmcrawler.urls) before it is requested, so
+Identity and economy: every URL is canonicalised (qmcrawler.crawl.urls) before it is requested, so
 session ids, cache-busters and big5 gateway aliases never make a second page; pages known from
 earlier runs are requested with If-None-Match / If-Modified-Since; article requests bypass the
 duplicate filter (the spider deduplicates them itself) so a redirect loop runs into
 REDIRECT_MAX_TIMES and is logged as a `failed` fetch instead of vanishing.
 
-Lists: per site `list = "html" | "trs" | "jpaas" | "hanweb"` (qmcrawler.listing) reads list
+Lists: per site `list = "html" | "trs" | "jpaas" | "hanweb"` (qmcrawler.crawl.listing) reads list
 pages that a browser would build from an API or an embedded datastore; `render = "playwright"`
 renders the site's pages in Chromium instead (spiders/rendering.py). A list page that yields no
 links at all is logged as a failed fetch with reason `js_required`: an empty list is never read
@@ -32,16 +32,16 @@ import scrapy
 from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
-from qmcrawler.attachments import sniff_type
 from qmcrawler.config import Site, load_config
-from qmcrawler.encoding import decode_html
-from qmcrawler.fetchoptions import FetchOptions
+from qmcrawler.crawl.fetchoptions import FetchOptions
+from qmcrawler.crawl.files import sniff_type
+from qmcrawler.crawl.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
+from qmcrawler.crawl.urls import canonical_url, page_number, same_site, trs_pages
+from qmcrawler.extraction.encoding import decode_html
 from qmcrawler.items import FetchFailure, PageItem
-from qmcrawler.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
 from qmcrawler.options import Options
 from qmcrawler.storage import memo, open_db
-from qmcrawler.storage.writer import utcnow
-from qmcrawler.urls import canonical_url, page_number, same_site, trs_pages
+from qmcrawler.storage.records import utcnow
 from spiders.rendering import enable_playwright, find_chromium, render_meta
 from spiders.responses import canonical_href, failure_reason, headers_of, links_of, response_join
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qmcrawler.changes import CONTENT
-from qmcrawler.content import content_hash
-from qmcrawler.storage.writer import FetchRecord, Store
+from qmcrawler.monitor.changes import CONTENT
+from qmcrawler.monitor.content import content_hash
+from qmcrawler.storage.records import FetchRecord
+from qmcrawler.storage.writer import Store
 
 BODY = (
     "为深入贯彻党的十九大精神，推动高质量发展。市场监管总局联合33个部门开展2018年全国“质量月”活动。"

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qmcrawler.miniweb import MiniWeb
-from qmcrawler.runner import LOCAL_SETTINGS, run_crawl
+from qmcrawler.demo.miniweb import MiniWeb
+from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db
 
 FAULTS = Path(__file__).parent / "fixtures" / "faults"

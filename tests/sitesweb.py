@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qmcrawler.miniweb import MiniWeb
+from qmcrawler.demo.miniweb import MiniWeb
 
 ROOT = Path(__file__).parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "sites"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from qmcrawler.crawl.perf import Batch, PerfOptions
 from qmcrawler.options import OptionsError
-from qmcrawler.perf import Batch, PerfOptions
-from qmcrawler.runner import PROJECT_ROOT, crawl_command
+from qmcrawler.run.runner import PROJECT_ROOT, crawl_command
 
 
 def run_bench(*argv: str) -> list[list[str]]:

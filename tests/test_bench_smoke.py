@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from qmcrawler.runner import PROJECT_ROOT
+from qmcrawler.run.runner import PROJECT_ROOT
 
 
 def test_render_bench_prints_its_table() -> None:

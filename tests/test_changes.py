@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qmcrawler.changes import Observation, PageState, changed_fields, decide
+from qmcrawler.monitor.changes import Observation, PageState, changed_fields, decide
 
 LIVE = PageState(status="live", current_hash="h1", last_raw_hash="r1")
 GONE_ONCE = PageState(status="live", current_hash="h1", last_raw_hash="r1", missing_runs=1, last_missing_run=1)

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from qmcrawler.cli import cli
-from qmcrawler.content import content_hash
+from qmcrawler.cli.main import cli
+from qmcrawler.monitor.content import content_hash
 from qmcrawler.storage import open_db
-from qmcrawler.storage.writer import FetchRecord, Store
+from qmcrawler.storage.records import FetchRecord
+from qmcrawler.storage.writer import Store
 
 URL = "http://127.0.0.1/samr/art_1.html"
 

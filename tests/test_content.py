@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qmcrawler.article import Article, Attachment
-from qmcrawler.content import content_fields, content_hash
+from qmcrawler.extraction.article import Article, Attachment
+from qmcrawler.monitor.content import content_fields, content_hash
 from qmcrawler.options import Options, OptionsError
 
 BASE = Article(

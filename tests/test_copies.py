@@ -12,11 +12,13 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-from qmcrawler.article import Article
-from qmcrawler.changes import CONTENT
-from qmcrawler.cli import cli
-from qmcrawler.content import content_fields, content_hash
-from qmcrawler.copies import (
+from qmcrawler.cli.main import cli
+from qmcrawler.extraction import extract
+from qmcrawler.extraction.article import Article
+from qmcrawler.extraction.encoding import decode_html
+from qmcrawler.monitor.changes import CONTENT
+from qmcrawler.monitor.content import content_fields, content_hash
+from qmcrawler.monitor.copies import (
     BANDS,
     GUARANTEED_DISTANCE,
     MAX_DISTANCE,
@@ -27,12 +29,11 @@ from qmcrawler.copies import (
     official_path_on_foreign_host,
     simhash,
 )
-from qmcrawler.encoding import decode_html
-from qmcrawler.extraction import extract
-from qmcrawler.relevance import score
+from qmcrawler.monitor.relevance import score
 from qmcrawler.storage import open_db, queries
-from qmcrawler.storage.copies import copies_of, relink_all
-from qmcrawler.storage.writer import FetchRecord, Store
+from qmcrawler.storage.copylinks import copies_of, relink_all
+from qmcrawler.storage.records import FetchRecord
+from qmcrawler.storage.writer import Store
 from tests.sitesweb import EXPECTED, FIXTURE
 
 EXTRACTION = Path(__file__).parent / "fixtures" / "extraction"

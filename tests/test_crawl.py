@@ -176,7 +176,7 @@ def test_readers_work_while_a_crawl_writes(site: Site) -> None:
     import threading
     import time
 
-    from qmcrawler.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
+    from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
 
     release = threading.Event()
     page = (site.root / "news/a4.html").read_bytes()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from qmcrawler.runner import run_crawl
+from qmcrawler.run.runner import run_crawl
 
 ROOT = Path(__file__).parent.parent
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 import yaml  # type: ignore[import-untyped]
 
-from qmcrawler.runner import PROJECT_ROOT
+from qmcrawler.run.runner import PROJECT_ROOT
 from qmcrawler.storage import open_db
 from tests.changedb import page_with_edit
 

@@ -1,10 +1,10 @@
-"""Table-driven tests for qmcrawler.dates (DOMAIN.md §6)."""
+"""Table-driven tests for qmcrawler.extraction.dates (DOMAIN.md §6)."""
 
 from __future__ import annotations
 
 import pytest
 
-from qmcrawler.dates import date_from_url, parse_date, parse_doc_date
+from qmcrawler.extraction.dates import date_from_url, parse_date, parse_doc_date
 
 PARSE_ROWS = [
     ("发布时间：2024年09月01日", "2024-09-01"),

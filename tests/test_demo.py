@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from qmcrawler.runner import PROJECT_ROOT
+from qmcrawler.run.runner import PROJECT_ROOT
 from qmcrawler.storage import open_db, queries
 
 

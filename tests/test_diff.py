@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qmcrawler.diff import diff_fields, diff_text, mark_chars, split_sentences
+from qmcrawler.monitor.diff import diff_fields, diff_text, mark_chars, split_sentences
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qmcrawler import settings
-from qmcrawler.cli import cli
+from qmcrawler.cli.main import cli
 from qmcrawler.config import SITE_KEYS
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qmcrawler.article import Article
 from qmcrawler.extraction import extract
+from qmcrawler.extraction.article import Article
 
 TAGS = ["p", "div", "a", "br", "td", "tr", "table", "ruby", "rt", "script", "h1", "title", "meta", "body"]
 FRAGMENTS = st.one_of(

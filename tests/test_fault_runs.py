@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from qmcrawler.runner import PROJECT_ROOT, crawl_command
+from qmcrawler.run.runner import PROJECT_ROOT, crawl_command
 from tests.faultweb import FAULT_SETTINGS, FAULTS, serve
 
 ARTICLE = (FAULTS / "day1" / "art" / "plain.htm").read_text(encoding="utf-8")
@@ -111,7 +111,7 @@ articles = ['/art/p\\d+\\.htm$']
 
 
 def test_f13_robots_rules_crawl_delay_html_and_5xx(tmp_path: Path) -> None:
-    from qmcrawler.miniweb import MiniWeb
+    from qmcrawler.demo.miniweb import MiniWeb
 
     rules = make_site(tmp_path / "rules", 4)
     (rules / "zt").mkdir()

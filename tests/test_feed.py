@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from qmcrawler.cli import cli
-from qmcrawler.feed import ATOM, write_feed
+from qmcrawler.cli.main import cli
+from qmcrawler.outputs.feed import ATOM, write_feed
 from qmcrawler.storage import open_db
 from tests.changedb import BODY, page_with_edit
 

@@ -11,7 +11,7 @@ from scrapy.utils.test import get_crawler
 
 import qmcrawler.settings
 from qmcrawler.items import PageItem
-from qmcrawler.runner import LOCAL_SETTINGS
+from qmcrawler.run.runner import LOCAL_SETTINGS
 from spiders.site import SiteSpider
 from tests.conftest import Site
 

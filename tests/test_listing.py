@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
-from qmcrawler.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
+from qmcrawler.crawl.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
 
 JPAAS = """<div id="list"></div>
 <script src="/AuthorizedRead/unitbuild.js" url="/api-gateway/jpaas-publish-server/front/page/build/unit"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from qmcrawler.miniweb import MiniWeb
-from qmcrawler.runner import LOCAL_SETTINGS, run_crawl
+from qmcrawler.demo.miniweb import MiniWeb
+from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db, queries
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jsweb"

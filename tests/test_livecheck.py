@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qmcrawler.cli import cli
+from qmcrawler.cli.livecheck import PLAYWRIGHT, check_site
+from qmcrawler.cli.main import cli
 from qmcrawler.config import load_config
-from qmcrawler.livecheck import PLAYWRIGHT, check_site
-from qmcrawler.miniweb import MiniWeb
+from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.settings import USER_AGENT
 from tests.sitesweb import EXPECTED, SitesWeb, serve_sites
 from tests.test_sites import fold

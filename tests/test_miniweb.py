@@ -9,7 +9,7 @@ from urllib.error import HTTPError
 
 import pytest
 
-from qmcrawler.miniweb import MiniWeb
+from qmcrawler.demo.miniweb import MiniWeb
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:

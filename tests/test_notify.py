@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-from qmcrawler.cli import cli
+from qmcrawler.cli.main import cli
 from qmcrawler.config import ConfigError, NotifyConfig, load_config
-from qmcrawler.notify import build_digest, send_pending, target_key
+from qmcrawler.outputs.notify import build_digest, send_pending, target_key
 from qmcrawler.storage import open_db, queries
 from tests.changedb import page_with_edit, receiver
 

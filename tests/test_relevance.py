@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from qmcrawler.cli import cli
-from qmcrawler.relevance import campaign_year, score, theme_year
+from qmcrawler.cli.main import cli
+from qmcrawler.monitor.relevance import campaign_year, score, theme_year
 from qmcrawler.storage import open_db
 from qmcrawler.textnorm import normalize_text
 from tests.changedb import record

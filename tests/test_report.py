@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from qmcrawler.cli import cli
-from qmcrawler.report import mark_pair, write_report
+from qmcrawler.cli.main import cli
+from qmcrawler.outputs.report import mark_pair, write_report
 from qmcrawler.storage import open_db
 from tests.changedb import BODY, page_with_edit
 

@@ -9,14 +9,15 @@ import pytest
 from click.testing import CliRunner
 from sqlite_utils import Database
 
-import qmcrawler.reprocess as reprocess_module
-from qmcrawler.article import Article
-from qmcrawler.cli import cli
-from qmcrawler.content import content_fields, content_hash
+import qmcrawler.cli.reprocess as reprocess_module
+from qmcrawler.cli.main import cli
+from qmcrawler.cli.reprocess import reprocess_db
 from qmcrawler.extraction import extract
-from qmcrawler.reprocess import reprocess_db
+from qmcrawler.extraction.article import Article
+from qmcrawler.monitor.content import content_fields, content_hash
 from qmcrawler.storage import open_db, queries
-from qmcrawler.storage.writer import FetchRecord, Store
+from qmcrawler.storage.records import FetchRecord
+from qmcrawler.storage.writer import Store
 
 HTML = """<html><head><title>关于开展质量月活动的通知</title></head><body>
 <h1>关于开展质量月活动的通知</h1>

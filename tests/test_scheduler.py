@@ -16,11 +16,11 @@ import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
 from qmcrawler.config import load_config
-from qmcrawler.locks import LockBusy, SiteLock
-from qmcrawler.runner import LOCAL_SETTINGS, PROJECT_ROOT
-from qmcrawler.scheduler import TZ, CrawlScheduler, SchedulerError, _crontab_dow, cron_trigger
+from qmcrawler.run.locks import LockBusy, SiteLock
+from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT
+from qmcrawler.run.scheduler import TZ, CrawlScheduler, SchedulerError, _crontab_dow, cron_trigger
+from qmcrawler.run.supervisor import CrawlOptions, CrawlResult, Supervisor
 from qmcrawler.storage import open_db, queries
-from qmcrawler.supervisor import CrawlOptions, CrawlResult, Supervisor
 from tests.changedb import receiver
 from tests.conftest import Site
 
@@ -128,7 +128,7 @@ def test_time_limit_stops_the_crawl(tmp_path: Path) -> None:
 
 HOLD = """
 import sys
-from qmcrawler.locks import SiteLock
+from qmcrawler.run.locks import SiteLock
 with SiteLock.for_site(sys.argv[1], "demo"):
     print("locked", flush=True)
     sys.stdin.read()

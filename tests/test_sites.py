@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from qmcrawler.config import load_config
-from qmcrawler.runner import LOCAL_SETTINGS, run_crawl
+from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db
 from tests.sitesweb import DATAPROXY, EXPECTED, JPAAS_API, SitesWeb, serve_sites
 

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from qmcrawler.content import content_hash
+from qmcrawler.monitor.content import content_hash
 from qmcrawler.storage import StoreError, open_db, queries
-from qmcrawler.storage.copies import relink_all
+from qmcrawler.storage.copylinks import relink_all
 from qmcrawler.storage.passages import MAX_CHARS, search_sql, split_passages
-from qmcrawler.storage.writer import FetchRecord, Store
+from qmcrawler.storage.records import FetchRecord
+from qmcrawler.storage.writer import Store
 
 URL = "http://127.0.0.1/news/a1.html"
 

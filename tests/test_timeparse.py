@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from qmcrawler.timeparse import parse_since
+from qmcrawler.cli.timeparse import parse_since
 
 NOW = datetime(2026, 9, 1, 12, 0, 0, tzinfo=UTC)
 

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qmcrawler.attachments import filename_from_disposition, sniff_type
-from qmcrawler.changes import BLOCKED, CONTENT, FAILED, GONE, NOT_MODIFIED
-from qmcrawler.classify import classify
-from qmcrawler.encoding import decode_html
-from qmcrawler.urls import canonical_url, same_page, trs_pages
+from qmcrawler.crawl.classify import classify
+from qmcrawler.crawl.files import filename_from_disposition, sniff_type
+from qmcrawler.crawl.urls import canonical_url, same_page, trs_pages
+from qmcrawler.extraction.encoding import decode_html
+from qmcrawler.monitor.changes import BLOCKED, CONTENT, FAILED, GONE, NOT_MODIFIED
 
 segment = st.text("abcxyz019_-.", min_size=1, max_size=8)
 params = st.lists(

@@ -13,10 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from qmcrawler.cli import console, print_change
-from qmcrawler.miniweb import MiniWeb
-from qmcrawler.report import write_report
-from qmcrawler.runner import LOCAL_SETTINGS, run_crawl
+from qmcrawler.cli.common import console
+from qmcrawler.cli.lookup import print_change
+from qmcrawler.demo.miniweb import MiniWeb
+from qmcrawler.outputs.report import write_report
+from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db, queries
 
 HERE = Path(__file__).resolve().parent

@@ -19,9 +19,9 @@ from typing import TypeVar
 
 import lxml.html
 
-from qmcrawler.article import Article, Attachment
-from qmcrawler.extraction.attachments import find_attachments
+from qmcrawler.extraction.article import Article, Attachment
 from qmcrawler.extraction.body import Block, body_blocks, container_scores, linearize
+from qmcrawler.extraction.doclinks import find_attachments
 from qmcrawler.extraction.dom import PageInfo, clean_tree, parse_html, read_page_info, remove_boilerplate
 from qmcrawler.extraction.lines import LineReport, filter_lines, parse_labelled, split_names, views_from
 from qmcrawler.extraction.meta import choose_title, doc_date, publish_time, source_and_author

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from qmcrawler.dates import find_dates
+from qmcrawler.extraction.dates import find_dates
 from qmcrawler.extraction.vocab import (
     COMMENT_START_RE,
     DROP_LINE_RES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qmcrawler.dates import date_from_url, find_dates, parse_date, parse_doc_date
+from qmcrawler.extraction.dates import date_from_url, find_dates, parse_date, parse_doc_date
 from qmcrawler.extraction.lines import is_dateline, is_meta_line, is_post_header, parse_labelled
 from qmcrawler.extraction.vocab import (
     AUTHOR_LABELS,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from qmcrawler.storage import copies, passages
+from qmcrawler.storage import copylinks, passages
 
 migrations = Migrations("qmcrawler")
 
@@ -173,7 +173,7 @@ def notifications(db: Database) -> None:
 def relevance_and_copies(db: Database) -> None:
     """Quality Month score and campaign year, SimHash fingerprint, copy link and mirror flag per version.
 
-    `simhash_bands` buckets each version's fingerprint by band (qmcrawler.copies.BANDS) so that
+    `simhash_bands` buckets each version's fingerprint by band (qmcrawler.monitor.copies.BANDS) so that
     finding near-identical pages is an indexed lookup, not a scan.
     """
     versions = db.table("versions")
@@ -250,7 +250,7 @@ def passage_search(db: Database) -> None:
 
 @migrations(name="0009_simhash_over_shingle_sets")
 def simhash_over_shingle_sets(db: Database) -> None:
-    """SimHash over the set of 3-grams (qmcrawler.copies.simhash); band rows carry the fingerprint.
+    """SimHash over the set of 3-grams (qmcrawler.monitor.copies.simhash); band rows carry the fingerprint.
 
     Count-weighted fingerprints took unrelated notices for copies (their stock phrases outvoted
     the rest), and the lookup read each candidate's wide `versions` row. Current versions get new
@@ -259,7 +259,7 @@ def simhash_over_shingle_sets(db: Database) -> None:
     """
     db.table("simhash_bands").add_column("fingerprint", int)
     db.table("simhash_bands").add_column("likely_mirror", int)
-    copies.relink_all(db)
+    copylinks.relink_all(db)
 
 
 def upgrade(db: Database) -> list[str]:

@@ -1,97 +1,32 @@
-"""Writing a crawl: run rows, and one transaction per download (fetch, page, version, change)."""
+"""Writing a crawl: one transaction per download (fetch, page, version, change); run rows come from `runs.RunLog`."""
 
 from __future__ import annotations
 
 import json
-import os
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-from qmcrawler.article import HASHED_FIELDS
-from qmcrawler.changes import CONTENT, Decision, Observation, PageState, changed_fields, decide
-from qmcrawler.content import raw_hash
-from qmcrawler.copies import fingerprint_text, simhash, to_hex
-from qmcrawler.diff import diff_fields
-from qmcrawler.storage import copies as copy_links
-from qmcrawler.storage import passages
+from qmcrawler.extraction.article import HASHED_FIELDS
+from qmcrawler.monitor.changes import CONTENT, Decision, Observation, PageState, changed_fields, decide
+from qmcrawler.monitor.content import raw_hash
+from qmcrawler.monitor.copies import fingerprint_text, simhash, to_hex
+from qmcrawler.monitor.diff import diff_fields
+from qmcrawler.storage import copylinks, passages
+from qmcrawler.storage.records import FetchRecord, utcnow
+from qmcrawler.storage.runs import RunLog
 
 #: version columns stored as JSON text
 _JSON_COLUMNS = ("attachments", "flags")
 
 
-def utcnow() -> str:
-    """Current time as ISO 8601 UTC with `Z` (the crawler's clock format)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True)
-class FetchRecord:
-    """One download as the store sees it, built by the store pipeline from an item.
-
-    `url` is the page's identity (the URL requested); `moved_to` is set when a permanent
-    redirect led to another article URL. `version` holds the content fields (at least
-    HASHED_FIELDS) plus `editor`, `doc_date`, `is_relevant`, `flags`, `extractor_version` and
-    optionally `relevance`, `year`, `likely_mirror`. `fingerprint` is the SimHash of the version's
-    title and text when the extraction worker computed it; without it the store computes it.
-    `copy_of` is always decided here.
-    """
-
-    url: str
-    site: str
-    kind: str
-    fetched_at: str = field(default_factory=utcnow)
-    http_status: int | None = None
-    reason: str = ""
-    final_url: str | None = None
-    moved_to: str | None = None
-    raw: bytes | None = None
-    encoding: str | None = None
-    version: Mapping[str, Any] | None = None
-    content_hash: str | None = None
-    views: int | None = None
-    flags: tuple[str, ...] = ()
-    declared_encoding: str | None = None
-    fingerprint: int | None = None
-
-
-class Store:
+class Store(RunLog):
     """Writes crawl results; every `record` call is one transaction."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-    def begin_run(self, spider: str, sites: str) -> int:
-        """Insert a `runs` row with status `running`; return its id."""
-        with self.db.atomic():
-            table = self.db.table("runs")
-            table.insert(
-                {
-                    "spider": spider,
-                    "sites": sites,
-                    "started_at": utcnow(),
-                    "status": "running",
-                    "stats": "{}",
-                    "pid": os.getpid(),
-                }
-            )
-            return int(table.last_pk or 0)
-
-    def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
-        """Close a run with its final status and stats."""
-        with self.db.atomic():
-            self.db.table("runs").update(
-                run_id,
-                {
-                    "finished_at": utcnow(),
-                    "status": status,
-                    "stats": json.dumps(dict(stats), ensure_ascii=False, default=str),
-                },
-            )
 
     def record(self, rec: FetchRecord, run_id: int | None) -> str:
         """Store one download atomically; return its `fetches.outcome`."""
@@ -153,58 +88,6 @@ class Store:
             fields, diff = _describe("changed", old, self._version(version_id))
             self._change(page_id, run_id, "changed", old["id"], version_id, fields, diff, utcnow(), cause="extractor")
             return True
-
-    def fail_run(
-        self,
-        run_id: int | None,
-        status: str,
-        stats: Mapping[str, Any],
-        spider: str = "site",
-        sites: str = "",
-        started_at: str | None = None,
-    ) -> int:
-        """Close a run the crawl could not close itself (crash, time limit); insert it if missing.
-
-        `stats` are merged into the row's existing stats. Returns the run id.
-        """
-        with self.db.atomic():
-            table = self.db.table("runs")
-            if run_id is None:
-                table.insert(
-                    {
-                        "spider": spider,
-                        "sites": sites,
-                        "started_at": started_at or utcnow(),
-                        "finished_at": utcnow(),
-                        "status": status,
-                        "stats": json.dumps(dict(stats), ensure_ascii=False, default=str),
-                    }
-                )
-                return int(table.last_pk or 0)
-            old = json.loads(table.get(run_id)["stats"] or "{}")
-            table.update(
-                run_id,
-                {
-                    "finished_at": utcnow(),
-                    "status": status,
-                    "stats": json.dumps({**old, **stats}, ensure_ascii=False, default=str),
-                },
-            )
-            return run_id
-
-    def mark_notified(self, change_ids: list[int], target: str, error: str | None = None) -> None:
-        """Record one delivery attempt of these changes to a target: sent, or failed with `error`."""
-        now = utcnow()
-        status = "failed" if error else "sent"
-        with self.db.atomic():
-            for change_id in change_ids:
-                self.db.execute(
-                    "INSERT INTO notifications (change_id, target, status, attempts, last_error, "
-                    "first_tried_at, sent_at) VALUES (?, ?, ?, 1, ?, ?, ?) "
-                    "ON CONFLICT (change_id, target) DO UPDATE SET status = excluded.status, "
-                    "attempts = attempts + 1, last_error = excluded.last_error, sent_at = excluded.sent_at",
-                    [change_id, target, status, error, now, None if error else now],
-                )
 
     def _views(self, rec: FetchRecord, page: Mapping[str, Any] | None, outcome: str) -> int | None:
         """The download's view counter; identical raw bytes (extraction skipped) repeat the last one."""
@@ -359,12 +242,12 @@ class Store:
             fingerprint = simhash(fingerprint_text(v.get("title"), v.get("text")))
         mirror = bool(row["likely_mirror"])
         copy_of = None
-        if fingerprint is not None:  # copies: computed at store time (qmcrawler.storage.copies)
-            copy_of = copy_links.canonical(self.db, fingerprint, page_id, mirror)
+        if fingerprint is not None:  # copies: computed at store time (qmcrawler.storage.copylinks)
+            copy_of = copylinks.canonical(self.db, fingerprint, page_id, mirror)
             row.update(simhash=to_hex(fingerprint), copy_of=copy_of)
         version_id = _insert(self.db, "versions", row)
         passages.index_version(self.db, version_id, v.get("title"), v.get("text"))
-        copy_links.stored(self.db, version_id, page_id, fingerprint, mirror, copy_of)
+        copylinks.stored(self.db, version_id, page_id, fingerprint, mirror, copy_of)
         return version_id
 
     def _change(

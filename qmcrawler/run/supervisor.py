@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from qmcrawler.locks import LockBusy, SiteLock
-from qmcrawler.runner import crawl_command, start_crawl
+from qmcrawler.run.locks import LockBusy, SiteLock
+from qmcrawler.run.runner import crawl_command, start_crawl
 from qmcrawler.storage import open_db, queries
-from qmcrawler.storage.writer import Store, utcnow
+from qmcrawler.storage.records import utcnow
+from qmcrawler.storage.writer import Store
 
 log = logging.getLogger(__name__)
 

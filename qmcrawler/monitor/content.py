@@ -7,7 +7,7 @@ import json
 import re
 from typing import Any
 
-from qmcrawler.article import HASHED_FIELDS, Article
+from qmcrawler.extraction.article import HASHED_FIELDS, Article
 
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 

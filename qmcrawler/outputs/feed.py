@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qmcrawler.notify import diff_excerpt
+from qmcrawler.outputs.notify import diff_excerpt
 from qmcrawler.storage import queries
 
 ATOM = "http://www.w3.org/2005/Atom"

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 #: settings for crawling the local mini-web: no politeness delay against 127.0.0.1
 LOCAL_SETTINGS: Mapping[str, str] = {

@@ -7,7 +7,7 @@ a few bits of each other (measured on the fixtures, over the set of 3-grams: a c
 repost of a 人民网 article at distance 0, or 4 with its dateline dropped and a line added; a
 pinyin mirror of the 2015 notice and a clean copy at 1; unrelated pages 19-42 apart, median 31).
 
-The database lookup (`qmcrawler.storage.copies`) buckets fingerprints by BANDS: 5 bands of 12-13
+The database lookup (`qmcrawler.storage.copylinks`) buckets fingerprints by BANDS: 5 bands of 12-13
 bits, so two fingerprints within GUARANTEED_DISTANCE (4) bits share at least one band exactly
 (pigeonhole: 4 differing bits cannot touch all 5 bands); pairs at 5-6 bits are found when their
 differing bits leave a band untouched, which is usual. Narrower bands would guarantee more but

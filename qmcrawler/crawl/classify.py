@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from qmcrawler.changes import BLOCKED, CONTENT, FAILED, GONE, NOT_MODIFIED
+from qmcrawler.monitor.changes import BLOCKED, CONTENT, FAILED, GONE, NOT_MODIFIED
 
 SOFT_404_MARKERS = (
     "页面不存在",
@@ -54,7 +54,7 @@ JS_REDIRECT_MAX_CHARS = 200
 
 @dataclass(frozen=True)
 class Verdict:
-    """The observation kind for qmcrawler.changes, a short machine-readable reason, and a move."""
+    """The observation kind for qmcrawler.monitor.changes, a short machine-readable reason, and a move."""
 
     kind: str
     reason: str = ""

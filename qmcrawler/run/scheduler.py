@@ -4,7 +4,7 @@
     python schedule.py --once          # crawl every site now, notify, exit 1 if a crawl failed (cron)
     python schedule.py --list          # the jobs and their next run times
 
-Each job runs `python -m scrapy crawl site -a sites=ID` in a subprocess (qmcrawler.supervisor),
+Each job runs `python -m scrapy crawl site -a sites=ID` in a subprocess (qmcrawler.run.supervisor),
 with fixed job ids (`crawl:ID`), `coalesce`, `max_instances=1`, a misfire grace time and jitter.
 """
 
@@ -27,10 +27,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from qmcrawler.config import Config, ConfigError, Site, load_config
-from qmcrawler.locks import NOTIFY, LockBusy, SiteLock
-from qmcrawler.notify import NotifyError, send_pending
+from qmcrawler.outputs.notify import NotifyError, send_pending
+from qmcrawler.run.locks import NOTIFY, LockBusy, SiteLock
+from qmcrawler.run.supervisor import CrawlOptions, CrawlResult, Supervisor
 from qmcrawler.storage import StoreError, db_path, open_db
-from qmcrawler.supervisor import CrawlOptions, CrawlResult, Supervisor
 
 log = logging.getLogger(__name__)
 TZ: tzinfo = ZoneInfo("Asia/Shanghai")

@@ -1,4 +1,4 @@
-"""The `report`, `feed` and `notify` commands, registered on the `qmcrawler` click group.
+"""The `report`, `feed` and `notify` commands, registered on the group by `qmcrawler.cli.main`.
 
 python -m qmcrawler report -o report.html --since 7d --site samr
 python -m qmcrawler feed -o changes.atom --relevant
@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import click
 
-from qmcrawler.cli import CONFIG_OPTION, DB_OPTION, cli, one_line_errors
+from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, RELEVANT_OPTION, SINCE_OPTION, SITE_OPTION, one_line_errors
+from qmcrawler.cli.timeparse import parse_since
 from qmcrawler.config import load_config
-from qmcrawler.feed import DEFAULT_ID, write_feed
-from qmcrawler.notify import NotifyError, send_pending
-from qmcrawler.report import write_report
+from qmcrawler.outputs.feed import DEFAULT_ID, write_feed
+from qmcrawler.outputs.notify import NotifyError, send_pending
+from qmcrawler.outputs.report import write_report
 from qmcrawler.storage import open_db
-from qmcrawler.timeparse import parse_since
-
-SINCE_OPTION = click.option("--since", help="ISO date/time (UTC unless it has an offset) or a span like 24h, 7d.")
-SITE_OPTION = click.option("--site", help="Only this site id.")
-RELEVANT_OPTION = click.option("--relevant", is_flag=True, help="Only Quality Month pages.")
 
 
-@cli.command()
+@click.command()
 @DB_OPTION
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="HTML file to write."
@@ -49,7 +45,7 @@ def report(db_path: str, output: str, since: str | None, site: str | None, relev
     click.echo(f"wrote {output} ({n} changes)")
 
 
-@cli.command()
+@click.command()
 @DB_OPTION
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="Atom file to write."
@@ -89,7 +85,7 @@ def feed(
     click.echo(f"wrote {output} ({n} entries)")
 
 
-@cli.command()
+@click.command()
 @DB_OPTION
 @CONFIG_OPTION
 @click.option("--dry-run", is_flag=True, help="Print the digests; send nothing, mark nothing as sent.")

@@ -1,80 +1,30 @@
-"""The `qmcrawler` command line: each command wraps one storage or library call.
+"""The read commands: `changes`, `history`, `diff`, `search`.
 
-    python -m qmcrawler changes --since 7d --site samr
-    python -m qmcrawler changes --json | jq .title
-    python -m qmcrawler history https://www.samr.gov.cn/xw/zj/art/2023/art_....html
-    python -m qmcrawler diff URL --from 1 --to 2
-    python -m qmcrawler search 质量强国
-    python -m qmcrawler reprocess --site samr
-    python -m qmcrawler sites --check
-
-Library errors become one-line messages and a non-zero exit here, and only here.
+python -m qmcrawler changes --since 7d --site samr
+python -m qmcrawler changes --json | jq .title
+python -m qmcrawler history https://www.samr.gov.cn/xw/zj/art/2023/art_....html
+python -m qmcrawler diff URL --from 1 --to 2
+python -m qmcrawler search 质量强国
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Sequence
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qmcrawler.config import ConfigError, load_config
-from qmcrawler.diff import diff_fields
-from qmcrawler.storage import StoreError, open_db, queries
-from qmcrawler.timeparse import parse_since
+from qmcrawler.cli.common import DB_OPTION, console, echo_json_lines, one_line_errors
+from qmcrawler.cli.timeparse import parse_since
+from qmcrawler.monitor.diff import diff_fields
+from qmcrawler.storage import open_db, queries
 
-F = TypeVar("F", bound=Callable[..., Any])
-DB_OPTION = click.option(
-    "--db", "db_path", envvar="QMC_DB", default="qm.db", show_default=True, help="SQLite database (env QMC_DB)."
-)
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    envvar="QMC_SITES",
-    default="sites.toml",
-    show_default=True,
-    help="sites.toml (env QMC_SITES).",
-)
 HASHED = ["title", "text", "publish_time", "source", "author", "attachments"]
 
 
-def console() -> Console:
-    """A rich console on stdout (plain text when not a terminal)."""
-    return Console(highlight=False, soft_wrap=True)
-
-
-def echo_json_lines(rows: Sequence[dict[str, Any]]) -> None:
-    """One JSON object per line (for jq and scripts)."""
-    for row in rows:
-        click.echo(json.dumps(row, ensure_ascii=False))
-
-
-def one_line_errors(func: F) -> F:
-    """Turn known library errors into click errors (one line, exit status 1)."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (StoreError, ConfigError, ValueError) as e:
-            raise click.ClickException(str(e)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="qmcrawler")
-def cli() -> None:
-    """Query and maintain a qmcrawler database."""
-
-
-@cli.command()
+@click.command()
 @DB_OPTION
 @click.option("--since", help="ISO date/time (UTC unless it has an offset) or a span like 24h, 7d.")
 @click.option("--site", help="Only this site id.")
@@ -178,7 +128,7 @@ def _marked(line: str) -> Text:
     return text
 
 
-@cli.command()
+@click.command()
 @DB_OPTION
 @click.argument("url")
 @one_line_errors
@@ -222,7 +172,7 @@ def history(db_path: str, url: str) -> None:
     out.print(fetches)
 
 
-@cli.command()
+@click.command()
 @DB_OPTION
 @click.argument("url")
 @click.option("--from", "from_n", type=int, help="Version number (1 = first); default: the one before --to.")
@@ -251,7 +201,7 @@ def diff(db_path: str, url: str, from_n: int | None, to_n: int | None) -> None:
     print_diff(out, diff_fields(old, new, fields))
 
 
-@cli.command()
+@click.command()
 @DB_OPTION
 @click.argument("text")
 @click.option("--all-versions", is_flag=True, help="Search old versions too.")
@@ -279,76 +229,3 @@ def _page_or_fail(db: Any, url: str) -> dict[str, Any]:
     if page is None:
         raise click.ClickException(f"{url}: not in the database")
     return page
-
-
-@cli.command()
-@DB_OPTION
-@CONFIG_OPTION
-@click.option("--site", help="Only this site id.")
-@one_line_errors
-def reprocess(db_path: str, config_path: str, site: str | None) -> None:
-    """Re-run extraction over stored raw HTML (no fetching); extractor-caused changes are marked."""
-    from qmcrawler.reprocess import reprocess_db
-
-    db = open_db(db_path, create=False)
-    try:
-        known = dict(load_config(config_path).sites)
-    except ConfigError:
-        known = None  # keywords fall back to the default; reprocess needs no config
-    result = reprocess_db(db, site=site, sites=known, progress=lambda n: click.echo(f"  {n} pages…", err=True))
-    click.echo(
-        f"reprocessed {result.pages} pages: {result.changed} changed by the extractor, "
-        f"{result.skipped} without raw HTML"
-    )
-
-
-@cli.command()
-@CONFIG_OPTION
-@DB_OPTION
-@click.option("--check", is_flag=True, help="Fetch each site's start pages now and report what parses.")
-@click.argument("ids", nargs=-1)
-@one_line_errors
-def sites(config_path: str, db_path: str, check: bool, ids: tuple[str, ...]) -> None:
-    """List the configured sites (with --check: a live parse check of each)."""
-    config = load_config(config_path)
-    selected = config.select(list(ids) or None)
-    out = console()
-    if check:
-        from qmcrawler.livecheck import check_site
-
-        table = Table("site", "list", "reachable", "list items", "sample title", "date", "verdict")
-        failures = 0
-        for site in selected:
-            r = check_site(site)
-            failures += not r.verdict.startswith("ok")
-            table.add_row(
-                site.id,
-                site.list_strategy + (" +render" if site.render == "playwright" else ""),
-                r.reachable,
-                str(r.items),
-                r.title or "",
-                r.date or "",
-                r.verdict,
-            )
-        out.print(table)
-        if failures:
-            sys.exit(1)
-        return
-    counts: dict[str, int] = {}
-    try:
-        db = open_db(db_path, create=False)
-        counts = {s.id: len(queries.known_urls(db, s.id)) for s in selected}
-    except StoreError:
-        pass
-    table = Table("id", "name", "render", "schedule", "pages", "start_urls")
-    for s in selected:
-        table.add_row(s.id, s.name, s.render, s.schedule, str(counts.get(s.id, "-")), "\n".join(s.start_urls))
-    out.print(table)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name="qmcrawler")
-
-
-from qmcrawler import cli_reports  # noqa: E402, F401 - registers report, feed, notify on `cli`

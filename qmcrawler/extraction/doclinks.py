@@ -7,7 +7,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import lxml.html
 
-from qmcrawler.article import Attachment
+from qmcrawler.extraction.article import Attachment
 from qmcrawler.extraction.vocab import ATTACHMENT_EXTS
 from qmcrawler.textnorm import normalize_line
 

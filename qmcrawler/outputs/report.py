@@ -1,8 +1,8 @@
 """The change report: one self-contained HTML file with side-by-side, character-level diffs.
 
-Chinese has no spaces, so texts are aligned by sentence (`qmcrawler.diff.split_sentences`) and
+Chinese has no spaces, so texts are aligned by sentence (`qmcrawler.monitor.diff.split_sentences`) and
 edited sentences are compared character by character (numbers and Latin words kept whole), the
-way `qmcrawler.diff.mark_chars` does for the terminal. Every piece of page content is escaped,
+way `qmcrawler.monitor.diff.mark_chars` does for the terminal. Every piece of page content is escaped,
 and a Content-Security-Policy forbids scripts, so a page quoting `<script>` shows it as text.
 """
 
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
-from qmcrawler.diff import SIMILAR, split_sentences
+from qmcrawler.monitor.diff import SIMILAR, split_sentences
 from qmcrawler.storage import queries
 
 #: metadata fields shown as their own rows above the text

@@ -9,10 +9,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from qmcrawler.config import Site
-from qmcrawler.content import content_fields, content_hash
-from qmcrawler.copies import mirror_reasons
 from qmcrawler.extraction import EXTRACTOR_VERSION, extract
-from qmcrawler.relevance import score
+from qmcrawler.monitor.content import content_fields, content_hash
+from qmcrawler.monitor.copies import mirror_reasons
+from qmcrawler.monitor.relevance import score
 from qmcrawler.storage import queries
 from qmcrawler.storage.writer import Store
 

@@ -2,7 +2,7 @@
 
 A command, never a test: it fetches the real start pages (tests point it at fixture copies on
 127.0.0.1). Per site it fetches robots.txt and obeys it, reads the start pages the way the crawl
-does (the site's `list` strategy from qmcrawler.listing: the JPaaS API, the JCMS datastore, TRS
+does (the site's `list` strategy from qmcrawler.crawl.listing: the JPaaS API, the JCMS datastore, TRS
 pagination), counts the article links the `articles` regexes accept, extracts the first article
 and says what to do: `ok`, or which setting to change (`list = "jpaas"`, `render = "playwright"`,
 the regexes) when the layout moved on.
@@ -21,11 +21,11 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 
 from qmcrawler.config import Site
-from qmcrawler.encoding import decode_html
+from qmcrawler.crawl.listing import hanweb_store, jpaas_html, jpaas_query
+from qmcrawler.crawl.urls import trs_pages
 from qmcrawler.extraction import extract
-from qmcrawler.listing import hanweb_store, jpaas_html, jpaas_query
+from qmcrawler.extraction.encoding import decode_html
 from qmcrawler.settings import ROBOTSTXT_USER_AGENT, USER_AGENT
-from qmcrawler.urls import trs_pages
 
 TIMEOUT = 20
 MAX_CRAWL_DELAY = 10.0

@@ -5,7 +5,7 @@ into requests. Cheaper than rendering by a factor of ~30, so a site should use t
 CMS is one of these:
 
 - **trs**: `createPageHTML(<pages>, <current>, "index", "htm")` names the pages `index.htm`,
-  `index_1.htm` … `index_<pages-1>.htm` (`qmcrawler.urls.trs_pages`, applied to every list page).
+  `index_1.htm` … `index_<pages-1>.htm` (`qmcrawler.crawl.urls.trs_pages`, applied to every list page).
 - **jpaas**: the column page is a shell with
   `<script src="/AuthorizedRead/unitbuild.js" url="…" queryData="{'webId':…}">`; the list comes
   from the API as JSON `{"data": {"html": "<ul>…</ul>"}}`, paged only by

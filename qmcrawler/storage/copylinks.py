@@ -1,6 +1,6 @@
 """Copy links in the database: index a version's SimHash bands, find the canonical page it copies.
 
-The fingerprint maths is in `qmcrawler.copies`; this module holds its SQL. A lookup reads the
+The fingerprint maths is in `qmcrawler.monitor.copies`; this module holds its SQL. A lookup reads the
 `simhash_bands` rows sharing a band value with the new fingerprint (an indexed equality per band),
 keeps the current versions of other pages within MAX_DISTANCE bits, and picks the canonical one:
 a page that is not a likely mirror before one that is, then the earliest seen.
@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qmcrawler.copies import BANDS, MAX_DISTANCE, bands, distance, fingerprint_text, simhash, to_hex, to_signed
+from qmcrawler.monitor.copies import BANDS, MAX_DISTANCE, bands, distance, fingerprint_text, simhash, to_hex, to_signed
 
 
 @dataclass(frozen=True)

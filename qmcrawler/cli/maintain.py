@@ -1,0 +1,81 @@
+"""The maintenance commands: `reprocess` (re-extract stored HTML) and `sites` (list, live check).
+
+python -m qmcrawler reprocess --site samr
+python -m qmcrawler sites --check
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.table import Table
+
+from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, console, one_line_errors
+from qmcrawler.config import ConfigError, load_config
+from qmcrawler.storage import StoreError, open_db, queries
+
+
+@click.command()
+@DB_OPTION
+@CONFIG_OPTION
+@click.option("--site", help="Only this site id.")
+@one_line_errors
+def reprocess(db_path: str, config_path: str, site: str | None) -> None:
+    """Re-run extraction over stored raw HTML (no fetching); extractor-caused changes are marked."""
+    from qmcrawler.cli.reprocess import reprocess_db
+
+    db = open_db(db_path, create=False)
+    try:
+        known = dict(load_config(config_path).sites)
+    except ConfigError:
+        known = None  # keywords fall back to the default; reprocess needs no config
+    result = reprocess_db(db, site=site, sites=known, progress=lambda n: click.echo(f"  {n} pages…", err=True))
+    click.echo(
+        f"reprocessed {result.pages} pages: {result.changed} changed by the extractor, "
+        f"{result.skipped} without raw HTML"
+    )
+
+
+@click.command()
+@CONFIG_OPTION
+@DB_OPTION
+@click.option("--check", is_flag=True, help="Fetch each site's start pages now and report what parses.")
+@click.argument("ids", nargs=-1)
+@one_line_errors
+def sites(config_path: str, db_path: str, check: bool, ids: tuple[str, ...]) -> None:
+    """List the configured sites (with --check: a live parse check of each)."""
+    config = load_config(config_path)
+    selected = config.select(list(ids) or None)
+    out = console()
+    if check:
+        from qmcrawler.cli.livecheck import check_site
+
+        table = Table("site", "list", "reachable", "list items", "sample title", "date", "verdict")
+        failures = 0
+        for site in selected:
+            r = check_site(site)
+            failures += not r.verdict.startswith("ok")
+            table.add_row(
+                site.id,
+                site.list_strategy + (" +render" if site.render == "playwright" else ""),
+                r.reachable,
+                str(r.items),
+                r.title or "",
+                r.date or "",
+                r.verdict,
+            )
+        out.print(table)
+        if failures:
+            sys.exit(1)
+        return
+    counts: dict[str, int] = {}
+    try:
+        db = open_db(db_path, create=False)
+        counts = {s.id: len(queries.known_urls(db, s.id)) for s in selected}
+    except StoreError:
+        pass
+    table = Table("id", "name", "render", "schedule", "pages", "start_urls")
+    for s in selected:
+        table.add_row(s.id, s.name, s.render, s.schedule, str(counts.get(s.id, "-")), "\n".join(s.start_urls))
+    out.print(table)

@@ -1,0 +1,1 @@
+"""Change semantics: content hashes, change decisions, Chinese diffs, copies (SimHash, mirrors), relevance."""

@@ -1,0 +1,1 @@
+"""What people receive: the HTML report, the Atom feed, notification digests."""

@@ -1,0 +1,1 @@
+"""Running crawls: schedules, crawl subprocesses and their supervision, per-site locks."""
