@@ -30,7 +30,9 @@ def test_every_module_is_in_its_wing_row() -> None:
         assert base.is_dir(), f"{folder} is in the README but not in the tree"
         if folder == "qmcrawler/":
             actual = {p.stem for p in base.glob("*.py") if p.stem not in ("__init__", "__main__")}
-            actual |= {p.name for p in base.iterdir() if (p / "__init__.py").exists() and f"{folder}{p.name}/" not in rows}
+            actual |= {
+                p.name for p in base.iterdir() if (p / "__init__.py").exists() and f"{folder}{p.name}/" not in rows
+            }
         else:
             actual = {p.stem for p in base.glob("*.py") if p.stem != "__init__"}
         assert actual == names, f"{folder}: README lists {sorted(names)}, the tree has {sorted(actual)}"
