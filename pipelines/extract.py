@@ -29,6 +29,7 @@ from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import CONTENT
 from qmcrawler.monitor.content import content_fields
 from qmcrawler.monitor.copies import fingerprint_text, simhash
+from qmcrawler.run import locks
 
 #: how often an extraction worker checks that the crawl process is still alive
 PARENT_POLL_SECONDS = 1.0
@@ -40,6 +41,7 @@ def _ready() -> bool:
 
 def _worker_init() -> None:
     """Workers leave Ctrl-C to the crawl process, and exit when it dies (SIGKILL, a crash)."""
+    locks.forget_in_child()  # the crawl's site locks must not outlive the crawl in a worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not Scrapy's shutdown handler, inherited by the fork
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()

@@ -5,29 +5,42 @@ release the GIL, so the reactor keeps fetching) and downloads are grouped into t
 up to `QMC_BATCH_SIZE` downloads or `QMC_BATCH_SECONDS` seconds. Each download is still written
 in its own savepoint (all or nothing), so a crash loses at most the open batch, never half of a
 download; the run row is committed at once when the crawl starts and when it ends.
+
+When a write fails (the disk is full, the database became unwritable, another writer held the
+lock past the busy timeout) the open batch is rolled back, the crawl is stopped and its run is
+closed as `failed` with the reason; the crawl command prints that one line and exits 1. Other
+crawls may write the same database at once: every transaction starts with BEGIN IMMEDIATE.
+
+Removals are confirmed when the crawl ends (qmcrawler.storage.outage), site by site, so a site
+that answers 404 for most of its known pages in one run is a site outage, not mass deletion.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import sqlite3
 from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.task import LoopingCall
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from qmcrawler.config import site_ids
 from qmcrawler.crawl.perf import Batch, PerfOptions
 from qmcrawler.extraction import EXTRACTOR_VERSION
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import FAILED
 from qmcrawler.options import Options
-from qmcrawler.storage import memo, open_db
+from qmcrawler.storage import memo, open_db, outage
 from qmcrawler.storage.records import FetchRecord
+from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
+
+log = logging.getLogger(__name__)
 
 #: outcomes after which the page's validators describe content we hold
 STORED_OUTCOMES = ("new", "changed", "unchanged", "noise_only")
@@ -45,6 +58,7 @@ class StorePipeline:
         self.batch = Batch(self.perf.batch_size, self.perf.batch_seconds)
         self.writer: ThreadPool | None = None
         self.flusher: LoopingCall | None = None
+        self.failed: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -56,10 +70,16 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        self.store = Store(open_db(self.options.db))
+        self.store = Store(open_db(self.options.db), defer_removals=True)
         spider = self.crawler.spider
-        sites = site_ids(getattr(spider, "site_list", []))
-        self.run_id = self.store.begin_run(spider.name if spider else "site", sites)
+        self.sites = [s.id for s in getattr(spider, "site_list", [])]
+        try:
+            for run in self.store.close_dead_runs(self.sites):
+                log.warning("run %s (pid %s) was left running by a process that is gone: marked killed", *run)
+            self.run_id = self.store.begin_run(spider.name if spider else "site", ",".join(self.sites))
+        except sqlite3.Error as e:
+            self._failed(e)
+            return
         if self.perf.batched:
             self.writer = ThreadPool(minthreads=1, maxthreads=1, name="qmc-store")
             self.writer.start()
@@ -71,13 +91,27 @@ class StorePipeline:
             return
         self._stop_writer()
         self._commit()
+        if not self.failed:
+            try:
+                for site in outage.settle_removals(self.store, self.run_id, self.sites):
+                    log.warning("%s", site.message)
+                    if self.crawler.stats is not None:
+                        self.crawler.stats.set_value(f"qmcrawler/outage/{site.site}", site.gone)
+            except sqlite3.Error as e:
+                self._failed(e)
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        self.store.finish_run(self.run_id, "finished" if reason == "finished" else reason, stats)
+        status = "failed" if self.failed else "finished" if reason == "finished" else reason
+        try:
+            self.store.finish_run(self.run_id, status, stats)
+        except sqlite3.Error as e:
+            log.error(
+                "could not close run %s as %s (%s): the next crawl of its sites marks it killed", self.run_id, status, e
+            )
         self.store.db.close()
         self.store = None
 
     async def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
-        if self.store is None:
+        if self.store is None or self.failed:
             return item
         if self.writer is None:
             outcome = self._write(item)
@@ -90,11 +124,43 @@ class StorePipeline:
         return item
 
     def _write(self, item: PageItem | FetchFailure) -> str:
+        """Record one download (on the writer thread when batched); on a database error stop the crawl."""
+        if self.failed:
+            return "not_stored"
+        try:
+            return self._write_one(item)
+        except sqlite3.Error as e:
+            self._failed(e)
+            return "not_stored"
+
+    def _failed(self, error: sqlite3.Error) -> None:
+        """A write failed: roll the open batch back, remember why, and stop the crawl (any thread)."""
+        if self.failed:
+            return
+        if self.store is not None and self.store.db.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.store.db.conn.rollback()
+        self.batch.committed()
+        run = f"run {self.run_id} failed" if self.run_id is not None else "no run recorded"
+        self.failed = f"{self.options.db}: {error}: crawl stopped, {run}"
+        log.error("store: %s", self.failed)
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(STORE_ERROR_STAT, self.failed)
+        from twisted.internet import reactor  # the installed one
+
+        reactor.callFromThread(self._stop_crawl)
+
+    def _stop_crawl(self) -> None:
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason="store_failed"))
+
+    def _write_one(self, item: PageItem | FetchFailure) -> str:
         """Record one download (on the writer thread when batched); commit a full batch."""
         assert self.store is not None  # noqa: S101 - set in open_spider
         db = self.store.db
         if self.writer is not None and not db.conn.in_transaction:
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")  # take the write lock first: other crawls write too
         with db.atomic():  # the fetch, its validators and its files: all or nothing (a savepoint in a batch)
             outcome = self.store.record(to_record(item), self.run_id)
             if isinstance(item, PageItem):
@@ -104,8 +170,11 @@ class StorePipeline:
         return outcome
 
     def _commit(self) -> None:
-        if self.store is not None and self.store.db.conn.in_transaction:
-            self.store.db.conn.commit()
+        if self.store is not None and self.store.db.conn.in_transaction and not self.failed:
+            try:
+                self.store.db.conn.commit()
+            except sqlite3.Error as e:
+                self._failed(e)
         self.batch.committed()
 
     def _commit_if_due(self) -> None:

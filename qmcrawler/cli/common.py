@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from qmcrawler.config import ConfigError
-from qmcrawler.storage import StoreError
+from qmcrawler.storage import NewerDatabase, StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
 DB_OPTION = click.option(
@@ -38,13 +38,21 @@ def echo_json_lines(rows: Sequence[dict[str, Any]]) -> None:
         click.echo(json.dumps(row, ensure_ascii=False))
 
 
+class RefusedDatabase(click.ClickException):
+    """A database this version must not touch (written by a newer qmcrawler): exit status 2."""
+
+    exit_code = 2
+
+
 def one_line_errors(func: F) -> F:
-    """Turn known library errors into click errors (one line, exit status 1)."""
+    """Turn known library errors into click errors (one line, exit status 1; 2 for a newer database)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except NewerDatabase as e:
+            raise RefusedDatabase(str(e)) from None
         except (StoreError, ConfigError, ValueError) as e:
             raise click.ClickException(str(e)) from None
 

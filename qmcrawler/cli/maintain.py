@@ -13,7 +13,7 @@ from rich.table import Table
 
 from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, console, one_line_errors
 from qmcrawler.config import ConfigError, load_config
-from qmcrawler.storage import StoreError, open_db, queries
+from qmcrawler.storage import NewerDatabase, StoreError, open_db, queries
 
 
 @click.command()
@@ -73,6 +73,8 @@ def sites(config_path: str, db_path: str, check: bool, ids: tuple[str, ...]) -> 
     try:
         db = open_db(db_path, create=False)
         counts = {s.id: len(queries.known_urls(db, s.id)) for s in selected}
+    except NewerDatabase:
+        raise
     except StoreError:
         pass
     table = Table("id", "name", "render", "schedule", "pages", "start_urls")

@@ -9,7 +9,9 @@ later. The rules (ARCHITECTURE.md, "Change semantics"):
 - 404/410/soft-404: a removal *candidate*; a `removed` change only when two consecutive runs agree;
 - blocked or failed downloads: logged, never a version, never a removal (urlwatch's rule that a
   failed check keeps the old data);
-- content after `removed`: `restored`.
+- content after `removed`: `restored`;
+- a site outage is no removal: when at least `OUTAGE_MIN_PAGES` and `OUTAGE_MIN_SHARE` of a
+  site's known pages are gone in one run, those downloads count as `blocked` (`site_outage`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from dataclasses import dataclass
 
 #: consecutive runs that must see a page gone before a `removed` change is written
 REMOVAL_CONFIRMATIONS = 2
+
+#: a run in which at least this many and this share of a site's known pages are gone is a site outage
+OUTAGE_MIN_PAGES = 5
+OUTAGE_MIN_SHARE = 0.5
 
 #: observation kinds, from the validate/normalize stages
 CONTENT, NOT_MODIFIED, GONE, BLOCKED, FAILED = "content", "not_modified", "gone", "blocked", "failed"
@@ -109,6 +115,16 @@ def _gone(state: PageState, obs: Observation) -> Decision:
             "removed", change_kind="removed", status="removed", missing_runs=missing, last_missing_run=obs.run_id
         )
     return Decision("removed", status=_live(state), missing_runs=missing, last_missing_run=obs.run_id)
+
+
+def is_site_outage(known: int, gone: int) -> bool:
+    """True when `gone` of a site's `known` pages answering 404/410/soft-404 in one run is an outage.
+
+    A site migration, a WAF or a misconfigured proxy makes every page 404 at once; a site that
+    really deletes articles deletes a few. The pages are then neither removed nor counted as
+    missing: the run did not see them.
+    """
+    return gone >= OUTAGE_MIN_PAGES and gone >= OUTAGE_MIN_SHARE * known
 
 
 def _live(state: PageState) -> str:

@@ -12,6 +12,7 @@ the lock holds as long as the crawl runs, even if the scheduler itself was kille
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
@@ -19,6 +20,10 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+#: exit status of a crawl whose sites are all being crawled by another process (README)
+EXIT_LOCKED = 75  # EX_TEMPFAIL in sysexits.h: try again later
+#: descriptors of the locks this process took to crawl (closed, not unlocked, in forked workers)
+HELD: set[int] = set()
 #: name of the notification lock (one digest sender at a time)
 NOTIFY = "_notify"
 _SAFE_RE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -73,6 +78,26 @@ class SiteLock:
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
 
+    def acquire_for_crawl(self) -> None:
+        """Take the lock for this crawl process, or adopt the one it inherited from the scheduler.
+
+        `schedule.py` takes a site's lock and passes the descriptor to the crawl subprocess
+        (`pass_fds`); the crawl finds it among its own descriptors (same file) and keeps it,
+        since a fresh `open` + `flock` of the same file would conflict with it. Only for a
+        fresh crawl process: any descriptor of the file it has was inherited.
+        """
+        fd = _inherited(self.path)
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours already: a no-op
+                self._fd = fd
+            except BlockingIOError:
+                pass
+        if self._fd is None:
+            self.acquire()
+        assert self._fd is not None  # noqa: S101 - acquire raised otherwise
+        HELD.add(self._fd)
+
     def release(self) -> None:
         """Drop the lock (a no-op when not held)."""
         if self._fd is not None:
@@ -93,6 +118,31 @@ class SiteLock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+def forget_in_child() -> None:
+    """In a forked worker: close the inherited lock descriptors (never unlock: the parent holds them)."""
+    for fd in list(HELD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    HELD.clear()
+
+
+def _inherited(path: Path) -> int | None:
+    """A descriptor of this process open on `path` (inherited from the process that started it)."""
+    try:
+        target = path.stat()
+        fds = [int(entry.name) for entry in Path("/proc/self/fd").iterdir()]
+    except OSError:
+        return None
+    for fd in fds:
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (target.st_dev, target.st_ino):
+            return fd
+    return None
 
 
 def _read(fd: int) -> str:

@@ -2,23 +2,62 @@
 
 Pipelines, the CLI and the scheduler call these functions and never write SQL themselves, so
 a PostgreSQL backend later replaces this package and nothing else.
+
+Several crawl processes (and the scheduler, and the CLI) write one database at once. In WAL
+mode a deferred transaction that reads and then writes fails with SQLITE_BUSY at once when
+another process committed in between, without waiting for the busy timeout. So every write
+transaction here starts with `BEGIN IMMEDIATE` (`QmDatabase.atomic`, and implicit transactions
+through `isolation_level`): it takes the write lock first, waiting up to the busy timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from qmcrawler.storage.schema import upgrade
+from qmcrawler.storage.schema import newer_migrations, upgrade
 
 DEFAULT_DB = "qm.db"
+#: how long a writer waits for another process's write transaction (seconds)
+BUSY_TIMEOUT = 60
 
 
 class StoreError(Exception):
     """The database cannot be opened or is not a qmcrawler database; one-line message."""
+
+
+class NewerDatabase(StoreError):
+    """The database was written by a newer qmcrawler (a migration this version does not know)."""
+
+
+class QmDatabase(Database):
+    """A sqlite-utils Database whose transactions take the write lock first (BEGIN IMMEDIATE)."""
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """A transaction (a savepoint when nested) that starts with BEGIN IMMEDIATE."""
+        if self.conn.in_transaction:
+            with super().atomic():
+                yield self
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.rollback()
+            raise
+        try:
+            self.conn.commit()
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.rollback()
+            raise
 
 
 def db_path(path: str | os.PathLike[str] | None = None) -> str:
@@ -30,7 +69,8 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
     """Open (and create/upgrade) a qmcrawler database in WAL mode.
 
     With `create=False` a missing file is an error (read-only commands should not invent an
-    empty database and report "no changes").
+    empty database and report "no changes"). A database with a migration this version does
+    not know is refused (NewerDatabase) before anything is written to it.
     """
     p = db_path(path)
     if p != ":memory:":
@@ -42,12 +82,19 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
                 raise StoreError(f"{p}: database not found")
             parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(p, timeout=30, check_same_thread=False)
-        db = Database(conn)
+        conn = sqlite3.connect(p, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level="IMMEDIATE")
+        db = QmDatabase(conn)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000}")
+        newer = newer_migrations(db)
+        if newer:
+            conn.close()
+            raise NewerDatabase(
+                f"{p}: written by a newer qmcrawler (unknown migration {newer[0]!r}): "
+                "upgrade qmcrawler to use it; the file was not changed"
+            )
         if p != ":memory:":
             db.enable_wal()
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA busy_timeout = 30000")
         upgrade(db)
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{p}: cannot use database: {e}") from None

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from qmcrawler.storage.records import utcnow
+
+#: the crawl stat holding the one line that says why the store failed (the crawl exits 1 with it)
+STORE_ERROR_STAT = "qmcrawler/store/error"
 
 
 class RunLog:
@@ -32,6 +36,30 @@ class RunLog:
                 }
             )
             return int(table.last_pk or 0)
+
+    def close_dead_runs(self, sites: Collection[str]) -> list[tuple[int, int | None]]:
+        """Mark `killed` the `running` runs of these sites whose process is gone; return (id, pid) each.
+
+        A crawl killed with SIGKILL (or the machine losing power) cannot close its run; when it
+        was not started by the scheduler nobody else does. The next crawl of the same site holds
+        the site's lock, so a `running` row of that site whose pid no longer exists is such a run.
+        `finished_at` is its last download (or its start).
+        """
+        wanted = set(sites)
+        dead = [
+            (int(r["id"]), r["pid"])
+            for r in self.db.query("SELECT id, sites, pid FROM runs WHERE status = 'running'")
+            if wanted & set((r["sites"] or "").split(",")) and not _alive(r["pid"])
+        ]
+        if dead:
+            with self.db.atomic():
+                for run_id, _ in dead:
+                    self.db.execute(
+                        "UPDATE runs SET status = 'killed', finished_at = coalesce("
+                        "(SELECT max(fetched_at) FROM fetches WHERE run_id = runs.id), started_at) WHERE id = ?",
+                        [run_id],
+                    )
+        return dead
 
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
         """Close a run with its final status and stats."""
@@ -96,3 +124,19 @@ class RunLog:
                     "attempts = attempts + 1, last_error = excluded.last_error, sent_at = excluded.sent_at",
                     [change_id, target, status, error, now, None if error else now],
                 )
+
+
+def _alive(pid: int | None) -> bool:
+    """True if a process with this pid exists and is not a zombie (an exited child nobody waited for)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True

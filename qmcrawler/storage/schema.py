@@ -262,6 +262,15 @@ def simhash_over_shingle_sets(db: Database) -> None:
     copylinks.relink_all(db)
 
 
+def newer_migrations(db: Database) -> list[str]:
+    """Applied migrations this version does not know (the database was written by a newer qmcrawler).
+
+    Read-only: it only reads `_sqlite_migrations`, so a refused file is left byte for byte as it was.
+    """
+    known = {m.name for m in migrations.pending(Database(memory=True))}  # every migration this version has
+    return [m.name for m in migrations.applied(db) if m.name not in known]
+
+
 def upgrade(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied.
 

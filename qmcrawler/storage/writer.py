@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlite_utils import Database
@@ -25,8 +26,10 @@ _JSON_COLUMNS = ("attachments", "flags")
 class Store(RunLog):
     """Writes crawl results; every `record` call is one transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, defer_removals: bool = False) -> None:
         self.db = db
+        #: a crawl confirms removals when it ends (qmcrawler.storage.outage), not download by download
+        self.defer_removals = defer_removals
 
     def record(self, rec: FetchRecord, run_id: int | None) -> str:
         """Store one download atomically; return its `fetches.outcome`."""
@@ -169,6 +172,8 @@ class Store(RunLog):
     def _apply(
         self, page: dict[str, Any], rec: FetchRecord, d: Decision, run_id: int | None, rhash: str | None
     ) -> None:
+        if d.change_kind == "removed" and self.defer_removals:  # the candidate waits for the end of the run
+            d = replace(d, change_kind=None, status=page["status"])
         updates: dict[str, Any] = {
             "status": d.status or page["status"],
             "missing_runs": d.missing_runs,
