@@ -1,0 +1,211 @@
+"""Failure must look like failure: killed runs, a full disk, a newer database, a site-wide 404.
+
+Real crawl processes against a local server on 127.0.0.1, real SQLite files, a real tmpfs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qmcrawler.run.runner import PROJECT_ROOT, crawl_command, run_crawl
+from qmcrawler.storage import open_db
+from tests.faultweb import FAULT_SETTINGS, serve
+from tests.test_fault_runs import SITES, check_consistent, make_site
+
+
+def query(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_sigkilled_crawl_is_marked_killed_by_the_next_crawl(tmp_path: Path) -> None:
+    routes = {f"/art/p{i}.htm": {"delay": 0.3} for i in range(30)}
+    root = make_site(tmp_path / "web", 30, routes)
+    with serve(tmp_path, [root], SITES) as site:
+        proc = subprocess.Popen(  # a direct crawl (cron, a shell), not the scheduler
+            crawl_command(site.config, site.db, settings=FAULT_SETTINGS),
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # kill it once it has stored something
+            tables = query(site.db, "SELECT name FROM sqlite_master") if site.db.exists() else []
+            if ("fetches",) in tables and query(site.db, "SELECT count(*) FROM fetches")[0][0]:
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert query(site.db, "SELECT id, status FROM runs") == [(1, "running")]
+        result = site.crawl()
+    assert "marked killed" in result.stderr
+    runs = query(site.db, "SELECT id, status, finished_at IS NOT NULL FROM runs ORDER BY id")
+    assert runs == [(1, "killed", 1), (2, "finished", 1)]
+    check_consistent(site.db)
+
+
+NEWER = "0099_written_by_a_newer_qmcrawler"
+
+
+@pytest.fixture
+def newer_db(tmp_path: Path) -> Path:
+    """A database a newer qmcrawler wrote: one migration this version does not know."""
+    path = tmp_path / "data" / "qm.db"
+    path.parent.mkdir()
+    db = open_db(path)
+    db.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('qmcrawler', ?, '2030-01-01')",
+        [NEWER],
+    )
+    db.execute("ALTER TABLE runs RENAME COLUMN sites TO site_list")  # what a newer schema might do
+    db.conn.commit()
+    db.close()
+    return path
+
+
+def _commands(db: Path, config: Path) -> list[list[str]]:
+    scrapy = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", f"config={config}", "-s", f"QMC_DB={db}"]
+    schedule = [sys.executable, "schedule.py", "--config", str(config), "--db", str(db)]
+    cli = [sys.executable, "-m", "qmcrawler"]
+    url = "http://127.0.0.1:1/art/p1.htm"
+    return [
+        scrapy,
+        [*schedule, "--once"],
+        schedule,  # the daemon
+        *(
+            [*cli, *args, "--db", str(db)]
+            for args in (
+                ["changes"],
+                ["history", url],
+                ["diff", url],
+                ["search", "质量月活动"],
+                ["reprocess"],
+                ["sites", "--config", str(config)],
+                ["report", "-o", str(db.parent.parent / "r.html")],
+                ["feed", "-o", str(db.parent.parent / "f.atom")],
+                ["notify", "--dry-run", "--config", str(config)],
+            )
+        ),
+    ]
+
+
+def test_every_command_refuses_a_newer_database_and_leaves_it_untouched(newer_db: Path, tmp_path: Path) -> None:
+    config = tmp_path / "sites.toml"
+    config.write_text(SITES.replace("{base}", "http://127.0.0.1:1"), encoding="utf-8")
+    before = newer_db.read_bytes()
+    files = sorted(p.name for p in newer_db.parent.iterdir())
+    for argv in _commands(newer_db, config):
+        result = subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120, check=False)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert result.returncode == 2, (argv, result.stderr)
+        assert len(lines) == 1, (argv, result.stderr)
+        assert NEWER in lines[0], (argv, result.stderr)
+        assert "newer qmcrawler" in lines[0]
+        assert newer_db.read_bytes() == before, argv
+        assert sorted(p.name for p in newer_db.parent.iterdir()) == files, argv
+    assert not (tmp_path / "r.html").exists()
+
+
+FULL_SIZE = "2m"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs (the disk that fills up during a crawl)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root and mount(8): cannot simulate a full disk here")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={FULL_SIZE}", "tmpfs", str(mount)], capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (a container without CAP_SYS_ADMIN?): {done.stderr.decode()[:200]}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_fails_the_run_with_one_line(tmp_path: Path, small_disk: Path) -> None:
+    root = make_site(tmp_path / "web", 300)
+    for i in range(300):  # bigger pages, so 300 of them cannot fit in 2 MB
+        page = root / "art" / f"p{i}.htm"
+        extra = "".join(f"<p>第{i}号通知第{k}段：{os.urandom(24).hex()}</p>" for k in range(12))
+        page.write_text(page.read_text(encoding="utf-8").replace("</div></div>", extra + "</div></div>"), "utf-8")
+    db = small_disk / "qm.db"
+    with serve(tmp_path, [root], SITES) as site:
+        result = run_crawl(site.config, db, settings=FAULT_SETTINGS, timeout=300)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr[-3000:]
+    assert "database or disk is full" in errors[0]
+    assert "crawl stopped" in errors[0]
+    runs = query(db, "SELECT status, stats FROM runs")
+    assert len(runs) == 1
+    status, stats = runs[0]
+    assert status == "failed"
+    assert "database or disk is full" in json.loads(str(stats))["qmcrawler/store/error"]
+    stored = check_consistent(db)
+    assert 0 < stored < 300  # what was committed before the disk filled is intact
+
+
+OUTAGE_PAGES = 10
+
+
+def _gone(root: Path, pages: range, list_status: int | None = None) -> None:
+    routes: dict[str, object] = {f"/art/p{i}.htm": {"status": 404, "body": "<html>页面不存在</html>"} for i in pages}
+    if list_status is not None:
+        routes["/list/index.htm"] = {"status": list_status, "body": "<html>Not Found</html>"}
+    (root / "_routes.json").write_text(json.dumps(routes), encoding="utf-8")
+
+
+def test_a_site_answering_404_everywhere_is_an_outage_not_deletions(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "web", OUTAGE_PAGES)
+    with serve(tmp_path, [root], SITES) as site:
+        site.crawl()
+        _gone(root, range(OUTAGE_PAGES), list_status=404)  # a site migration: everything 404, list pages too
+        site.day(root)
+        second, third = site.crawl(), site.crawl()
+        assert "site outage: 10 of 10 known pages" in second.stderr
+        assert "site outage" in third.stderr
+        assert site.rows("SELECT kind, count(*) AS n FROM changes GROUP BY kind") == [
+            {"kind": "new", "n": OUTAGE_PAGES}
+        ]
+        assert site.rows("SELECT DISTINCT status FROM pages") == [{"status": "blocked"}]
+        assert site.rows("SELECT DISTINCT outcome, reason, http_status FROM fetches WHERE run_id > 1 AND page_id") == [
+            {"outcome": "blocked", "reason": "site_outage", "http_status": 404}
+        ]
+        (root / "_routes.json").write_text("{}", encoding="utf-8")  # the site is back
+        site.day(root)
+        site.crawl()
+    assert site.rows("SELECT kind, count(*) AS n FROM changes GROUP BY kind") == [{"kind": "new", "n": OUTAGE_PAGES}]
+    assert site.rows("SELECT DISTINCT status FROM pages") == [{"status": "live"}]
+
+
+def test_a_few_deleted_pages_are_still_removed(tmp_path: Path) -> None:
+    root = make_site(tmp_path / "web", OUTAGE_PAGES)
+    with serve(tmp_path, [root], SITES) as site:
+        site.crawl()
+        _gone(root, range(4))  # 4 of 10: below the outage rule's 5 pages
+        site.day(root)
+        second, third = site.crawl(), site.crawl()
+    assert "site outage" not in second.stderr + third.stderr
+    removed = site.rows("SELECT p.url, c.run_id FROM changes c JOIN pages p ON p.id = c.page_id WHERE kind = 'removed'")
+    assert sorted(Path(str(r["url"])).name for r in removed) == [f"p{i}.htm" for i in range(4)]
+    assert {r["run_id"] for r in removed} == {3}  # confirmed by the second run that saw them gone
