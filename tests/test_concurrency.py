@@ -28,17 +28,17 @@ LOCKED = 75
 ENDED = re.compile(r"qmcrawler\.run\.supervisor: crawl s\d: (\w+) \(run")
 
 
-def make_web(root: Path) -> Path:
-    """SITES sites under /sN/, each a list page linking PAGES articles that answer a little slowly."""
+def make_web(root: Path, pages: int = PAGES, delay: float = 0.15) -> Path:
+    """SITES sites under /sN/, each a list page linking `pages` articles that answer a little slowly."""
     routes: dict[str, object] = {}
     for s in range(SITES):
         (root / f"s{s}" / "art").mkdir(parents=True)
-        links = "".join(f'<li><a href="/s{s}/art/p{i}.htm">通知{i}</a></li>' for i in range(PAGES))
+        links = "".join(f'<li><a href="/s{s}/art/p{i}.htm">通知{i}</a></li>' for i in range(pages))
         (root / f"s{s}" / "index.htm").write_text(f"<html><body><ul>{links}</ul></body></html>", encoding="utf-8")
-        for i in range(PAGES):
+        for i in range(pages):
             page = ARTICLE.replace("带会话参数的通知", f"站{s}第{i}号质量月通知").replace("一系列活动", f"{s}{i}项活动")
             (root / f"s{s}" / "art" / f"p{i}.htm").write_text(page, encoding="utf-8")
-            routes[f"/s{s}/art/p{i}.htm"] = {"delay": 0.15}
+            routes[f"/s{s}/art/p{i}.htm"] = {"delay": delay}
     (root / "_routes.json").write_text(json.dumps(routes), encoding="utf-8")
     return root
 
@@ -110,7 +110,7 @@ def test_four_sites_and_a_second_crawl_of_one_at_once(tmp_path: Path) -> None:
 
 
 def test_the_daemon_with_two_workers_and_every_site_due_at_once(tmp_path: Path) -> None:
-    root = make_web(tmp_path / "web")
+    root = make_web(tmp_path / "web", pages=40, delay=0.05)  # writes all through each crawl
     db = tmp_path / "qm.db"
     with MiniWeb([root]) as web:
         config = write_config(tmp_path / "sites.toml", web.base, schedule="* * * * *")
