@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from qmcrawler.demo.miniweb import MiniWeb
-from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
+from qmcrawler.run.locks import SiteLock
+from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command, run_crawl
 from tests.test_fault_runs import ARTICLE, check_consistent
 
 SITES = 4
@@ -146,3 +147,17 @@ def test_the_daemon_with_two_workers_and_every_site_due_at_once(tmp_path: Path) 
         "SELECT p.site, p.url FROM changes c JOIN pages p ON p.id = c.page_id WHERE c.kind = 'changed' ORDER BY p.site",
     )
     assert [(site, Path(str(url)).name) for site, url in changed] == [(f"s{s}", "p3.htm") for s in range(SITES)]
+
+
+def test_a_crawl_of_several_sites_skips_the_one_being_crawled(tmp_path: Path) -> None:
+    root = make_web(tmp_path / "web", pages=2, delay=0)
+    db = tmp_path / "qm.db"
+    with MiniWeb([root]) as web, SiteLock.for_site(db, "s0"):  # another process is crawling s0
+        config = write_config(tmp_path / "sites.toml", web.base)
+        result = run_crawl(config, db, settings={**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR"}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"warning: s0: already being crawled (pid {os.getpid()}): skipping it"
+    ]
+    assert rows(db, "SELECT sites, status FROM runs") == [("s1,s2,s3", "finished")]
+    assert rows(db, "SELECT DISTINCT site FROM pages ORDER BY site") == [("s1",), ("s2",), ("s3",)]
