@@ -87,7 +87,11 @@ class StorePipeline:
             self.flusher.start(self.perf.batch_seconds, now=False)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        if self.store is None or self.run_id is None:
+        if self.store is None:
+            return
+        if self.run_id is None:  # the run row could not even be written (the failure is logged)
+            self.store.db.close()
+            self.store = None
             return
         self._stop_writer()
         self._commit()
