@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.run.locks import SiteLock
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command, run_crawl
@@ -29,7 +31,7 @@ LOCKED = 75
 ENDED = re.compile(r"qmcrawler\.run\.supervisor: crawl s\d: (\w+) \(run")
 
 
-def make_web(root: Path, pages: int = PAGES, delay: float = 0.15) -> Path:
+def make_web(root: Path, pages: int = PAGES, delay: float = 0.4) -> Path:
     """SITES sites under /sN/, each a list page linking `pages` articles that answer a little slowly."""
     routes: dict[str, object] = {}
     for s in range(SITES):
@@ -78,6 +80,7 @@ def start(config: Path, db: Path, site: str | None, out: Path) -> subprocess.Pop
     )
 
 
+@pytest.mark.timeout(400)  # several crawl processes at once, on a shared 2-core machine
 def test_four_sites_and_a_second_crawl_of_one_at_once(tmp_path: Path) -> None:
     root = make_web(tmp_path / "web")
     db = tmp_path / "qm.db"
@@ -110,6 +113,7 @@ def test_four_sites_and_a_second_crawl_of_one_at_once(tmp_path: Path) -> None:
     assert [(site, Path(str(url)).name) for site, url in changed] == [(f"s{s}", "p3.htm") for s in range(SITES)]
 
 
+@pytest.mark.timeout(500)  # several crawl processes at once, on a shared 2-core machine
 def test_the_daemon_with_two_workers_and_every_site_due_at_once(tmp_path: Path) -> None:
     root = make_web(tmp_path / "web", pages=40, delay=0.05)  # writes all through each crawl
     db = tmp_path / "qm.db"
@@ -149,6 +153,7 @@ def test_the_daemon_with_two_workers_and_every_site_due_at_once(tmp_path: Path) 
     assert [(site, Path(str(url)).name) for site, url in changed] == [(f"s{s}", "p3.htm") for s in range(SITES)]
 
 
+@pytest.mark.timeout(300)  # several crawl processes at once, on a shared 2-core machine
 def test_a_crawl_of_several_sites_skips_the_one_being_crawled(tmp_path: Path) -> None:
     root = make_web(tmp_path / "web", pages=2, delay=0)
     db = tmp_path / "qm.db"

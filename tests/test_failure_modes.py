@@ -32,6 +32,7 @@ def query(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[obj
         conn.close()
 
 
+@pytest.mark.timeout(300)  # several crawls or commands, each its own process
 def test_a_sigkilled_crawl_is_marked_killed_by_the_next_crawl(tmp_path: Path) -> None:
     routes = {f"/art/p{i}.htm": {"delay": 0.3} for i in range(30)}
     root = make_site(tmp_path / "web", 30, routes)
@@ -103,6 +104,7 @@ def _commands(db: Path, config: Path) -> list[list[str]]:
     ]
 
 
+@pytest.mark.timeout(400)  # several crawls or commands, each its own process
 def test_every_command_refuses_a_newer_database_and_leaves_it_untouched(newer_db: Path, tmp_path: Path) -> None:
     config = tmp_path / "sites.toml"
     config.write_text(SITES.replace("{base}", "http://127.0.0.1:1"), encoding="utf-8")
@@ -141,6 +143,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
+@pytest.mark.timeout(400)  # several crawls or commands, each its own process
 def test_a_full_disk_fails_the_run_with_one_line(tmp_path: Path, small_disk: Path) -> None:
     root = make_site(tmp_path / "web", 300)
     for i in range(300):  # bigger pages, so 300 of them cannot fit in 2 MB
@@ -175,6 +178,7 @@ def _gone(root: Path, pages: range, list_status: int | None = None) -> None:
     (root / "_routes.json").write_text(json.dumps(routes), encoding="utf-8")
 
 
+@pytest.mark.timeout(400)  # several crawls or commands, each its own process
 def test_a_site_answering_404_everywhere_is_an_outage_not_deletions(tmp_path: Path) -> None:
     root = make_site(tmp_path / "web", OUTAGE_PAGES)
     with serve(tmp_path, [root], SITES) as site:
@@ -198,6 +202,7 @@ def test_a_site_answering_404_everywhere_is_an_outage_not_deletions(tmp_path: Pa
     assert site.rows("SELECT DISTINCT status FROM pages") == [{"status": "live"}]
 
 
+@pytest.mark.timeout(300)  # several crawls or commands, each its own process
 def test_a_few_deleted_pages_are_still_removed(tmp_path: Path) -> None:
     root = make_site(tmp_path / "web", OUTAGE_PAGES)
     with serve(tmp_path, [root], SITES) as site:
