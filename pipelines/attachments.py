@@ -8,7 +8,8 @@ version's content hash, hence a `changed` change with field `attachments`.
 Failures never invent a change: a transient failure (timeout, 5xx, block) reuses the sha256
 from the last successful download; when there is none, the page fetch is logged as `failed`
 (reason `attachment_failed`) and retried next run. 404/410 and over-size files are stable facts
-(no sha256, `status` / `truncated` recorded).
+(no sha256, `status` / `truncated` recorded), and so is a link to an internal or forbidden
+address (spiders/boundary.py), which is never requested.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from qmcrawler.monitor.changes import CONTENT, FAILED
 from qmcrawler.monitor.content import content_hash
 from qmcrawler.options import Options
 from qmcrawler.storage import memo, open_db
+from spiders.boundary import BoundaryRefused
 
 GONE = (404, 410)
 _TOO_LARGE = ("CancelledError", "DownloadCancelledError")
@@ -106,6 +108,9 @@ class AttachmentsPipeline:
         assert self.crawler.engine is not None  # noqa: S101 - pipelines run inside a crawl
         try:
             response = await self.crawler.engine.download_async(request)
+        except BoundaryRefused:  # an internal or forbidden address: a stable fact, never fetched
+            self._count("refused")
+            return FileInfo(url, filename_from_url(url), "", 0, None, None), False
         except IgnoreRequest:
             return self._previous(url, old, None), True
         except Exception as e:

@@ -33,7 +33,11 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # Fault tolerance (spiders/politeness.py): robots.txt policy with Crawl-delay, a contact User-Agent
 # (QMC_CONTACT), retries of timeouts and 5xx with exponential backoff (QMC_RETRY_BACKOFF).
+# The site boundary (spiders/boundary.py) replaces Scrapy's offsite filter: it also holds for
+# dont_filter requests and their redirects, and keeps every request off internal addresses.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "spiders.boundary.SiteBoundaryMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.politeness.RobotsPolicyMiddleware": 100,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,

@@ -42,6 +42,7 @@ from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.options import Options
 from qmcrawler.storage import memo, open_db
 from qmcrawler.storage.records import utcnow
+from spiders.boundary import BoundaryRefused
 from spiders.rendering import enable_playwright, find_chromium, render_meta
 from spiders.responses import canonical_href, failure_reason, headers_of, links_of, response_join
 
@@ -293,11 +294,16 @@ class SiteSpider(scrapy.Spider):
             return target
         return url
 
-    def failed(self, failure: Failure) -> Iterator[FetchFailure]:
+    def failed(self, failure: Failure) -> Iterator[FetchFailure | PageItem]:
         """Turn a failed request into a FetchFailure item (timeouts, DNS, refused, redirect loops)."""
         request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
+        if isinstance(failure.value, BoundaryRefused) and request.meta.get("redirect_urls"):
+            yield self._refused_redirect(request)
+            return
         name = type(failure.value).__name__
         reason, status = failure_reason(failure.value, request)
+        if isinstance(failure.value, BoundaryRefused):
+            reason = failure.value.reason
         self.logger.info("fetch failed: %s (%s)", request.url, reason)
         site_id = request.meta["qmc_site"]
         if reason == "browser_error" and site_id not in self.no_browser:
@@ -312,4 +318,23 @@ class SiteSpider(scrapy.Spider):
             fetched_at=utcnow(),
             http_status=status,
             is_article=bool(request.meta.get("qmc_article")),
+        )
+
+    def _refused_redirect(self, request: Request) -> FetchFailure | PageItem:
+        """A redirect the boundary refused: for an article, a redirect to a non-article (not requested)."""
+        urls, reasons = list(request.meta["redirect_urls"]), list(request.meta.get("redirect_reasons", []))
+        site_id = request.meta["qmc_site"]
+        if not request.meta.get("qmc_article"):
+            return FetchFailure(url=urls[0], site=site_id, reason="redirect_refused", fetched_at=utcnow(), is_article=False)
+        last = reasons[-1] if reasons else 302
+        return PageItem(
+            url=canonical_url(urls[0]),
+            site=site_id,
+            status=last if isinstance(last, int) else 200,  # the last answer: a 3xx, or a page with a meta refresh
+            final_url=request.url,
+            fetched_at=utcnow(),
+            redirect_urls=urls,
+            redirect_reasons=reasons,
+            flags=["redirect_refused"],
+            sniffed_type="",
         )
