@@ -325,7 +325,9 @@ class SiteSpider(scrapy.Spider):
         urls, reasons = list(request.meta["redirect_urls"]), list(request.meta.get("redirect_reasons", []))
         site_id = request.meta["qmc_site"]
         if not request.meta.get("qmc_article"):
-            return FetchFailure(url=urls[0], site=site_id, reason="redirect_refused", fetched_at=utcnow(), is_article=False)
+            return FetchFailure(
+                url=urls[0], site=site_id, reason="redirect_refused", fetched_at=utcnow(), is_article=False
+            )
         last = reasons[-1] if reasons else 302
         return PageItem(
             url=canonical_url(urls[0]),

@@ -46,7 +46,7 @@ def test_names_are_not_ip_literals(host: str) -> None:
         ("http://169.254.169.254/latest/meta-data/", ["169.254.169.254"], "forbidden_address"),
         ("http://[fe80::1]/", ["fe80::1"], "forbidden_address"),
         ("http://224.0.0.1/", ["224.0.0.1"], "forbidden_address"),
-        ("http://0/", ["0.0.0.0"], "forbidden_address"),
+        ("http://0/", ["0.0.0.0"], "forbidden_address"),  # noqa: S104 - a URL under test, not a bind
         ("http://10.0.0.1/", ["gov.cn"], "internal_address"),
         ("http://2130706433:8080/", ["localhost"], "internal_address"),
         ("http://[::1]/", ["gov.cn"], "internal_address"),
@@ -114,9 +114,7 @@ def test_redirects_never_leave_the_site_nor_reach_internal_addresses(tmp_path: P
         with serve(tmp_path, [root], SITES) as site:
             local = site.web.base.replace("127.0.0.1", "localhost")
             urls = ", ".join(f'"{local}/art/{k}.htm"' for k in by_name)
-            site.config.write_text(
-                SITES.replace("{byname}", urls).replace("{base}", site.web.base), encoding="utf-8"
-            )
+            site.config.write_text(SITES.replace("{byname}", urls).replace("{base}", site.web.base), encoding="utf-8")
             result = site.crawl(DOWNLOAD_TIMEOUT="3")
             rows = site.rows("SELECT url, final_url, outcome, reason, flags FROM fetch_log ORDER BY url")
         assert foreign.requests == []  # not the page, not its robots.txt
