@@ -224,9 +224,12 @@ def _check_url(url: str, where: str) -> None:
     _expect(not any(c.isspace() for c in url), f"{where}: whitespace in URL {url!r}")
     try:
         parts = urlsplit(url)
-        port = parts.port
     except ValueError as e:
         raise ConfigError(f"{where}: bad URL {url!r}: {e}") from None
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or over 65535
+        port = -1
     _expect(parts.scheme in ("http", "https") and bool(parts.hostname), f"{where}: not an http(s) URL: {url!r}")
     _expect(port is None or port > 0, f"{where}: bad URL {url!r}: port must be 1-65535")
 
