@@ -5,6 +5,8 @@ Every QMC_* setting is documented in README.md ("Settings"); tests check that.
 
 import os
 
+from qmcrawler.crawl.fetchoptions import USER_AGENT_BASE
+
 BOT_NAME = "qmcrawler"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -49,7 +51,7 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 ROBOTSTXT_USER_AGENT = "qmcrawler"
 ROBOTSTXT_OBEY = True
-USER_AGENT = "qmcrawler/0.1 (change monitor for public notices of Quality Month)"
+USER_AGENT = USER_AGENT_BASE
 
 # Off: a cache hides real changes; the remote-control and telnet consoles are attack surface.
 HTTPCACHE_ENABLED = False

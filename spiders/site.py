@@ -33,6 +33,7 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from qmcrawler.config import Site, load_config
+from qmcrawler.crawl.addresses import is_local_host
 from qmcrawler.crawl.fetchoptions import FetchOptions
 from qmcrawler.crawl.files import sniff_type
 from qmcrawler.crawl.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
@@ -77,6 +78,13 @@ class SiteSpider(scrapy.Spider):
             kwargs["config"] = crawler.settings.get("QMC_SITES") or None
         spider: SiteSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.fetch_options = FetchOptions.from_settings(crawler.settings)
+        remote = sorted({h for s in spider.site_list for h in s.allowed_domains if not is_local_host(h)})
+        if remote and not spider.fetch_options.contact:  # once per crawl, before any request
+            spider.logger.warning(
+                "QMC_CONTACT is not set: the webmasters of %s cannot reach you and may block the crawler "
+                "(set -s QMC_CONTACT=mailto:you@example.org)",
+                ", ".join(remote[:5]) + (" …" if len(remote) > 5 else ""),
+            )
         rendered = [s.id for s in spider.site_list if s.render == "playwright"]
         if rendered:  # only then: static crawls never start Node or a browser
             chromium = find_chromium(crawler.settings.get("QMC_CHROMIUM") or None)

@@ -66,6 +66,15 @@ def internal(address: IPAddress) -> bool:
     return address.is_private or address.is_loopback
 
 
+def is_local_host(host: str) -> bool:
+    """`localhost` and loopback or private address literals: a crawl of these reaches no webmaster."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    address = parse_ip(host)
+    return address is not None and internal(address)
+
+
 def host_allowed(host: str, domains: Iterable[str]) -> bool:
     """True if `host` is one of `domains` or a subdomain of one (IP literals: the same address)."""
     host = host.lower().rstrip(".")
