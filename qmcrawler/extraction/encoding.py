@@ -3,6 +3,14 @@
 DOMAIN.md §2.9. The declared charset is only a claim: a page that says utf-8 but sends GBK
 bytes is decoded as GBK when the declared decoding fails strictly or scores as mojibake, and
 the disagreement is reported (`charset_conflict`) so it can be recorded on the fetch.
+
+A decoding that succeeds strictly can still be wrong, so each one must also be plausible:
+markup survives (`charset=utf-16` over UTF-8 bytes decodes without error into text with no `<`
+left), control and private-use characters stay rare, and Chinese text consists mostly of
+common characters (GB2312 level 1 or Big5's frequent set: Big5 bytes read as GBK decode
+strictly into rare characters and symbols). Evidence order: BOM > header > `<meta>` > the
+fallbacks, each taken only if plausible. Bytes that no codec turns into plausible text (random
+bytes sent as text/html) are flagged `undecodable`: the crawl logs a failed fetch, never a version.
 """
 
 from __future__ import annotations
@@ -35,6 +43,12 @@ MOJIBAKE_MARKS = ("锛", "浼", "鈥", "銆", "鍙", "涓", "鐨", "Ã", "Â", "
 #: a decoding whose mojibake score is above this is considered wrong
 MOJIBAKE_LIMIT = 0.02
 META_WINDOW = 4096
+#: at most this share of control, private-use, unassigned or U+FFFD characters in a plausible text
+BAD_CHAR_LIMIT = 0.01
+#: at least this share of common characters among the CJK characters of a plausible Chinese text
+COMMON_HANZI_MIN = 0.5
+#: characters sampled for the plausibility checks
+SAMPLE_CHARS = 20_000
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_\-:.]+)""", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -49,10 +63,13 @@ class Decoded:
     declared: str | None
     conflict: bool
 
+    undecodable: bool = False
+
     @property
     def flags(self) -> tuple[str, ...]:
-        """`charset_conflict` when the declared charset was not the one that decoded the page."""
-        return ("charset_conflict",) if self.conflict else ()
+        """`charset_conflict` when the declared charset was not the one that decoded the page;
+        `undecodable` when no codec gave plausible text."""
+        return (("charset_conflict",) if self.conflict else ()) + (("undecodable",) if self.undecodable else ())
 
 
 def normalize_charset(name: str | None) -> str | None:
@@ -87,6 +104,43 @@ def mojibake_score(text: str) -> float:
     return marks / wide
 
 
+def _common(ch: str) -> bool:
+    """A frequently used hanzi: GB2312 level 1 (lead byte B0–D7) or Big5's frequent set (A4–C6)."""
+    for codec, low, high in (("gb2312", 0xB0, 0xD7), ("big5", 0xA4, 0xC6)):
+        try:
+            encoded = ch.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        if len(encoded) == 2 and low <= encoded[0] <= high:
+            return True
+    return False
+
+
+def plausible(text: str, body: bytes) -> bool:
+    """True if `text` can be what `body` says: markup kept, few bad characters, mostly common hanzi."""
+    sample = text[:SAMPLE_CHARS]
+    if not sample:
+        return True
+    if b"<" in body[:1024] and "<" not in sample[:4096]:
+        return False
+    bad = 0
+    cjk: list[str] = []
+    for ch in sample:
+        code = ord(ch)
+        if (code < 0x20 and ch not in "\t\n\r\f") or 0x7F <= code < 0xA0 or code == 0xFFFD:
+            bad += 1
+        elif 0xE000 <= code < 0xF900 or code >= 0xF0000:
+            bad += 1  # private use: what wrong bytes become in gb18030 and big5hkscs
+        elif 0x3400 <= code < 0xA000 or 0x20000 <= code < 0x30000:
+            cjk.append(ch)
+    if bad > BAD_CHAR_LIMIT * len(sample):
+        return False
+    if len(cjk) < 20:
+        return True
+    common = sum(1 for ch in cjk[:2000] if _common(ch))
+    return common >= COMMON_HANZI_MIN * min(len(cjk), 2000)
+
+
 def _try(body: bytes, codec: str) -> str | None:
     try:
         return body.decode(codec)
@@ -107,11 +161,18 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     candidates = list(dict.fromkeys([*([header] if header else []), *metas]))
     for codec in [*candidates, *(c for c in FALLBACKS if c not in candidates)]:
         attempt = _try(body, codec)
-        if attempt is not None and mojibake_score(attempt) <= MOJIBAKE_LIMIT:
+        if attempt is not None and mojibake_score(attempt) <= MOJIBAKE_LIMIT and plausible(attempt, body):
             return Decoded(attempt, codec, declared, conflict=declared is not None and codec != declared)
     best = from_bytes(body[:200_000]).best()
     codec = normalize_charset(best.encoding if best else None) or declared or "utf-8"
-    return Decoded(body.decode(codec, "replace"), codec, declared, conflict=declared is not None and codec != declared)
+    text = body.decode(codec, "replace")
+    return Decoded(
+        text,
+        codec,
+        declared,
+        conflict=declared is not None and codec != declared,
+        undecodable=not plausible(text, body),
+    )
 
 
 def _first_meta(body: bytes) -> str | None:
