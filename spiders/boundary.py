@@ -9,6 +9,12 @@ start requests, redirects (RedirectMiddleware and MetaRefreshMiddleware return n
 that pass through all middlewares again), attachments and robots.txt. The rules are in
 qmcrawler/crawl/addresses.py.
 
+Rendered sites (`render = "playwright"`) load pages in Chromium, whose own redirects and
+subresource requests never pass through Scrapy's middlewares: `browser_guard` is installed as
+scrapy-playwright's PLAYWRIGHT_ABORT_REQUEST and aborts, inside the browser, every request to a
+forbidden or internal address and every main-frame navigation off the sites' domains
+(subresources may come from other public hosts, as in any browser).
+
 A refused request fails with `BoundaryRefused` (an IgnoreRequest); the spider records a refused
 redirect of an article as a redirect to a non-article (it is one), anything else as a failed
 fetch with reason `offsite`, `internal_address` or `forbidden_address`.
@@ -17,7 +23,9 @@ fetch with reason `offsite`, `internal_address` or `forbidden_address`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -72,3 +80,22 @@ class SiteBoundaryMiddleware:
                 "refused request to %s (%s)%s", request.url, reason, f", redirected from {via[0]}" if via else ""
             )
         raise BoundaryRefused(reason, request.url)
+
+
+def browser_guard(domains: tuple[str, ...]) -> Callable[[Any], bool]:
+    """A PLAYWRIGHT_ABORT_REQUEST predicate: True (abort) for what the boundary refuses."""
+
+    def abort(request: Any) -> bool:
+        url = str(request.url)
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            return False  # data:, blob:, about: stay inside the browser
+        try:
+            navigation = bool(request.is_navigation_request()) and request.frame.parent_frame is None
+        except Exception:  # a service worker's request has no frame
+            navigation = False
+        reason = blocked_reason(url, domains, check_domain=navigation)
+        if reason is not None:
+            logger.warning("browser: refused request to %s (%s)", url, reason)
+        return reason is not None
+
+    return abort

@@ -96,7 +96,7 @@ class SiteSpider(scrapy.Spider):
                     ", ".join(rendered),
                 )
             else:
-                enable_playwright(crawler.settings, chromium)
+                enable_playwright(crawler.settings, chromium, tuple(spider.allowed_domains))
         return spider
 
     async def start(self) -> AsyncIterator[Request | FetchFailure]:

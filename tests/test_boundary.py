@@ -127,3 +127,33 @@ def test_redirects_never_leave_the_site_nor_reach_internal_addresses(tmp_path: P
     assert got["r5"]["final_url"] == "http://169.254.169.254/latest/meta-data/"
     assert got["r8"]["outcome"] == "new"
     assert "refused request to" in result.stderr
+
+
+RENDERED = """[sites.rendered]
+start_urls = ["{base}/art/jsnav.htm", "{base}/art/pixel.htm"]
+allowed_domains = ["127.0.0.1"]
+articles = ['/art/\\w+\\.htm$']
+render = "playwright"
+"""
+
+
+def test_the_browser_of_rendered_sites_keeps_the_boundary(tmp_path: Path) -> None:
+    """Chromium follows redirects and loads subresources itself, outside Scrapy's middlewares."""
+    foreign_root = tmp_path / "foreign"
+    (foreign_root / "art").mkdir(parents=True)
+    (foreign_root / "art" / "x.htm").write_text(ARTICLE, encoding="utf-8")
+    (foreign_root / "p.gif").write_bytes(b"GIF89a")
+    root = tmp_path / "web"
+    (root / "art").mkdir(parents=True)
+    with MiniWeb([foreign_root], host="127.0.0.2") as foreign:  # loopback, but not named by the site
+        nav = f'<html><body><p>跳转中</p><script>location.href = "{foreign.base}/art/x.htm";</script></body></html>'
+        (root / "art" / "jsnav.htm").write_text(nav, encoding="utf-8")
+        pixel = ARTICLE.replace("</body>", f'<img src="{foreign.base}/p.gif"></body>')
+        (root / "art" / "pixel.htm").write_text(pixel, encoding="utf-8")
+        with serve(tmp_path, [root], RENDERED) as site:
+            result = site.crawl()
+        assert foreign.requests == [], result.stderr[-2000:]
+    assert "browser: refused request to" in result.stderr
+    assert site.rows("SELECT outcome FROM fetch_log WHERE url = ?", [site.url("/art/pixel.htm")]) == [
+        {"outcome": "new"}
+    ]
