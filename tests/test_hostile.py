@@ -122,3 +122,12 @@ def test_honest_declarations_still_win(charset: str) -> None:
     decoded = decode_html(raw, f"text/html; charset={charset}")
     assert decoded.flags == ()
     assert "质量" in decoded.text or "質量" in decoded.text
+
+
+def test_every_fixture_page_decodes_plausibly() -> None:
+    """The plausibility checks never reject a real page (the fixtures: GBK, Big5 gateways, liars, BOMs)."""
+    pages = [p for p in (Path(__file__).parent / "fixtures").rglob("*.htm*") if p.is_file()]
+    assert len(pages) > 100
+    for path in pages:
+        decoded = decode_html(path.read_bytes(), "text/html")
+        assert "undecodable" not in decoded.flags, path

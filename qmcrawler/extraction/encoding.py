@@ -6,7 +6,7 @@ the disagreement is reported (`charset_conflict`) so it can be recorded on the f
 
 A decoding that succeeds strictly can still be wrong, so each one must also be plausible:
 markup survives (`charset=utf-16` over UTF-8 bytes decodes without error into text with no `<`
-left), control and private-use characters stay rare, and Chinese text consists mostly of
+left), control characters and U+FFFD stay rare, and Chinese text consists mostly of
 common characters (GB2312 level 1 or Big5's frequent set: Big5 bytes read as GBK decode
 strictly into rare characters and symbols). Evidence order: BOM > header > `<meta>` > the
 fallbacks, each taken only if plausible. Bytes that no codec turns into plausible text (random
@@ -43,10 +43,11 @@ MOJIBAKE_MARKS = ("锛", "浼", "鈥", "銆", "鍙", "涓", "鐨", "Ã", "Â", "
 #: a decoding whose mojibake score is above this is considered wrong
 MOJIBAKE_LIMIT = 0.02
 META_WINDOW = 4096
-#: at most this share of control, private-use, unassigned or U+FFFD characters in a plausible text
+#: at most this share of control characters or U+FFFD in a plausible text
 BAD_CHAR_LIMIT = 0.01
-#: at least this share of common characters among the CJK characters of a plausible Chinese text
-COMMON_HANZI_MIN = 0.5
+#: at least this share of common characters among the hanzi of a plausible Chinese text (the eval corpus and
+#: fixtures: 95.5 % or more; Big5 bytes read as GBK: 61 %, UTF-8 read as GBK: 31 %)
+COMMON_HANZI_MIN = 0.8
 #: characters sampled for the plausibility checks
 SAMPLE_CHARS = 20_000
 
@@ -104,16 +105,27 @@ def mojibake_score(text: str) -> float:
     return marks / wide
 
 
-def _common(ch: str) -> bool:
-    """A frequently used hanzi: GB2312 level 1 (lead byte B0–D7) or Big5's frequent set (A4–C6)."""
-    for codec, low, high in (("gb2312", 0xB0, 0xD7), ("big5", 0xA4, 0xC6)):
-        try:
-            encoded = ch.encode(codec)
-        except UnicodeEncodeError:
-            continue
-        if len(encoded) == 2 and low <= encoded[0] <= high:
-            return True
-    return False
+def _frequent_hanzi() -> frozenset[str]:
+    """GB2312 level 1 (rows B0–D7: 3,755 characters) and Big5's frequent set (A440–C67E: 5,401)."""
+    chars: set[str] = set()
+    for codec, leads, trails in (
+        ("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)),
+        ("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]),
+    ):
+        for lead in leads:
+            for trail in trails:
+                try:
+                    chars.add(bytes((lead, trail)).decode(codec))
+                except UnicodeDecodeError:
+                    continue
+    return frozenset(chars)
+
+
+FREQUENT_HANZI = _frequent_hanzi()
+#: control characters (but tab, newline, form feed, CR), C1 controls, U+FFFD (private-use characters
+#: are not counted: real pages use them, e.g. U+E5E5 as indentation left by a GBK conversion)
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+_HANZI = re.compile("[\u3400-\u9fff\U00020000-\U0002ffff]")
 
 
 def plausible(text: str, body: bytes) -> bool:
@@ -123,22 +135,12 @@ def plausible(text: str, body: bytes) -> bool:
         return True
     if b"<" in body[:1024] and "<" not in sample[:4096]:
         return False
-    bad = 0
-    cjk: list[str] = []
-    for ch in sample:
-        code = ord(ch)
-        if (code < 0x20 and ch not in "\t\n\r\f") or 0x7F <= code < 0xA0 or code == 0xFFFD:
-            bad += 1
-        elif 0xE000 <= code < 0xF900 or code >= 0xF0000:
-            bad += 1  # private use: what wrong bytes become in gb18030 and big5hkscs
-        elif 0x3400 <= code < 0xA000 or 0x20000 <= code < 0x30000:
-            cjk.append(ch)
-    if bad > BAD_CHAR_LIMIT * len(sample):
+    if len(_BAD_CHARS.findall(sample)) > BAD_CHAR_LIMIT * len(sample):
         return False
-    if len(cjk) < 20:
+    hanzi = _HANZI.findall(sample, 0, SAMPLE_CHARS)[:2000]
+    if len(hanzi) < 20:
         return True
-    common = sum(1 for ch in cjk[:2000] if _common(ch))
-    return common >= COMMON_HANZI_MIN * min(len(cjk), 2000)
+    return sum(ch in FREQUENT_HANZI for ch in hanzi) >= COMMON_HANZI_MIN * len(hanzi)
 
 
 def _try(body: bytes, codec: str) -> str | None:
