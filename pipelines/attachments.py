@@ -7,8 +7,9 @@ version's content hash, hence a `changed` change with field `attachments`.
 
 Failures never invent a change: a transient failure (timeout, 5xx, block) reuses the sha256
 from the last successful download; when there is none, the page fetch is logged as `failed`
-(reason `attachment_failed`) and retried next run. 404/410 and over-size files are stable facts
-(no sha256, `status` / `truncated` recorded).
+(reason `attachment_failed`) and retried next run. Stable facts, recorded without sha256:
+404/410 (`status`), over-size files and gzip bombs that inflate past QMC_MAX_ATTACHMENT_BYTES
+(`truncated`), and links to internal or forbidden addresses (spiders/boundary.py: never requested).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from qmcrawler.monitor.changes import CONTENT, FAILED
 from qmcrawler.monitor.content import content_hash
 from qmcrawler.options import Options
 from qmcrawler.storage import memo, open_db
+from spiders.boundary import BoundaryRefused
 
 GONE = (404, 410)
 _TOO_LARGE = ("CancelledError", "DownloadCancelledError")
@@ -106,7 +108,13 @@ class AttachmentsPipeline:
         assert self.crawler.engine is not None  # noqa: S101 - pipelines run inside a crawl
         try:
             response = await self.crawler.engine.download_async(request)
-        except IgnoreRequest:
+        except BoundaryRefused:  # an internal or forbidden address: a stable fact, never fetched
+            self._count("refused")
+            return FileInfo(url, filename_from_url(url), "", 0, None, None), False
+        except IgnoreRequest as e:
+            if _decompression_bomb(e):  # compressed under the cap, over it once inflated: as over-size
+                self._count("too_large")
+                return FileInfo(url, filename_from_url(url), "", 0, None, None, truncated=True), False
             return self._previous(url, old, None), True
         except Exception as e:
             if type(e).__name__ in _TOO_LARGE:
@@ -153,6 +161,12 @@ class AttachmentsPipeline:
     def _count(self, event: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"qmcrawler/attachments/{event}")
+
+
+def _decompression_bomb(error: IgnoreRequest) -> bool:
+    """Scrapy's HttpCompressionMiddleware refused a body that inflates past the size cap."""
+    cause = type(error.__cause__).__name__ if error.__cause__ is not None else ""
+    return cause == "_DecompressionMaxSizeExceeded" or "during decompression" in str(error)
 
 
 def _h(response: Response, name: str) -> str | None:

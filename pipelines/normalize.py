@@ -1,9 +1,11 @@
-"""Stage 3: content fields and hash; thin or script-only bodies become `js_required` failures."""
+"""Stage 3: content fields and hash; thin or script-only bodies become `js_required` failures
+(`too_deep` when the page nests deeper than the HTML parser follows)."""
 
 from __future__ import annotations
 
 from scrapy.crawler import Crawler
 
+from qmcrawler.extraction.depth import too_deep
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import CONTENT, FAILED
 from qmcrawler.monitor.content import content_fields, content_hash
@@ -30,9 +32,10 @@ class NormalizePipeline:
             return item
         article = item.article
         if "js_required" in article.flags or len(article.text) < self.options.min_text_chars:
-            item.kind, item.reason = FAILED, "js_required"
+            reason = "too_deep" if too_deep(item.html) else "js_required"  # the parser gave up, or no text
+            item.kind, item.reason = FAILED, reason
             if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("qmcrawler/normalize/js_required")
+                self.crawler.stats.inc_value(f"qmcrawler/normalize/{reason}")
             return item
         item.fields = content_fields(article)
         item.content_hash = content_hash(item.fields)

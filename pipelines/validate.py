@@ -7,7 +7,7 @@ from scrapy.crawler import Crawler
 from pipelines import site_of
 from qmcrawler.crawl.classify import classify
 from qmcrawler.items import FetchFailure, PageItem
-from qmcrawler.monitor.changes import CONTENT
+from qmcrawler.monitor.changes import CONTENT, FAILED
 from qmcrawler.monitor.content import raw_hash
 
 #: the status a redirect without one counts as (meta refresh: temporary)
@@ -47,6 +47,8 @@ class ValidatePipeline:
         item.kind, item.reason, item.moved_to = verdict.kind, verdict.reason, verdict.moved_to
         if verdict.reason == "not_html":
             item.reason = f"not_html:{item.sniffed_type}"
+        if item.kind == CONTENT and "undecodable" in item.flags:  # no codec gives plausible text
+            item.kind, item.reason = FAILED, "undecodable"
         if (
             item.kind == CONTENT
             and item.known_content_hash

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from qmcrawler.patterns import PatternError, UrlPattern, compile_pattern
+
 DEFAULT_CONFIG = "sites.toml"
 RENDER_MODES = ("static", "playwright")
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -43,8 +45,8 @@ class Site:
     name: str
     start_urls: tuple[str, ...]
     allowed_domains: tuple[str, ...]
-    follow: tuple[re.Pattern[str], ...] = ()
-    articles: tuple[re.Pattern[str], ...] = ()
+    follow: tuple[UrlPattern, ...] = ()
+    articles: tuple[UrlPattern, ...] = ()
     render: str = "static"
     max_list_pages: int = 5
     schedule: str = "0 6 * * *"
@@ -62,7 +64,10 @@ class Site:
 
     def allows(self, url: str) -> bool:
         """True if the URL's host is one of `allowed_domains` or a subdomain of one."""
-        host = (urlsplit(url).hostname or "").lower()
+        try:
+            host = (urlsplit(url).hostname or "").lower()
+        except ValueError:  # a page's link like `http://[::1/`
+            return False
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
 
@@ -120,6 +125,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{p}: cannot read config: {e}") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{p}: invalid TOML: {e}") from None
+    except RecursionError:  # tomllib recurses once per nesting level
+        raise ConfigError(f"{p}: invalid TOML: nested too deeply") from None
     return parse_config(data, p)
 
 
@@ -166,14 +173,12 @@ def _parse_notify(t: Mapping[str, Any], where: str) -> NotifyConfig:
 def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
     start_urls = _str_list(t, "start_urls", where, required=True)
     for url in start_urls:
-        parts = urlsplit(url)
-        _expect(
-            parts.scheme in ("http", "https") and bool(parts.hostname),
-            f"{where} key 'start_urls': not an http(s) URL: {url!r}",
-        )
+        _check_url(url, f"{where} key 'start_urls'")
     domains = _str_list(t, "allowed_domains", where) or tuple(
         dict.fromkeys(urlsplit(u).hostname or "" for u in start_urls)
     )
+    for domain in domains:
+        _expect(not any(c.isspace() for c in domain), f"{where} key 'allowed_domains': whitespace in {domain!r}")
     render = t.get("render", "static")
     _expect(render in RENDER_MODES, f"{where} key 'render': must be one of {', '.join(RENDER_MODES)}")
     max_pages = t.get("max_list_pages", 5)
@@ -214,13 +219,29 @@ def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
     )
 
 
-def _regexes(t: Mapping[str, Any], key: str, where: str) -> tuple[re.Pattern[str], ...]:
+def _check_url(url: str, where: str) -> None:
+    """An http(s) URL with a host, a port in 1–65535 if any, and no whitespace."""
+    _expect(not any(c.isspace() for c in url), f"{where}: whitespace in URL {url!r}")
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise ConfigError(f"{where}: bad URL {url!r}: {e}") from None
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or over 65535
+        port = -1
+    _expect(parts.scheme in ("http", "https") and bool(parts.hostname), f"{where}: not an http(s) URL: {url!r}")
+    _expect(port is None or port > 0, f"{where}: bad URL {url!r}: port must be 1-65535")
+
+
+def _regexes(t: Mapping[str, Any], key: str, where: str) -> tuple[UrlPattern, ...]:
     out = []
     for pattern in _str_list(t, key, where):
         try:
-            out.append(re.compile(pattern))
-        except re.error as e:
-            raise ConfigError(f"{where} key {key!r}: bad regex {pattern!r}: {e}") from None
+            out.append(compile_pattern(pattern))
+        except PatternError as e:
+            shown = pattern if len(pattern) <= 80 else pattern[:77] + "..."
+            raise ConfigError(f"{where} key {key!r}: bad regex {shown!r}: {e} (RE2 syntax)") from None
     return tuple(out)
 
 

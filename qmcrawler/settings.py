@@ -5,6 +5,8 @@ Every QMC_* setting is documented in README.md ("Settings"); tests check that.
 
 import os
 
+from qmcrawler.crawl.fetchoptions import USER_AGENT_BASE
+
 BOT_NAME = "qmcrawler"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -33,7 +35,11 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 # Fault tolerance (spiders/politeness.py): robots.txt policy with Crawl-delay, a contact User-Agent
 # (QMC_CONTACT), retries of timeouts and 5xx with exponential backoff (QMC_RETRY_BACKOFF).
+# The site boundary (spiders/boundary.py) replaces Scrapy's offsite filter: it also holds for
+# dont_filter requests and their redirects, and keeps every request off internal addresses.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "spiders.boundary.SiteBoundaryMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "spiders.politeness.RobotsPolicyMiddleware": 100,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
@@ -45,7 +51,7 @@ RETRY_ENABLED = True
 RETRY_TIMES = 2
 ROBOTSTXT_USER_AGENT = "qmcrawler"
 ROBOTSTXT_OBEY = True
-USER_AGENT = "qmcrawler/0.1 (change monitor for public notices of Quality Month)"
+USER_AGENT = USER_AGENT_BASE
 
 # Off: a cache hides real changes; the remote-control and telnet consoles are attack surface.
 HTTPCACHE_ENABLED = False

@@ -15,6 +15,7 @@ from scrapy.settings import Settings
 from scrapy_playwright.page import PageMethod
 
 from qmcrawler.config import Site
+from spiders.boundary import browser_guard
 
 PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -51,9 +52,11 @@ def find_chromium(configured: str | None = None) -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def enable_playwright(settings: Settings, chromium: str | None) -> None:
-    """Install the Playwright download handler and launch options (before settings freeze)."""
+def enable_playwright(settings: Settings, chromium: str | None, domains: tuple[str, ...] = ()) -> None:
+    """Install the Playwright download handler and launch options (before settings freeze);
+    the browser's own requests are held to the site boundary of `domains` (spiders/boundary.py)."""
     settings.set("DOWNLOAD_HANDLERS", {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}, priority="spider")
+    settings.set("PLAYWRIGHT_ABORT_REQUEST", browser_guard(domains), priority="spider")
     launch: dict[str, Any] = {"args": CHROMIUM_ARGS, "headless": True}
     if chromium:
         launch["executable_path"] = chromium

@@ -33,6 +33,7 @@ from scrapy.http import Request, Response, TextResponse
 from twisted.python.failure import Failure
 
 from qmcrawler.config import Site, load_config
+from qmcrawler.crawl.addresses import is_local_host
 from qmcrawler.crawl.fetchoptions import FetchOptions
 from qmcrawler.crawl.files import sniff_type
 from qmcrawler.crawl.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
@@ -42,6 +43,7 @@ from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.options import Options
 from qmcrawler.storage import memo, open_db
 from qmcrawler.storage.records import utcnow
+from spiders.boundary import BoundaryRefused
 from spiders.rendering import enable_playwright, find_chromium, render_meta
 from spiders.responses import canonical_href, failure_reason, headers_of, links_of, response_join
 
@@ -76,6 +78,13 @@ class SiteSpider(scrapy.Spider):
             kwargs["config"] = crawler.settings.get("QMC_SITES") or None
         spider: SiteSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.fetch_options = FetchOptions.from_settings(crawler.settings)
+        remote = sorted({h for s in spider.site_list for h in s.allowed_domains if not is_local_host(h)})
+        if remote and not spider.fetch_options.contact:  # once per crawl, before any request
+            spider.logger.warning(
+                "QMC_CONTACT is not set: the webmasters of %s cannot reach you and may block the crawler "
+                "(set -s QMC_CONTACT=mailto:you@example.org)",
+                ", ".join(remote[:5]) + (" …" if len(remote) > 5 else ""),
+            )
         rendered = [s.id for s in spider.site_list if s.render == "playwright"]
         if rendered:  # only then: static crawls never start Node or a browser
             chromium = find_chromium(crawler.settings.get("QMC_CHROMIUM") or None)
@@ -87,7 +96,7 @@ class SiteSpider(scrapy.Spider):
                     ", ".join(rendered),
                 )
             else:
-                enable_playwright(crawler.settings, chromium)
+                enable_playwright(crawler.settings, chromium, tuple(spider.allowed_domains))
         return spider
 
     async def start(self) -> AsyncIterator[Request | FetchFailure]:
@@ -293,11 +302,16 @@ class SiteSpider(scrapy.Spider):
             return target
         return url
 
-    def failed(self, failure: Failure) -> Iterator[FetchFailure]:
+    def failed(self, failure: Failure) -> Iterator[FetchFailure | PageItem]:
         """Turn a failed request into a FetchFailure item (timeouts, DNS, refused, redirect loops)."""
         request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy on errbacks
+        if isinstance(failure.value, BoundaryRefused) and request.meta.get("redirect_urls"):
+            yield self._refused_redirect(request)
+            return
         name = type(failure.value).__name__
         reason, status = failure_reason(failure.value, request)
+        if isinstance(failure.value, BoundaryRefused):
+            reason = failure.value.reason
         self.logger.info("fetch failed: %s (%s)", request.url, reason)
         site_id = request.meta["qmc_site"]
         if reason == "browser_error" and site_id not in self.no_browser:
@@ -312,4 +326,25 @@ class SiteSpider(scrapy.Spider):
             fetched_at=utcnow(),
             http_status=status,
             is_article=bool(request.meta.get("qmc_article")),
+        )
+
+    def _refused_redirect(self, request: Request) -> FetchFailure | PageItem:
+        """A redirect the boundary refused: for an article, a redirect to a non-article (not requested)."""
+        urls, reasons = list(request.meta["redirect_urls"]), list(request.meta.get("redirect_reasons", []))
+        site_id = request.meta["qmc_site"]
+        if not request.meta.get("qmc_article"):
+            return FetchFailure(
+                url=urls[0], site=site_id, reason="redirect_refused", fetched_at=utcnow(), is_article=False
+            )
+        last = reasons[-1] if reasons else 302
+        return PageItem(
+            url=canonical_url(urls[0]),
+            site=site_id,
+            status=last if isinstance(last, int) else 200,  # the last answer: a 3xx, or a page with a meta refresh
+            final_url=request.url,
+            fetched_at=utcnow(),
+            redirect_urls=urls,
+            redirect_reasons=reasons,
+            flags=["redirect_refused"],
+            sniffed_type="",
         )

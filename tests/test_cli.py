@@ -81,7 +81,11 @@ def test_changes_text_output_and_filters(db: Path) -> None:
     assert "关于开展2018年全国“质量月”活动的通知" in result.output
     assert "+ 市场监管总局联合34个部门开展活动。" in result.output
     assert invoke("changes", "--db", db, "--since", "2999-01-01").output.strip() == "no changes"
-    assert invoke("changes", "--db", db, "--site", "other").output.strip() == "no changes"
+    unknown = invoke("changes", "--db", db, "--site", "other")  # issue 12: not "no changes"
+    assert (unknown.exit_code, unknown.output.strip()) == (
+        2,
+        "Error: --site 'other': no such site in the database (sites: samr)",
+    )
     only_new = invoke("changes", "--db", db, "--kind", "new", "--json").output.splitlines()
     assert [json.loads(x)["kind"] for x in only_new] == ["new"]
     assert invoke("changes", "--db", db, "--since", "1d", "--json").output.count("\n") == 2
@@ -110,7 +114,6 @@ def test_history_diff_search(db: Path) -> None:
     ("args", "message"),
     [
         (["changes", "--db", "{tmp}/missing.db"], "database not found"),
-        (["changes", "--db", "{db}", "--since", "yesterday"], "--since: expected an ISO date/time"),
         (["history", "--db", "{db}", "http://nope/"], "not in the database"),
         (["diff", "--db", "{db}", URL, "--from", "7"], "no version 7"),
         (["sites", "--config", "{tmp}/missing.toml"], "config file not found"),
@@ -127,6 +130,51 @@ def test_errors_are_one_line(db: Path, tmp_path: Path, args: list[str], message:
     assert lines[0].startswith("Error:")
     assert message in lines[0]
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["changes", "--since", "yesterday"], "Invalid value for '--since': expected an ISO date/time"),
+        (["changes", "--since", "99999999999d"], "reaches back before the year 1"),
+        (["changes", "--since", "9999999w"], "reaches back before the year 1"),
+        (["feed", "-o", "{tmp}/f.atom", "--since", "99999999999d"], "reaches back before the year 1"),
+        (["changes", "--limit", "99999999999999999999999"], "Invalid value for '--limit'"),
+        (["changes", "--limit", "-1"], "Invalid value for '--limit'"),
+        (["search", "质量月", "--limit", "-1"], "Invalid value for '--limit'"),
+        (["report", "-o", "{tmp}/r.html", "--limit", "-5"], "Invalid value for '--limit'"),
+        (["changes", "--site", "nope"], "--site 'nope': no such site in the database"),
+        (["feed", "-o", "{tmp}/f.atom", "--site", "nope"], "--site 'nope': no such site in the database"),
+        (["report", "-o", "{tmp}/r.html", "--site", "nope"], "--site 'nope': no such site in the database"),
+        (["reprocess", "--site", "nope"], "--site 'nope': no such site in the database"),
+        (["changes", "--bogus"], "No such option '--bogus'"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(db: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    """Issue 12 §5: overflowing spans and limits, negative limits, unknown sites."""
+    argv = [args[0], "--db", str(db), *(a.format(tmp=tmp_path) for a in args[1:])]
+    result = invoke(*argv)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error:")
+    assert message in lines[0]
+    assert not (tmp_path / "f.atom").exists()
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_bad_arguments_through_the_real_entry_point(db: Path) -> None:
+    """The console script prints the same one line (no traceback) and exits 2."""
+    result = subprocess.run(
+        [sys.executable, "-m", "qmcrawler", "changes", "--db", str(db), "--since", "99999999999d"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Error: Invalid value for '--since': '99999999999d' reaches back before the year 1"
+    assert result.stdout == ""
 
 
 def test_sites_lists_the_config(tmp_path: Path) -> None:

@@ -44,5 +44,5 @@ def test_feed_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert len(ET.parse(out).getroot().findall("a:entry", NS)) == 2  # noqa: S314 - our own output
     bad = CliRunner().invoke(cli, ["feed", "--db", str(tmp_path / "qm.db"), "-o", str(out), "--since", "soon"])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2  # a usage error
     assert len(bad.output.strip().splitlines()) == 1

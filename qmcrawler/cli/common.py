@@ -1,4 +1,9 @@
-"""What every `qmcrawler` command shares: the --db/--config/--since options, output helpers, one-line errors."""
+"""What every `qmcrawler` command shares: --db/--config/--since/--limit/--site, output helpers, one-line errors.
+
+Bad input is one line and exit status 2: option values are checked by click (usage errors are
+printed without the usage block, by `OneLineGroup`), and a `--site` the database has never
+seen raises `BadInput`. Library errors (a missing database, a bad config) are exit status 1.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from qmcrawler.cli.timeparse import parse_since
 from qmcrawler.config import ConfigError
-from qmcrawler.storage import NewerDatabase, StoreError
+from qmcrawler.storage import NewerDatabase, StoreError, queries
 
 F = TypeVar("F", bound=Callable[..., Any])
 DB_OPTION = click.option(
@@ -59,6 +65,61 @@ def one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-SINCE_OPTION = click.option("--since", help="ISO date/time (UTC unless it has an offset) or a span like 24h, 7d.")
+#: the largest --limit (more rows than any database holds; SQLite's LIMIT is a 64-bit integer)
+MAX_LIMIT = 1_000_000_000
+
+
+class BadInput(click.ClickException):
+    """A bad argument that click's types cannot see (an unknown --site): one line, exit status 2."""
+
+    exit_code = 2
+
+
+class OneLineGroup(click.Group):
+    """A click group whose usage errors are one line (`Error: Invalid value for '--limit': ...`), exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as e:
+            e.ctx = None  # click prints the usage block and a hint only when the error has a context
+            raise
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as e:
+            e.ctx = None
+            raise
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return parse_since(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e).removeprefix("--since: ")) from None
+
+
+def limit_option(default: int, help: str = "At most this many (0: all).") -> Callable[[F], F]:
+    """`--limit N`, 0 to MAX_LIMIT (a negative or huge number is a usage error)."""
+    option = click.option("--limit", type=click.IntRange(0, MAX_LIMIT), default=default, show_default=True, help=help)
+    return option
+
+
+def check_site(db: Any, site: str | None) -> None:
+    """Raise BadInput when `--site` names a site the database has no page or run of."""
+    if site is None:
+        return
+    known = queries.site_ids(db)
+    if site not in known:
+        shown = ", ".join(known[:20]) or "none yet"
+        raise BadInput(f"--site {site!r}: no such site in the database (sites: {shown})")
+
+
+SINCE_OPTION = click.option(
+    "--since", callback=_since, help="ISO date/time (UTC unless it has an offset) or a span like 24h, 7d."
+)
 SITE_OPTION = click.option("--site", help="Only this site id.")
 RELEVANT_OPTION = click.option("--relevant", is_flag=True, help="Only Quality Month pages.")

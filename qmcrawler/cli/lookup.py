@@ -16,8 +16,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from qmcrawler.cli.common import DB_OPTION, console, echo_json_lines, one_line_errors
-from qmcrawler.cli.timeparse import parse_since
+from qmcrawler.cli.common import (
+    DB_OPTION,
+    SINCE_OPTION,
+    SITE_OPTION,
+    check_site,
+    console,
+    echo_json_lines,
+    limit_option,
+    one_line_errors,
+)
 from qmcrawler.monitor.diff import diff_fields
 from qmcrawler.storage import open_db, queries
 
@@ -26,8 +34,8 @@ HASHED = ["title", "text", "publish_time", "source", "author", "attachments"]
 
 @click.command()
 @DB_OPTION
-@click.option("--since", help="ISO date/time (UTC unless it has an offset) or a span like 24h, 7d.")
-@click.option("--site", help="Only this site id.")
+@SINCE_OPTION
+@SITE_OPTION
 @click.option(
     "--kind",
     "kinds",
@@ -36,7 +44,7 @@ HASHED = ["title", "text", "publish_time", "source", "author", "attachments"]
     help="Only these kinds.",
 )
 @click.option("--relevant", is_flag=True, help="Only Quality Month pages.")
-@click.option("--limit", type=int, default=50, show_default=True, help="At most this many (0: all).")
+@limit_option(50)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--no-diff", is_flag=True, help="Headlines only.")
 @click.option("--include-extractor", is_flag=True, help="Also changes caused by re-extraction (reprocess).")
@@ -54,9 +62,10 @@ def changes(
 ) -> None:
     """Changes, newest first."""
     db = open_db(db_path, create=False)
+    check_site(db, site)
     rows = queries.changes(
         db,
-        since=parse_since(since) if since else None,
+        since=since,
         site=site,
         kinds=list(kinds) or None,
         relevant_only=relevant,
@@ -205,7 +214,7 @@ def diff(db_path: str, url: str, from_n: int | None, to_n: int | None) -> None:
 @DB_OPTION
 @click.argument("text")
 @click.option("--all-versions", is_flag=True, help="Search old versions too.")
-@click.option("--limit", type=int, default=20, show_default=True)
+@limit_option(20, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @one_line_errors
 def search(db_path: str, text: str, all_versions: bool, limit: int, as_json: bool) -> None:

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 import click
 
 from qmcrawler.cli import lookup, maintain, reports
+from qmcrawler.cli.common import OneLineGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="qmcrawler")
 def cli() -> None:
     """Query and maintain a qmcrawler database."""

@@ -11,7 +11,7 @@ import sys
 import click
 from rich.table import Table
 
-from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, console, one_line_errors
+from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, SITE_OPTION, check_site, console, one_line_errors
 from qmcrawler.config import ConfigError, load_config
 from qmcrawler.storage import NewerDatabase, StoreError, open_db, queries
 
@@ -19,13 +19,14 @@ from qmcrawler.storage import NewerDatabase, StoreError, open_db, queries
 @click.command()
 @DB_OPTION
 @CONFIG_OPTION
-@click.option("--site", help="Only this site id.")
+@SITE_OPTION
 @one_line_errors
 def reprocess(db_path: str, config_path: str, site: str | None) -> None:
     """Re-run extraction over stored raw HTML (no fetching); extractor-caused changes are marked."""
     from qmcrawler.cli.reprocess import reprocess_db
 
     db = open_db(db_path, create=False)
+    check_site(db, site)
     try:
         known = dict(load_config(config_path).sites)
     except ConfigError:

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import click
 
-from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, RELEVANT_OPTION, SINCE_OPTION, SITE_OPTION, one_line_errors
-from qmcrawler.cli.timeparse import parse_since
+from qmcrawler.cli.common import (
+    CONFIG_OPTION,
+    DB_OPTION,
+    RELEVANT_OPTION,
+    SINCE_OPTION,
+    SITE_OPTION,
+    check_site,
+    limit_option,
+    one_line_errors,
+)
 from qmcrawler.config import load_config
 from qmcrawler.outputs.feed import DEFAULT_ID, write_feed
 from qmcrawler.outputs.notify import NotifyError, send_pending
@@ -26,16 +34,17 @@ from qmcrawler.storage import open_db
 @SINCE_OPTION
 @SITE_OPTION
 @RELEVANT_OPTION
-@click.option("--limit", type=int, default=500, show_default=True, help="At most this many changes (0: all).")
+@limit_option(500, help="At most this many changes (0: all).")
 @one_line_errors
 def report(db_path: str, output: str, since: str | None, site: str | None, relevant: bool, limit: int) -> None:
     """Write a self-contained HTML report of changes with side-by-side diffs."""
     db = open_db(db_path, create=False)
+    check_site(db, site)
     try:
         n = write_report(
             db,
             output,
-            since=parse_since(since) if since else None,
+            since=since,
             site=site,
             relevant_only=relevant,
             limit=limit or None,
@@ -53,7 +62,7 @@ def report(db_path: str, output: str, since: str | None, site: str | None, relev
 @SINCE_OPTION
 @SITE_OPTION
 @RELEVANT_OPTION
-@click.option("--limit", type=int, default=100, show_default=True, help="At most this many entries (0: all).")
+@limit_option(100, help="At most this many entries (0: all).")
 @click.option("--id", "feed_id", default=DEFAULT_ID, show_default=True, help="The feed's Atom id.")
 @click.option("--self-url", help="The URL the feed will be published at (rel=self link).")
 @one_line_errors
@@ -69,11 +78,12 @@ def feed(
 ) -> None:
     """Write an Atom feed of changes, newest first."""
     db = open_db(db_path, create=False)
+    check_site(db, site)
     try:
         n = write_feed(
             db,
             output,
-            since=parse_since(since) if since else None,
+            since=since,
             site=site,
             relevant_only=relevant,
             limit=limit or None,
@@ -97,7 +107,7 @@ def notify(db_path: str, config_path: str, dry_run: bool, since: str | None) -> 
     db = open_db(db_path, create=False)
     failed = False
     try:
-        for result in send_pending(db, config.notify, dry_run=dry_run, since=parse_since(since) if since else None):
+        for result in send_pending(db, config.notify, dry_run=dry_run, since=since):
             failed = failed or result.error is not None
             click.echo(result.message)
     except NotifyError as e:

@@ -24,7 +24,10 @@ def parse_since(value: str, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     span = _SPAN.match(value)
     if span:
-        return to_utc_z(now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))}))
+        try:
+            return to_utc_z(now - timedelta(**{_UNITS[span.group(2)]: int(span.group(1))}))
+        except OverflowError:
+            raise ValueError(f"--since: {value!r} reaches back before the year 1") from None
     text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
     try:
         return to_utc_z(datetime.fromisoformat(text))

@@ -6,8 +6,12 @@ from dataclasses import dataclass
 
 from qmcrawler.options import OptionsError, SettingsLike, setting_bool, setting_number
 
-#: the product token of our User-Agent; the contact is appended when QMC_CONTACT is set
-USER_AGENT_BASE = "qmcrawler/0.1 (change monitor for public notices of Quality Month)"
+#: the product token of our User-Agent, naming where a webmaster reads what this crawler is (README
+#: "For webmasters"); the operator's contact is appended when QMC_CONTACT is set
+USER_AGENT_BASE = (
+    "qmcrawler/0.1 (change monitor for public notices of Quality Month; "
+    'what it is and how it behaves: qmcrawler README, "For webmasters")'
+)
 
 
 @dataclass(frozen=True)

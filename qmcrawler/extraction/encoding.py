@@ -3,6 +3,14 @@
 DOMAIN.md §2.9. The declared charset is only a claim: a page that says utf-8 but sends GBK
 bytes is decoded as GBK when the declared decoding fails strictly or scores as mojibake, and
 the disagreement is reported (`charset_conflict`) so it can be recorded on the fetch.
+
+A decoding that succeeds strictly can still be wrong, so each one must also be plausible:
+markup survives (`charset=utf-16` over UTF-8 bytes decodes without error into text with no `<`
+left), control characters and U+FFFD stay rare, and Chinese text consists mostly of
+common characters (GB2312 level 1 or Big5's frequent set: Big5 bytes read as GBK decode
+strictly into rare characters and symbols). Evidence order: BOM > header > `<meta>` > the
+fallbacks, each taken only if plausible. Bytes that no codec turns into plausible text (random
+bytes sent as text/html) are flagged `undecodable`: the crawl logs a failed fetch, never a version.
 """
 
 from __future__ import annotations
@@ -35,6 +43,13 @@ MOJIBAKE_MARKS = ("锛", "浼", "鈥", "銆", "鍙", "涓", "鐨", "Ã", "Â", "
 #: a decoding whose mojibake score is above this is considered wrong
 MOJIBAKE_LIMIT = 0.02
 META_WINDOW = 4096
+#: at most this share of control characters or U+FFFD in a plausible text
+BAD_CHAR_LIMIT = 0.01
+#: at least this share of common characters among the hanzi of a plausible Chinese text (the eval corpus and
+#: fixtures: 95.5 % or more; Big5 bytes read as GBK: 61 %, UTF-8 read as GBK: 31 %)
+COMMON_HANZI_MIN = 0.8
+#: characters sampled for the plausibility checks
+SAMPLE_CHARS = 20_000
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_\-:.]+)""", re.I)
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -49,10 +64,13 @@ class Decoded:
     declared: str | None
     conflict: bool
 
+    undecodable: bool = False
+
     @property
     def flags(self) -> tuple[str, ...]:
-        """`charset_conflict` when the declared charset was not the one that decoded the page."""
-        return ("charset_conflict",) if self.conflict else ()
+        """`charset_conflict` when the declared charset was not the one that decoded the page;
+        `undecodable` when no codec gave plausible text."""
+        return (("charset_conflict",) if self.conflict else ()) + (("undecodable",) if self.undecodable else ())
 
 
 def normalize_charset(name: str | None) -> str | None:
@@ -87,6 +105,44 @@ def mojibake_score(text: str) -> float:
     return marks / wide
 
 
+def _frequent_hanzi() -> frozenset[str]:
+    """GB2312 level 1 (rows B0–D7: 3,755 characters) and Big5's frequent set (A440–C67E: 5,401)."""
+    chars: set[str] = set()
+    for codec, leads, trails in (
+        ("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)),
+        ("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]),
+    ):
+        for lead in leads:
+            for trail in trails:
+                try:
+                    chars.add(bytes((lead, trail)).decode(codec))
+                except UnicodeDecodeError:
+                    continue
+    return frozenset(chars)
+
+
+FREQUENT_HANZI = _frequent_hanzi()
+#: control characters (but tab, newline, form feed, CR), C1 controls, U+FFFD (private-use characters
+#: are not counted: real pages use them, e.g. U+E5E5 as indentation left by a GBK conversion)
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+_HANZI = re.compile("[\u3400-\u9fff\U00020000-\U0002ffff]")
+
+
+def plausible(text: str, body: bytes) -> bool:
+    """True if `text` can be what `body` says: markup kept, few bad characters, mostly common hanzi."""
+    sample = text[:SAMPLE_CHARS]
+    if not sample:
+        return True
+    if b"<" in body[:1024] and "<" not in sample[:4096]:
+        return False
+    if len(_BAD_CHARS.findall(sample)) > BAD_CHAR_LIMIT * len(sample):
+        return False
+    hanzi = _HANZI.findall(sample, 0, SAMPLE_CHARS)[:2000]
+    if len(hanzi) < 20:
+        return True
+    return sum(ch in FREQUENT_HANZI for ch in hanzi) >= COMMON_HANZI_MIN * len(hanzi)
+
+
 def _try(body: bytes, codec: str) -> str | None:
     try:
         return body.decode(codec)
@@ -107,11 +163,18 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     candidates = list(dict.fromkeys([*([header] if header else []), *metas]))
     for codec in [*candidates, *(c for c in FALLBACKS if c not in candidates)]:
         attempt = _try(body, codec)
-        if attempt is not None and mojibake_score(attempt) <= MOJIBAKE_LIMIT:
+        if attempt is not None and mojibake_score(attempt) <= MOJIBAKE_LIMIT and plausible(attempt, body):
             return Decoded(attempt, codec, declared, conflict=declared is not None and codec != declared)
     best = from_bytes(body[:200_000]).best()
     codec = normalize_charset(best.encoding if best else None) or declared or "utf-8"
-    return Decoded(body.decode(codec, "replace"), codec, declared, conflict=declared is not None and codec != declared)
+    text = body.decode(codec, "replace")
+    return Decoded(
+        text,
+        codec,
+        declared,
+        conflict=declared is not None and codec != declared,
+        undecodable=not plausible(text, body),
+    )
 
 
 def _first_meta(body: bytes) -> str | None:

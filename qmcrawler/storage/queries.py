@@ -234,3 +234,11 @@ def notification_status(db: Database, change_id: int) -> list[dict[str, Any]]:
     """Delivery rows of one change (one per notification target)."""
     sql = "SELECT * FROM notifications WHERE change_id = ? ORDER BY target"
     return [dict(r) for r in db.query(sql, [change_id])]
+
+
+def site_ids(db: Database) -> list[str]:
+    """Site ids the database knows: those of its pages and those its runs crawled."""
+    ids = {r["site"] for r in db.query("SELECT DISTINCT site FROM pages")}
+    for row in db.query("SELECT DISTINCT sites FROM runs WHERE sites IS NOT NULL"):
+        ids.update(s for s in str(row["sites"]).split(",") if s)
+    return sorted(ids)
