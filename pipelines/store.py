@@ -9,6 +9,8 @@ download; the run row is committed at once when the crawl starts and when it end
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 from scrapy import Spider, signals
@@ -25,9 +27,11 @@ from qmcrawler.extraction import EXTRACTOR_VERSION
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import FAILED
 from qmcrawler.options import Options
-from qmcrawler.storage import memo, open_db
+from qmcrawler.storage import lastrun, memo, open_db
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.writer import Store
+
+logger = logging.getLogger("qmcrawler")
 
 #: outcomes after which the page's validators describe content we hold
 STORED_OUTCOMES = ("new", "changed", "unchanged", "noise_only")
@@ -45,6 +49,7 @@ class StorePipeline:
         self.batch = Batch(self.perf.batch_size, self.perf.batch_seconds)
         self.writer: ThreadPool | None = None
         self.flusher: LoopingCall | None = None
+        self.started = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -59,6 +64,7 @@ class StorePipeline:
         self.store = Store(open_db(self.options.db))
         spider = self.crawler.spider
         sites = site_ids(getattr(spider, "site_list", []))
+        self.started = time.monotonic()
         self.run_id = self.store.begin_run(spider.name if spider else "site", sites)
         if self.perf.batched:
             self.writer = ThreadPool(minthreads=1, maxthreads=1, name="qmc-store")
@@ -73,6 +79,9 @@ class StorePipeline:
         self._commit()
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
         self.store.finish_run(self.run_id, "finished" if reason == "finished" else reason, stats)
+        # one line instead of Scrapy's stats dump (STATS_DUMP = False; the stats are in runs.stats)
+        seconds = time.monotonic() - self.started
+        logger.info("run %s %s: %.1f s; %s", self.run_id, reason, seconds, lastrun.summary(self.store.db, self.run_id))
         self.store.db.close()
         self.store = None
 

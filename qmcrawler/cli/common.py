@@ -54,3 +54,8 @@ def one_line_errors(func: F) -> F:
 SINCE_OPTION = click.option("--since", help="ISO date/time (UTC unless it has an offset) or a span like 24h, 7d.")
 SITE_OPTION = click.option("--site", help="Only this site id.")
 RELEVANT_OPTION = click.option("--relevant", is_flag=True, help="Only Quality Month pages.")
+TZ_OPTION = click.option(
+    "--tz",
+    "tz_name",
+    help="Time zone for the times shown (IANA name; default: [defaults] timezone, else Asia/Shanghai).",
+)

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import click
 
-from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, RELEVANT_OPTION, SINCE_OPTION, SITE_OPTION, one_line_errors
+from qmcrawler.cli.common import (
+    CONFIG_OPTION,
+    DB_OPTION,
+    RELEVANT_OPTION,
+    SINCE_OPTION,
+    SITE_OPTION,
+    TZ_OPTION,
+    one_line_errors,
+)
 from qmcrawler.cli.timeparse import parse_since
 from qmcrawler.config import load_config
+from qmcrawler.outputs.clock import zone
 from qmcrawler.outputs.feed import DEFAULT_ID, write_feed
 from qmcrawler.outputs.notify import NotifyError, send_pending
 from qmcrawler.outputs.report import write_report
@@ -88,19 +97,28 @@ def feed(
 @click.command()
 @DB_OPTION
 @CONFIG_OPTION
-@click.option("--dry-run", is_flag=True, help="Print the digests; send nothing, mark nothing as sent.")
+@click.option("--dry-run", is_flag=True, help="Check the URLs and print the digests; send nothing, mark nothing.")
+@click.option("--backfill", is_flag=True, help="Also send changes from before a target was added.")
 @SINCE_OPTION
+@TZ_OPTION
 @one_line_errors
-def notify(db_path: str, config_path: str, dry_run: bool, since: str | None) -> None:
-    """Send each [notify] URL a digest of the changes it has not received yet."""
+def notify(
+    db_path: str, config_path: str, dry_run: bool, backfill: bool, since: str | None, tz_name: str | None
+) -> None:
+    """Send each notification URL a digest of the changes it has not received yet."""
     config = load_config(config_path)
     db = open_db(db_path, create=False)
     failed = False
+    tz = zone(tz_name or config.timezone)
     try:
-        for result in send_pending(db, config.notify, dry_run=dry_run, since=parse_since(since) if since else None):
+        for result in send_pending(
+            db, config.notify, dry_run=dry_run, since=parse_since(since) if since else None, backfill=backfill, tz=tz
+        ):
             failed = failed or result.error is not None
             click.echo(result.message)
     except NotifyError as e:
         raise click.ClickException(str(e)) from None
+    if failed and dry_run:
+        raise click.ClickException("some notification URLs are not usable (a real send would fail for them)")
     if failed:
         raise click.ClickException("some notifications failed; the changes stay pending for the next run")
