@@ -28,8 +28,10 @@ CONFIG_OPTION = click.option(
 
 
 def console() -> Console:
-    """A rich console on stdout (plain text when not a terminal)."""
-    return Console(highlight=False, soft_wrap=True)
+    """A rich console on stdout (plain text when not a terminal, then never cut to 80 columns)."""
+    import sys
+
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100_000)
 
 
 def echo_json_lines(rows: Sequence[dict[str, Any]]) -> None:
