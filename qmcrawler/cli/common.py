@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
 from functools import wraps
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
 
-from qmcrawler.config import ConfigError
+from qmcrawler.config import ConfigError, load_config
+from qmcrawler.config import config_path as config_path_of
+from qmcrawler.outputs.clock import zone
 from qmcrawler.storage import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,3 +64,17 @@ TZ_OPTION = click.option(
     "tz_name",
     help="Time zone for the times shown (IANA name; default: [defaults] timezone, else Asia/Shanghai).",
 )
+
+
+def display_zone(tz_name: str | None, config_path: str | None = None) -> tzinfo:
+    """The zone times are shown in: `--tz`, else the sites file's `[defaults] timezone`, else Asia/Shanghai.
+
+    The sites file is `config_path`, else env QMC_SITES, else ./sites.toml; commands that do not
+    need one work without it (a missing file means the default zone; a broken one is an error).
+    """
+    if tz_name:
+        return zone(tz_name)
+    path = config_path_of(config_path)
+    if not path.exists():
+        return zone()
+    return zone(load_config(path).timezone)

@@ -16,11 +16,11 @@ from qmcrawler.cli.common import (
     SINCE_OPTION,
     SITE_OPTION,
     TZ_OPTION,
+    display_zone,
     one_line_errors,
 )
 from qmcrawler.cli.timeparse import parse_since
 from qmcrawler.config import load_config
-from qmcrawler.outputs.clock import zone
 from qmcrawler.outputs.feed import DEFAULT_ID, write_feed
 from qmcrawler.outputs.notify import NotifyError, send_pending
 from qmcrawler.outputs.report import write_report
@@ -36,10 +36,14 @@ from qmcrawler.storage import open_db
 @SITE_OPTION
 @RELEVANT_OPTION
 @click.option("--limit", type=int, default=500, show_default=True, help="At most this many changes (0: all).")
+@TZ_OPTION
 @one_line_errors
-def report(db_path: str, output: str, since: str | None, site: str | None, relevant: bool, limit: int) -> None:
+def report(
+    db_path: str, output: str, since: str | None, site: str | None, relevant: bool, limit: int, tz_name: str | None
+) -> None:
     """Write a self-contained HTML report of changes with side-by-side diffs."""
     db = open_db(db_path, create=False)
+    tz = display_zone(tz_name)
     try:
         n = write_report(
             db,
@@ -48,6 +52,7 @@ def report(db_path: str, output: str, since: str | None, site: str | None, relev
             site=site,
             relevant_only=relevant,
             limit=limit or None,
+            tz=tz,
         )
     except OSError as e:
         raise click.ClickException(f"{output}: cannot write: {e.strerror}") from None
@@ -57,7 +62,11 @@ def report(db_path: str, output: str, since: str | None, site: str | None, relev
 @click.command()
 @DB_OPTION
 @click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True), help="Atom file to write."
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    help="Atom file to write (-: standard output).",
 )
 @SINCE_OPTION
 @SITE_OPTION
@@ -65,6 +74,7 @@ def report(db_path: str, output: str, since: str | None, site: str | None, relev
 @click.option("--limit", type=int, default=100, show_default=True, help="At most this many entries (0: all).")
 @click.option("--id", "feed_id", default=DEFAULT_ID, show_default=True, help="The feed's Atom id.")
 @click.option("--self-url", help="The URL the feed will be published at (rel=self link).")
+@TZ_OPTION
 @one_line_errors
 def feed(
     db_path: str,
@@ -75,9 +85,11 @@ def feed(
     limit: int,
     feed_id: str,
     self_url: str | None,
+    tz_name: str | None,
 ) -> None:
-    """Write an Atom feed of changes, newest first."""
+    """Write an Atom feed of changes, newest first (entry text in local time; Atom dates in UTC)."""
     db = open_db(db_path, create=False)
+    tz = display_zone(tz_name)
     try:
         n = write_feed(
             db,
@@ -88,10 +100,11 @@ def feed(
             limit=limit or None,
             feed_id=feed_id,
             self_url=self_url,
+            tz=tz,
         )
     except OSError as e:
         raise click.ClickException(f"{output}: cannot write: {e.strerror}") from None
-    click.echo(f"wrote {output} ({n} entries)")
+    click.echo(f"wrote {'standard output' if output == '-' else output} ({n} entries)", err=output == "-")
 
 
 @click.command()
@@ -109,7 +122,7 @@ def notify(
     config = load_config(config_path)
     db = open_db(db_path, create=False)
     failed = False
-    tz = zone(tz_name or config.timezone)
+    tz = display_zone(tz_name, config_path)
     try:
         for result in send_pending(
             db, config.notify, dry_run=dry_run, since=parse_since(since) if since else None, backfill=backfill, tz=tz
