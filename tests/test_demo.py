@@ -77,6 +77,40 @@ def test_demo_reports_the_expected_changes(tmp_path: Path) -> None:
     changed = next(c for c in queries.changes(db, run_id=run2, limit=None) if c["kind"] == "changed")
     assert "(更正)" in changed["title"]
     assert json.dumps(changed["fields"]) == '["title", "text"]'
+    db.close()
+    # every `qmcrawler` example of the README's "Querying the data" works on the demo database
+    for argv in _readme_queries(changed["url"]):
+        ran = subprocess.run(
+            [sys.executable, "-m", "qmcrawler", *argv, "--db", str(db_path)],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert ran.returncode == 0, f"{argv}: {ran.stdout[-500:]}{ran.stderr[-1500:]}"
+        if argv[0] == "reprocess":  # the extractor is unchanged: nothing may change (issue 13)
+            assert ": 0 changed by the extractor," in ran.stdout, ran.stdout
+
+
+def _readme_queries(url: str) -> list[list[str]]:
+    """The `python -m qmcrawler` lines of the README's "Querying the data" block, as argv lists.
+
+    `URL` becomes a demo page, `[optional]` parts and `| pipes` are dropped, `--check` (which
+    goes online) is left out.
+    """
+    readme = README.read_text(encoding="utf-8")
+    start = readme.index("## Querying the data")
+    block = readme[readme.index("```sh\n", start) + 6 : readme.index("```\n", readme.index("```sh\n", start) + 6)]
+    out = []
+    for line in block.splitlines():
+        command = re.sub(r"\[[^\]]*\]", "", line.split("#")[0].split("|")[0])
+        words = command.split()
+        if words[:3] != [".venv/bin/python", "-m", "qmcrawler"]:
+            continue
+        out.append([url if w == "URL" else w for w in words[3:]])
+    assert len(out) >= 8, out
+    return out
 
 
 def test_demo_serve_keeps_the_sites_up_for_crawling_by_hand(tmp_path: Path) -> None:
