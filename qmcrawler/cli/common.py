@@ -70,11 +70,12 @@ def display_zone(tz_name: str | None, config_path: str | None = None) -> tzinfo:
     """The zone times are shown in: `--tz`, else the sites file's `[defaults] timezone`, else Asia/Shanghai.
 
     The sites file is `config_path`, else env QMC_SITES, else ./sites.toml; commands that do not
-    need one work without it (a missing file means the default zone; a broken one is an error).
+    need one work without it: a missing or broken file means the default zone (a broken file is
+    reported by the commands that need it, such as the crawl and `notify`).
     """
     if tz_name:
         return zone(tz_name)
-    path = config_path_of(config_path)
-    if not path.exists():
+    try:
+        return zone(load_config(config_path_of(config_path)).timezone)
+    except ConfigError:
         return zone()
-    return zone(load_config(path).timezone)
