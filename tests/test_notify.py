@@ -176,9 +176,10 @@ def test_dry_run_checks_urls_like_a_send(tmp_path: Path) -> None:
     dry = CliRunner().invoke(cli, ["notify", "--db", str(db_file), "--config", str(config), "--dry-run"])
     assert dry.exit_code == 1
     lines = dry.output.splitlines()
-    assert lines[0].startswith("foo://bar/…: not a usable Apprise URL")
-    assert lines[1].startswith("dingtalk:///…: not a usable Apprise URL")
-    assert "dingtalk://token/…: nothing to send" in dry.output
+    assert lines[0].startswith("foo://…: not a usable Apprise URL")
+    assert lines[1].startswith("dingtalk://…: not a usable Apprise URL")
+    assert "dingtalk://T...N/…: nothing to send" in dry.output  # Apprise's privacy form: no token shown
+    assert "TOKEN" not in dry.output
     assert "some notification URLs are not usable" in dry.output
 
 

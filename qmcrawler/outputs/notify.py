@@ -69,10 +69,30 @@ def target_key(url: str) -> str:
 
 
 def redact(url: str) -> str:
-    """`scheme://host/…` without credentials, tokens or path, for logs and messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{':' + str(parts.port) if parts.port else ''}/…"
+    """`scheme://host/…` without credentials, tokens or path, for logs and messages.
+
+    Many schemes carry the token where a host would be (`dingtalk://TOKEN/`, `wecombot://KEY`):
+    the host part is Apprise's privacy form of the URL (`dingtalk://a...6/…`), and only the
+    scheme when Apprise cannot read the URL at all.
+    """
+    scheme = urlsplit(url).scheme
+    plugin = _quiet_instantiate(url)
+    if plugin is None:
+        return f"{scheme}://…"
+    parts = urlsplit(str(plugin.url(privacy=True)))
+    host = parts.netloc.rpartition("@")[2]
+    return f"{scheme}://{host}/…"
+
+
+def _quiet_instantiate(url: str) -> Any:
+    """Apprise's notifier for `url`, or None; Apprise's own log lines (they quote tokens) silenced."""
+    apprise_log = logging.getLogger("apprise")
+    was = apprise_log.disabled
+    apprise_log.disabled = True
+    try:
+        return apprise.Apprise.instantiate(url)
+    finally:
+        apprise_log.disabled = was
 
 
 #: the keys of each structured change (UTC times, as in `changes --json`)
@@ -138,14 +158,7 @@ def notifier(url: str) -> tuple[apprise.Apprise | None, str | None]:
     (a DingTalk token, a Telegram chat id …): `--dry-run` uses this too, so it accepts exactly
     the URLs a real send accepts.
     """
-    # Apprise logs why, but its reasons quote tokens ("invalid DingTalk API Token (…)"): not shown
-    apprise_log = logging.getLogger("apprise")
-    was = apprise_log.disabled
-    apprise_log.disabled = True
-    try:
-        plugin = apprise.Apprise.instantiate(url)
-    finally:
-        apprise_log.disabled = was
+    plugin = _quiet_instantiate(url)  # Apprise logs why, but its reasons quote tokens: not shown
     if plugin is None:
         reason = "unknown scheme, or a required part such as the token is missing or malformed"
         return None, f"{redact(url)}: not a usable Apprise URL ({reason})"
