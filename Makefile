@@ -44,6 +44,7 @@ crawl: $(VENV)
 DB   ?= qm.db
 PORT ?= 8001
 browse: $(VENV)
+	@test -f "$(DB)" || { echo "$(DB) not found: run make crawl first, or make demo and then make browse DB=demo.db"; exit 2; }
 	$(VENV)/bin/datasette serve $(DB) -m datasette.yaml --host 127.0.0.1 --port $(PORT)
 
 schedule: $(VENV)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import time
 from typing import Any
 
 from scrapy import Spider, signals
@@ -35,7 +36,7 @@ from qmcrawler.extraction import EXTRACTOR_VERSION
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import FAILED
 from qmcrawler.options import Options
-from qmcrawler.storage import memo, open_db, outage
+from qmcrawler.storage import lastrun, memo, open_db, outage
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
@@ -59,6 +60,7 @@ class StorePipeline:
         self.writer: ThreadPool | None = None
         self.flusher: LoopingCall | None = None
         self.failed: str | None = None
+        self.started = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -72,6 +74,7 @@ class StorePipeline:
     def open_spider(self) -> None:
         self.store = Store(open_db(self.options.db), defer_removals=True)
         spider = self.crawler.spider
+        self.started = time.monotonic()
         self.sites = [s.id for s in getattr(spider, "site_list", [])]
         try:
             for run in self.store.close_dead_runs(self.sites):
@@ -111,6 +114,9 @@ class StorePipeline:
             log.error(
                 "could not close run %s as %s (%s): the next crawl of its sites marks it killed", self.run_id, status, e
             )
+        # one line instead of Scrapy's stats dump (STATS_DUMP = False; the stats are in runs.stats)
+        seconds = time.monotonic() - self.started
+        log.info("run %s %s: %.1f s; %s", self.run_id, status, seconds, lastrun.summary(self.store.db, self.run_id))
         self.store.db.close()
         self.store = None
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qmcrawler.patterns import PatternError, UrlPattern, compile_pattern
 
@@ -25,7 +26,7 @@ SITE_KEYS = DEFAULT_KEYS | {"name", "start_urls", "allowed_domains", "follow", "
 LIST_STRATEGIES = ("html", "trs", "jpaas", "hanweb")
 TOP_KEYS = {"defaults", "sites", "notify"}
 #: keys allowed in [notify]
-NOTIFY_KEYS = {"urls", "only_relevant", "min_change", "diff_chars", "max_items"}
+NOTIFY_KEYS = {"urls", "urls_file", "only_relevant", "min_change", "diff_chars", "max_items"}
 #: min_change: "new" notifies every change kind, "changed" everything but newly found pages
 MIN_CHANGE_KINDS = {
     "new": ("new", "changed", "removed", "restored", "moved"),
@@ -77,9 +78,11 @@ class NotifyConfig:
 
     urls: tuple[str, ...] = ()
     only_relevant: bool = True
-    min_change: str = "changed"
+    min_change: str = "new"
     diff_chars: int = 300
     max_items: int = 30
+    #: a file of more URLs, one a line (qmcrawler.outputs.targets), relative to the sites file
+    urls_file: Path | None = None
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -94,6 +97,8 @@ class Config:
     path: Path
     sites: Mapping[str, Site]
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    #: `[defaults] timezone`: the zone times are shown in (the database keeps UTC)
+    timezone: str = "Asia/Shanghai"
 
     def select(self, ids: str | Iterable[str] | None) -> list[Site]:
         """Sites named by `ids` ("a,b" or a list); all sites when empty. Unknown ids raise."""
@@ -135,7 +140,13 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     _check_keys(data, TOP_KEYS, f"{path}: top level")
     defaults = data.get("defaults", {})
     _expect(isinstance(defaults, dict), f"{path}: [defaults] must be a table")
-    _check_keys(defaults, DEFAULT_KEYS, f"{path}: [defaults]")
+    _check_keys(defaults, DEFAULT_KEYS | {"timezone"}, f"{path}: [defaults]")
+    timezone = defaults.get("timezone", "Asia/Shanghai")  # display only: schedules stay Asia/Shanghai
+    _expect(
+        isinstance(timezone, str) and _known_zone(timezone),
+        f"{path}: [defaults] key 'timezone': unknown time zone {timezone!r} (an IANA name such as Asia/Shanghai)",
+    )
+    defaults = {k: v for k, v in defaults.items() if k != "timezone"}
     raw_sites = data.get("sites", {})
     _expect(isinstance(raw_sites, dict) and bool(raw_sites), f"{path}: no [sites.ID] tables")
     sites: dict[str, Site] = {}
@@ -147,17 +158,24 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         sites[site_id] = _parse_site(site_id, {**defaults, **table}, where)
     notify = data.get("notify", {})
     _expect(isinstance(notify, dict), f"{path}: [notify] must be a table")
-    return Config(path=path, sites=sites, notify=_parse_notify(notify, f"{path}: [notify]"))
+    return Config(
+        path=path, sites=sites, notify=_parse_notify(notify, f"{path}: [notify]", path.parent), timezone=timezone
+    )
 
 
-def _parse_notify(t: Mapping[str, Any], where: str) -> NotifyConfig:
+def _parse_notify(t: Mapping[str, Any], where: str, base: Path) -> NotifyConfig:
     _check_keys(t, NOTIFY_KEYS, where)
     urls = _str_list(t, "urls", where)
     for url in urls:
         _expect("://" in url, f"{where} key 'urls': not an Apprise URL (scheme://...): {url.split(':')[0]!r}")
     only_relevant = t.get("only_relevant", True)
     _expect(isinstance(only_relevant, bool), f"{where} key 'only_relevant': must be true or false")
-    min_change = t.get("min_change", "changed")
+    urls_file = t.get("urls_file")
+    _expect(
+        urls_file is None or (isinstance(urls_file, str) and bool(urls_file.strip())),
+        f"{where} key 'urls_file': must be a file path",
+    )
+    min_change = t.get("min_change", "new")
     _expect(min_change in MIN_CHANGE_KINDS, f"{where} key 'min_change': must be one of {', '.join(MIN_CHANGE_KINDS)}")
     numbers = {}
     for key, default in (("diff_chars", 300), ("max_items", 30)):
@@ -167,7 +185,13 @@ def _parse_notify(t: Mapping[str, Any], where: str) -> NotifyConfig:
             f"{where} key {key!r}: must be a whole number > 0",
         )
         numbers[key] = value
-    return NotifyConfig(urls=urls, only_relevant=only_relevant, min_change=min_change, **numbers)
+    return NotifyConfig(
+        urls=urls,
+        only_relevant=only_relevant,
+        min_change=min_change,
+        urls_file=base / urls_file if urls_file else None,
+        **numbers,
+    )
 
 
 def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
@@ -264,6 +288,14 @@ def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None
     for key in table:
         if key not in allowed:
             raise ConfigError(f"{where} key {key!r}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _expect(condition: bool, message: str) -> None:

@@ -194,3 +194,38 @@ def test_module_entry_point_exits_nonzero_without_traceback(tmp_path: Path) -> N
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [f"Error: {tmp_path / 'x.db'}: database not found"]
     assert not (tmp_path / "x.db").exists()  # a read command never creates a database
+
+
+def test_changes_text_marks_likely_mirrors(tmp_path: Path) -> None:
+    """Issue 13: the README says the text output marks mirrors; a likely mirror with no canonical page too."""
+    path = tmp_path / "qm.db"
+    db = open_db(path)
+    store = Store(db)
+    run = store.begin_run("site", "spam")
+    v = {
+        "title": "我國(guó)质量月",
+        "text": "我國(guó)质量(zhì)月活动。",
+        "publish_time": None,
+        "source": None,
+        "author": None,
+        "attachments": [],
+        "is_relevant": True,
+        "flags": ["pinyin_artifact", "likely_mirror"],
+    }
+    url = "http://127.0.0.1/spam/1.html"
+    store.record(FetchRecord(url=url, site="spam", kind="content", version=v, content_hash=content_hash(v)), run)
+    db.close()
+    result = CliRunner().invoke(cli, ["changes", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2].startswith("    mirror: likely")
+
+
+def test_make_browse_without_the_database_says_how(tmp_path: Path) -> None:
+    from qmcrawler.run.runner import PROJECT_ROOT
+
+    missing = tmp_path / "qm.db"
+    result = subprocess.run(
+        ["make", "-s", "browse", f"DB={missing}"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert f"{missing} not found: run make crawl first, or make demo and then make browse DB=demo.db" in result.stdout

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from qmcrawler.run.runner import run_crawl
+from tests.conftest import Site
 
 ROOT = Path(__file__).parent.parent
 
@@ -76,3 +78,17 @@ def test_env_vars_name_config_and_database(tmp_path: Path, monkeypatch: pytest.M
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "env.db").exists()  # env QMC_DB used, env QMC_SITES read (site `a` only)
+
+
+def test_crawl_ends_with_one_summary_line_not_the_stats_dump(site: Site) -> None:
+    """Issue 13: no 111-line stats dump; one human line with the downloads and changes of the run."""
+    result = site.crawl(LOG_LEVEL="INFO")
+    lines = result.stderr.splitlines()
+    assert "Dumping Scrapy stats" not in result.stderr
+    summary = [line for line in lines if "[qmcrawler] INFO: run 1 finished:" in line]
+    assert len(summary) == 1, result.stderr[-2000:]
+    assert summary[0].endswith("; downloads: 5 new; changes: 5")
+    assert lines.index(summary[0]) >= len(lines) - 3  # at the end: only Scrapy's "Spider closed" follows
+    db = site.open_db()
+    stats = json.loads(db.table("runs").get(1)["stats"])
+    assert stats["qmcrawler/store/new"] == 5  # the stats are still kept, in runs.stats

@@ -92,3 +92,37 @@ def test_changes_shows_extractor_changes_on_request(tmp_path: Any, monkeypatch: 
     everything = CliRunner().invoke(cli, ["changes", "--db", str(path), "--json", "--include-extractor"])
     assert [json.loads(line)["cause"] for line in plain.output.splitlines()] == ["page"]
     assert [json.loads(line)["cause"] for line in everything.output.splitlines()] == ["extractor", "page"]
+
+
+def test_reprocess_keeps_attachment_hashes_and_the_next_crawl_writes_nothing(tmp_path: Any) -> None:
+    """Issue 13: an unchanged extractor on a page with attachments must change nothing, then or later."""
+    from qmcrawler.demo.__main__ import DAY1, HERE
+    from qmcrawler.demo.miniweb import MiniWeb
+    from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
+
+    db_path = tmp_path / "demo.db"
+    with MiniWeb(DAY1) as web:
+        config = tmp_path / "sites.toml"
+        config.write_text((HERE / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), "utf-8")
+
+        def crawl() -> None:
+            result = run_crawl(config, db_path, sites="samr", settings=LOCAL_SETTINGS, timeout=120)
+            assert result.returncode == 0, result.stderr[-3000:]
+
+        crawl()
+        db = open_db(db_path, create=False)
+        with_files = [
+            r
+            for r in db.query("SELECT attachments FROM versions")
+            if any(a.get("sha256") for a in json.loads(r["attachments"]))
+        ]
+        assert with_files, "the demo's samr notice has attachments with sha256"
+        counts = (db.table("versions").count, db.table("changes").count)
+        db.close()
+        result = CliRunner().invoke(cli, ["reprocess", "--db", str(db_path), "--site", "samr", "--config", str(config)])
+        assert result.exit_code == 0, result.output
+        assert "0 changed by the extractor" in result.output
+        crawl()
+    db = open_db(db_path, create=False)
+    assert (db.table("versions").count, db.table("changes").count) == counts
+    assert [r["outcome"] for r in db.query("SELECT DISTINCT outcome FROM fetches WHERE run_id = 2")] == ["unchanged"]

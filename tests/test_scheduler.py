@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
+from click.testing import CliRunner
 
+from qmcrawler.cli.main import cli
 from qmcrawler.config import load_config
 from qmcrawler.run.locks import LockBusy, SiteLock
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT
@@ -249,9 +252,33 @@ def test_sigterm_stops_the_running_crawl_cleanly(site: Site) -> None:
 def test_list_prints_jobs_and_next_runs(config: Path, tmp_path: Path) -> None:
     result = schedule("--list", "--config", str(config), "--db", str(tmp_path / "qm.db"), timeout=30)
     assert result.returncode == 0, result.stderr
-    job, *expr, _, _, when = result.stdout.split()
-    assert (job, " ".join(expr)) == ("crawl:demo", "30 6 * * 1-5")
-    assert when.endswith("T06:30:00+08:00")
+    line = result.stdout.strip()
+    assert line.startswith("crawl:demo")
+    assert " 30 6 * * 1-5 " in line
+    assert re.search(r"next run \d{4}-\d\d-\d\d 06:30:00 \+08:00  last run never$", line), line
+
+
+def test_once_logs_change_counts_in_local_time_and_list_shows_the_last_run(site: Site) -> None:
+    """Issue 13: the daemon log has one zone (Beijing time) and each crawl's change count; --list the last run."""
+    site.route("/news/a3.html", status=503)  # one failed download (after retries)
+    result = schedule("--once", "--config", str(site.config), "--db", str(site.db), "--set=RETRY_TIMES=0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    finished = [line for line in result.stderr.splitlines() if "crawl demo: finished" in line]
+    assert len(finished) == 1, result.stderr[-3000:]
+    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00 INFO ", finished[0]), finished[0]
+    assert finished[0].endswith(", 4 changes)")
+    listed = schedule("--list", "--config", str(site.config), "--db", str(site.db), timeout=30)
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(
+        r"last run \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00 finished, 1 failed fetch, 4 changes$", listed.stdout
+    )
+    utc = schedule("--list", "--tz", "UTC", "--config", str(site.config), "--db", str(site.db), timeout=30)
+    assert "+00:00 finished" in utc.stdout
+    out = CliRunner().invoke(cli, ["sites", "--config", str(site.config), "--db", str(site.db)])
+    assert out.exit_code == 0, out.output
+    row = next(line for line in out.output.splitlines() if "demo" in line)
+    assert "finished" in row
+    assert "+08:00" in out.output
 
 
 def test_crontab_weekdays_and_bad_schedules() -> None:

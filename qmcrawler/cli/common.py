@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -16,7 +17,9 @@ import click
 from rich.console import Console
 
 from qmcrawler.cli.timeparse import parse_since
-from qmcrawler.config import ConfigError
+from qmcrawler.config import ConfigError, load_config
+from qmcrawler.config import config_path as config_path_of
+from qmcrawler.outputs.clock import zone
 from qmcrawler.storage import NewerDatabase, StoreError, queries
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,8 +37,10 @@ CONFIG_OPTION = click.option(
 
 
 def console() -> Console:
-    """A rich console on stdout (plain text when not a terminal)."""
-    return Console(highlight=False, soft_wrap=True)
+    """A rich console on stdout (plain text when not a terminal, then never cut to 80 columns)."""
+    import sys
+
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100_000)
 
 
 def echo_json_lines(rows: Sequence[dict[str, Any]]) -> None:
@@ -123,3 +128,23 @@ SINCE_OPTION = click.option(
 )
 SITE_OPTION = click.option("--site", help="Only this site id.")
 RELEVANT_OPTION = click.option("--relevant", is_flag=True, help="Only Quality Month pages.")
+TZ_OPTION = click.option(
+    "--tz",
+    "tz_name",
+    help="Time zone for the times shown (IANA name; default: [defaults] timezone, else Asia/Shanghai).",
+)
+
+
+def display_zone(tz_name: str | None, config_path: str | None = None) -> tzinfo:
+    """The zone times are shown in: `--tz`, else the sites file's `[defaults] timezone`, else Asia/Shanghai.
+
+    The sites file is `config_path`, else env QMC_SITES, else ./sites.toml; commands that do not
+    need one work without it: a missing or broken file means the default zone (a broken file is
+    reported by the commands that need it, such as the crawl and `notify`).
+    """
+    if tz_name:
+        return zone(tz_name)
+    try:
+        return zone(load_config(config_path_of(config_path)).timezone)
+    except ConfigError:
+        return zone()

@@ -9,6 +9,7 @@ python -m qmcrawler search 质量强国
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 import click
@@ -20,13 +21,16 @@ from qmcrawler.cli.common import (
     DB_OPTION,
     SINCE_OPTION,
     SITE_OPTION,
+    TZ_OPTION,
     check_site,
     console,
+    display_zone,
     echo_json_lines,
     limit_option,
     one_line_errors,
 )
 from qmcrawler.monitor.diff import diff_fields
+from qmcrawler.outputs.clock import local
 from qmcrawler.storage import open_db, queries
 
 HASHED = ["title", "text", "publish_time", "source", "author", "attachments"]
@@ -48,6 +52,7 @@ HASHED = ["title", "text", "publish_time", "source", "author", "attachments"]
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("--no-diff", is_flag=True, help="Headlines only.")
 @click.option("--include-extractor", is_flag=True, help="Also changes caused by re-extraction (reprocess).")
+@TZ_OPTION
 @one_line_errors
 def changes(
     db_path: str,
@@ -59,8 +64,9 @@ def changes(
     as_json: bool,
     no_diff: bool,
     include_extractor: bool,
+    tz_name: str | None,
 ) -> None:
-    """Changes, newest first."""
+    """Changes, newest first (times in Asia/Shanghai or --tz; --json keeps UTC)."""
     db = open_db(db_path, create=False)
     check_site(db, site)
     rows = queries.changes(
@@ -79,18 +85,19 @@ def changes(
     if not rows:
         out.print("no changes")
         return
+    tz = display_zone(tz_name)
     for row in rows:
-        print_change(out, row, show_diff=not no_diff)
+        print_change(out, row, show_diff=not no_diff, tz=tz)
 
 
-def print_change(out: Console, row: dict[str, Any], show_diff: bool = True) -> None:
+def print_change(out: Console, row: dict[str, Any], show_diff: bool = True, tz: tzinfo | None = None) -> None:
     """One change: a headline, the URL, then the coloured diff."""
     colours = {"new": "green", "changed": "yellow", "removed": "red", "restored": "cyan"}
     colour = colours.get(row["kind"], "blue")
     head = Text()
     head.append(f"#{row['id']} ", style="dim")
     head.append(f"{row['kind']:<8}", style=f"bold {colour}")
-    head.append(f" {row['detected_at']}  {row['site']}  ", style="dim")
+    head.append(f" {local(row['detected_at'], tz)}  {row['site']}  ", style="dim")
     head.append(row.get("title") or "（无标题）", style="bold")
     if row.get("fields"):
         head.append(f"  [{', '.join(row['fields'])}]", style="dim")
@@ -101,6 +108,8 @@ def print_change(out: Console, row: dict[str, Any], show_diff: bool = True) -> N
     if row.get("copy_of"):
         mirror = "mirror" if row.get("likely_mirror") else "repost"
         out.print(Text(f"    {mirror}: copy of page {row['copy_of']} {row.get('copy_of_url') or ''}", style="dim"))
+    elif row.get("likely_mirror"):
+        out.print(Text("    mirror: likely (pinyin artifacts, spam words or an official page shape on another host)"))
     if show_diff and row.get("diff") and row["kind"] != "new":
         print_diff(out, row["diff"])
     out.print()
@@ -140,16 +149,18 @@ def _marked(line: str) -> Text:
 @click.command()
 @DB_OPTION
 @click.argument("url")
+@TZ_OPTION
 @one_line_errors
-def history(db_path: str, url: str) -> None:
+def history(db_path: str, url: str, tz_name: str | None) -> None:
     """Versions, changes and recent downloads of one page."""
     db = open_db(db_path, create=False)
     page = _page_or_fail(db, url)
     out = console()
+    tz = display_zone(tz_name)
     out.print(
         Text(
             f"{page['url']}  [{page['site']}]  status={page['status']}  "
-            f"first_seen={page['first_seen']}  last_seen={page['last_seen']}",
+            f"first_seen={local(page['first_seen'], tz)}  last_seen={local(page['last_seen'], tz)}",
             style="bold",
         )
     )
@@ -157,7 +168,7 @@ def history(db_path: str, url: str) -> None:
     for v in queries.versions(db, page["id"]):
         table.add_row(
             str(v["n"]),
-            v["fetched_at"],
+            local(v["fetched_at"], tz),
             (v["content_hash"] or "")[:10],
             v["title"] or "",
             v["publish_time"] or "",
@@ -166,13 +177,13 @@ def history(db_path: str, url: str) -> None:
     out.print(table)
     for c in queries.page_changes(db, page["id"]):
         out.print(
-            f"  #{c['id']} {c['kind']:<8} {c['detected_at']}  {', '.join(c['fields'])}"
+            f"  #{c['id']} {c['kind']:<8} {local(c['detected_at'], tz)}  {', '.join(c['fields'])}"
             + ("  (extractor)" if c.get("cause") == "extractor" else "")
         )
     fetches = Table("fetched_at", "http", "outcome", "reason", "views", title="recent downloads")
     for f in queries.page_fetches(db, page["id"]):
         fetches.add_row(
-            f["fetched_at"],
+            local(f["fetched_at"], tz),
             str(f["http_status"] or ""),
             f["outcome"],
             f["reason"] or "",
@@ -186,8 +197,9 @@ def history(db_path: str, url: str) -> None:
 @click.argument("url")
 @click.option("--from", "from_n", type=int, help="Version number (1 = first); default: the one before --to.")
 @click.option("--to", "to_n", type=int, help="Version number; default: the latest.")
+@TZ_OPTION
 @one_line_errors
-def diff(db_path: str, url: str, from_n: int | None, to_n: int | None) -> None:
+def diff(db_path: str, url: str, from_n: int | None, to_n: int | None, tz_name: str | None) -> None:
     """Diff two versions of a page (default: the last two)."""
     db = open_db(db_path, create=False)
     page = _page_or_fail(db, url)
@@ -202,7 +214,8 @@ def diff(db_path: str, url: str, from_n: int | None, to_n: int | None) -> None:
     old, new = versions[from_n - 1], versions[to_n - 1]
     fields = [f for f in HASHED if old.get(f) != new.get(f)]
     out = console()
-    title = f"{url}: version {from_n} ({old['fetched_at']}) → {to_n} ({new['fetched_at']})"
+    tz = display_zone(tz_name)
+    title = f"{url}: version {from_n} ({local(old['fetched_at'], tz)}) → {to_n} ({local(new['fetched_at'], tz)})"
     out.print(Text(title, style="bold"))
     if not fields:
         out.print("no differences")

@@ -11,9 +11,11 @@ import sys
 import click
 from rich.table import Table
 
-from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, SITE_OPTION, check_site, console, one_line_errors
+from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, SITE_OPTION, TZ_OPTION, check_site, console, one_line_errors
 from qmcrawler.config import ConfigError, load_config
+from qmcrawler.outputs.clock import local, zone
 from qmcrawler.storage import NewerDatabase, StoreError, open_db, queries
+from qmcrawler.storage.lastrun import LastRun, last_runs
 
 
 @click.command()
@@ -42,10 +44,11 @@ def reprocess(db_path: str, config_path: str, site: str | None) -> None:
 @CONFIG_OPTION
 @DB_OPTION
 @click.option("--check", is_flag=True, help="Fetch each site's start pages now and report what parses.")
+@TZ_OPTION
 @click.argument("ids", nargs=-1)
 @one_line_errors
-def sites(config_path: str, db_path: str, check: bool, ids: tuple[str, ...]) -> None:
-    """List the configured sites (with --check: a live parse check of each)."""
+def sites(config_path: str, db_path: str, check: bool, tz_name: str | None, ids: tuple[str, ...]) -> None:
+    """List the configured sites with their last run: when, status, failed downloads (--check: a live parse check)."""
     config = load_config(config_path)
     selected = config.select(list(ids) or None)
     out = console()
@@ -71,14 +74,28 @@ def sites(config_path: str, db_path: str, check: bool, ids: tuple[str, ...]) -> 
             sys.exit(1)
         return
     counts: dict[str, int] = {}
+    last: dict[str, LastRun] = {}
     try:
         db = open_db(db_path, create=False)
         counts = {s.id: len(queries.known_urls(db, s.id)) for s in selected}
+        last = last_runs(db, selected)
     except NewerDatabase:
         raise
     except StoreError:
         pass
-    table = Table("id", "name", "render", "schedule", "pages", "start_urls")
+    tz = zone(tz_name or config.timezone)
+    table = Table("id", "name", "render", "schedule", "pages", "last run", "status", "failed", "start_urls")
     for s in selected:
-        table.add_row(s.id, s.name, s.render, s.schedule, str(counts.get(s.id, "-")), "\n".join(s.start_urls))
+        run = last.get(s.id)
+        table.add_row(
+            s.id,
+            s.name,
+            s.render,
+            s.schedule,
+            str(counts.get(s.id, "-")),
+            local(run.started_at, tz) if run else "never",
+            run.status if run else "-",
+            str(run.failed) if run else "-",
+            "\n".join(s.start_urls),
+        )
     out.print(table)

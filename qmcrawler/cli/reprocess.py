@@ -48,6 +48,7 @@ def reprocess_db(
         html = raw[0].decode(raw[1], errors="replace")
         article = extract(html, version["url"])
         fields = content_fields(article)
+        fields["attachments"] = carry_attachments(fields["attachments"], version["attachments"])
         keywords = sites[version["site"]].keywords if sites and version["site"] in sites else ("质量月",)
         record = {
             **fields,
@@ -60,6 +61,28 @@ def reprocess_db(
         if store.record_reextraction(version["page_id"], record, content_hash(fields)):
             changed += 1
     return ReprocessResult(pages=pages, changed=changed, skipped=skipped)
+
+
+def carry_attachments(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The re-extracted attachment links with what the crawl learnt by downloading them.
+
+    Extraction sees only links; the crawl added each file's sha256 (and its name from the
+    download when the link had none). Reprocess never downloads, so it keeps those facts from
+    the stored version for the same URL: without them every page with attachments would read as
+    `changed [attachments]` twice (by reprocess, then by the next crawl).
+    """
+    known = {str(a.get("url")): a for a in old}
+    out = []
+    for link in new:
+        before = known.get(str(link["url"]))
+        if before is None:
+            out.append(link)
+            continue
+        carried = {**link, "name": link.get("name") or before.get("name") or ""}
+        if "sha256" in before:  # absent when the crawl ran with QMC_ATTACHMENTS=false
+            carried["sha256"] = before["sha256"]
+        out.append(carried)
+    return out
 
 
 def _relevance(url: str, fields: dict[str, Any], keywords: tuple[str, ...], flags: tuple[str, ...]) -> dict[str, Any]:

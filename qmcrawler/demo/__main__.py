@@ -3,13 +3,19 @@
 Crawl 1 sees day 1; crawls 2 and 3 see the "next day" overlay (a correction, a new notice, a
 removed page, and three noise-only edits). It prints what each crawl found, then the changes
 with their diffs, and leaves the database for `qmcrawler`, sqlite-utils or Datasette.
+
+`python -m qmcrawler.demo --serve [--next-day] [--port N]` only serves the sample sites and
+writes their sites.toml (`{base}` filled in), to crawl them by hand until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +25,7 @@ from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.outputs.report import write_report
 from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db, queries
+from qmcrawler.storage.lastrun import summary
 
 HERE = Path(__file__).resolve().parent
 DAY1 = [HERE / "site"]
@@ -33,7 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report", default="demo-report.html", help="HTML change report to write (default: demo-report.html)"
     )
+    parser.add_argument("--serve", action="store_true", help="only serve the sample sites (Ctrl-C stops)")
+    parser.add_argument("--next-day", action="store_true", help="with --serve: serve the next-day edits")
+    parser.add_argument("--port", type=int, default=8000, help="with --serve: port on 127.0.0.1 (default 8000)")
+    parser.add_argument(
+        "--sites-out", default="demo-sites.toml", help="with --serve: sites file to write (default demo-sites.toml)"
+    )
     args = parser.parse_args(argv)
+    if args.serve:
+        return serve(NEXT_DAY if args.next_day else DAY1, args.port, Path(args.sites_out))
     db_path = Path(args.db)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
@@ -54,12 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             db = open_db(db_path, create=False)
             run_id = queries.runs(db, limit=1)[0]["id"]
-            outcomes = ", ".join(f"{v} {k}" for k, v in queries.run_outcomes(db, run_id).items())
-            found = queries.changes(db, run_id=run_id, limit=None)
-            out.print(
-                f"[{n}/3] crawl of {label}: {time.monotonic() - started:.1f} s; downloads: {outcomes}; "
-                f"changes: {len(found)}"
-            )
+            out.print(f"[{n}/3] crawl of {label}: {time.monotonic() - started:.1f} s; {summary(db, run_id)}")
             db.close()
     db = open_db(db_path, create=False)
     out.print("\nChanges after day 1 (newest first):\n")
@@ -73,8 +83,34 @@ def main(argv: list[str] | None = None) -> int:
     out.print(f"  .venv/bin/python -m qmcrawler search 质量强国 --db {db_path}")
     query = "'select kind, count(*) from changes group by kind'"
     out.print(f"  .venv/bin/sqlite-utils {db_path} {query} --table")
+    out.print("  .venv/bin/python -m qmcrawler.demo --serve    # keep the sample sites up, crawl them yourself")
     n = write_report(db, args.report)
     out.print(f"Wrote {args.report} ({n} changes, side-by-side diffs): open it in a browser.")
+    return 0
+
+
+def serve(layers: list[Path], port: int, sites_out: Path, db: str = "mine.db") -> int:
+    """Serve the sample sites until Ctrl-C or SIGTERM, with their sites file written to `sites_out`."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        web = MiniWeb(layers, port=port)
+    except OSError as e:
+        print(
+            f"error: cannot serve on 127.0.0.1:{port}: {e.strerror} (try --port 0 for any free port)", file=sys.stderr
+        )
+        return 2
+    with web:
+        text = (HERE / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base)
+        sites_out.write_text(text, encoding="utf-8")
+        day = "the next day" if layers == NEXT_DAY else "day 1"
+        print(f"serving the sample sites ({day}) on {web.base}/ ; wrote {sites_out}", flush=True)
+        print("crawl them (another terminal, from the repository root):")
+        print(f"  .venv/bin/python -m scrapy crawl site -a config={sites_out} -s QMC_DB={db} -s DOWNLOAD_DELAY=0")
+        print(f"  .venv/bin/python -m qmcrawler changes --db {db}")
+        print("then restart with --next-day for the edits, and crawl again. Ctrl-C stops.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
     return 0
 
 

@@ -6,14 +6,16 @@ change twice; the content is the stored diff as plain text, escaped by the XML s
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from qmcrawler.outputs.clock import local
 from qmcrawler.outputs.notify import diff_excerpt
 from qmcrawler.storage import queries
 
@@ -37,8 +39,8 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return el
 
 
-def entry(parent: ET.Element, row: dict[str, Any], feed_id: str) -> None:
-    """Append one change as an Atom `<entry>`."""
+def entry(parent: ET.Element, row: dict[str, Any], feed_id: str, tz: tzinfo | None = None) -> None:
+    """Append one change as an Atom `<entry>` (`updated` in UTC, as Atom wants; the text in local time)."""
     e = _sub(parent, "entry")
     _sub(e, "id", f"{feed_id}:change:{int(row['id'])}")
     _sub(e, "title", f"[{row['kind']}] {row.get('title') or '（无标题）'}")
@@ -47,7 +49,7 @@ def entry(parent: ET.Element, row: dict[str, Any], feed_id: str) -> None:
     _sub(e, "category", term=row["kind"])
     _sub(e, "category", term=row["site"], label="site")
     fields = ", ".join(row["fields"])
-    summary = f"{row['site']} · {row['kind']}" + (f" · {fields}" if fields else "")
+    summary = f"{row['site']} · {row['kind']} · {local(row['detected_at'], tz)}" + (f" · {fields}" if fields else "")
     _sub(e, "summary", summary)
     body = diff_excerpt(row.get("diff") or "", CONTENT_CHARS) if row["kind"] != "new" else ""
     _sub(e, "content", f"{summary}\n{row['url']}\n\n{body}".rstrip(), type="text")
@@ -58,6 +60,7 @@ def render(
     title: str = "qmcrawler: changes",
     feed_id: str = DEFAULT_ID,
     self_url: str | None = None,
+    tz: tzinfo | None = None,
 ) -> bytes:
     """The Atom document (UTF-8 bytes) for these change rows, newest first."""
     ET.register_namespace("", ATOM)
@@ -71,7 +74,7 @@ def render(
     if self_url:
         _sub(feed, "link", href=self_url, rel="self")
     for row in rows:
-        entry(feed, row, feed_id)
+        entry(feed, row, feed_id, tz)
     ET.indent(feed)
     return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
 
@@ -85,9 +88,15 @@ def write_feed(
     limit: int | None = 100,
     feed_id: str = DEFAULT_ID,
     self_url: str | None = None,
+    tz: tzinfo | None = None,
 ) -> int:
-    """Write the feed of the matching changes to `path`; return how many entries."""
+    """Write the feed of the matching changes to `path` (`-`: standard output); return how many entries."""
     rows = queries.changes(db, since=since, site=site, relevant_only=relevant_only, limit=limit)
     title = "qmcrawler: changes" + (f" on {site}" if site else "")
-    Path(path).write_bytes(render(rows, title, feed_id, self_url))
+    document = render(rows, title, feed_id, self_url, tz)
+    if str(path) == "-":
+        sys.stdout.buffer.write(document + b"\n")
+        sys.stdout.buffer.flush()
+    else:
+        Path(path).write_bytes(document)
     return len(rows)

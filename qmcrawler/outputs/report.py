@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import tzinfo
 from difflib import SequenceMatcher
 from html import escape
 from pathlib import Path
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from sqlite_utils import Database
 
 from qmcrawler.monitor.diff import SIMILAR, split_sentences
+from qmcrawler.outputs.clock import local, now_local
 from qmcrawler.storage import queries
 
 #: metadata fields shown as their own rows above the text
@@ -103,13 +104,15 @@ def _link(url: str) -> str:
     return escape(url)
 
 
-def change_html(row: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
+def change_html(
+    row: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None, tz: tzinfo | None = None
+) -> str:
     """One change as a `<section>`: headline, link, then the diff (or an excerpt for a new page)."""
     kind = row["kind"]
     out = [
         f'<section id="c{int(row["id"])}"><h2><span class="kind k-{escape(kind)}">{escape(kind)}</span>'
         f"{escape(row.get('title') or '（无标题）')}</h2>",
-        f'<div class="meta">{escape(row["site"])} · {escape(row["detected_at"])}'
+        f'<div class="meta">{escape(row["site"])} · {escape(local(row["detected_at"], tz))}'
         + (f" · {escape(', '.join(row['fields']))}" if row["fields"] else "")
         + f" · change #{int(row['id'])}</div><div>{_link(row['url'])}</div>",
     ]
@@ -134,18 +137,20 @@ def change_html(row: dict[str, Any], old: dict[str, Any] | None, new: dict[str, 
     return "\n".join(out)
 
 
-def render(db: Database, rows: Sequence[dict[str, Any]], heading: str = "qmcrawler: changes") -> str:
-    """The whole report page for these change rows."""
+def render(
+    db: Database, rows: Sequence[dict[str, Any]], heading: str = "qmcrawler: changes", tz: tzinfo | None = None
+) -> str:
+    """The whole report page for these change rows (times in `tz`, default Asia/Shanghai)."""
     counts = Counter(r["kind"] for r in rows)
-    generated = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    generated = now_local(tz)
     toc = "\n".join(
         f'<li><span class="kind k-{escape(r["kind"])}">{escape(r["kind"])}</span>'
         f'<a href="#c{int(r["id"])}">{escape(r.get("title") or "（无标题）")}</a> '
-        f'<span class="meta">{escape(r["site"])} · {escape(r["detected_at"])}</span></li>'
+        f'<span class="meta">{escape(r["site"])} · {escape(local(r["detected_at"], tz))}</span></li>'
         for r in rows
     )
     sections = "\n".join(
-        change_html(r, queries.version(db, r["from_version"]), queries.version(db, r["to_version"])) for r in rows
+        change_html(r, queries.version(db, r["from_version"]), queries.version(db, r["to_version"]), tz) for r in rows
     )
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no changes"
     return f"""<!DOCTYPE html>
@@ -168,9 +173,10 @@ def write_report(
     site: str | None = None,
     relevant_only: bool = False,
     limit: int | None = 500,
+    tz: tzinfo | None = None,
 ) -> int:
     """Write the report of the matching changes (newest first) to `path`; return how many."""
     rows = queries.changes(db, since=since, site=site, relevant_only=relevant_only, limit=limit)
     heading = "qmcrawler: changes" + (f" on {site}" if site else "") + (f" since {since}" if since else "")
-    Path(path).write_text(render(db, rows, heading), encoding="utf-8")
+    Path(path).write_text(render(db, rows, heading, tz), encoding="utf-8")
     return len(rows)

@@ -27,12 +27,16 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from qmcrawler.config import Config, ConfigError, Site, load_config
-from qmcrawler.outputs.notify import NotifyError, send_pending
+from qmcrawler.outputs.clock import LocalFormatter, local, zone
+from qmcrawler.outputs.notify import NotifyError, register_targets, send_pending
+from qmcrawler.outputs.targets import notify_urls
 from qmcrawler.run.locks import NOTIFY, LockBusy, SiteLock
 from qmcrawler.run.supervisor import CrawlOptions, CrawlResult, Supervisor
 from qmcrawler.storage import StoreError, db_path, open_db
+from qmcrawler.storage.lastrun import LastRun, last_runs
 
 log = logging.getLogger(__name__)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 TZ: tzinfo = ZoneInfo("Asia/Shanghai")
 _DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -119,18 +123,27 @@ class CrawlScheduler:
 
     def notify(self) -> None:
         """Send pending notifications; failures are logged and retried after the next crawl."""
-        if not self.config.notify.urls:
-            return
         try:
+            if not notify_urls(self.config.notify):
+                return
             with SiteLock.for_site(self.supervisor.options.db, NOTIFY, wait=120):
                 db = open_db(self.supervisor.options.db)
                 try:
-                    for result in send_pending(db, self.config.notify):
+                    for result in send_pending(db, self.config.notify, tz=zone(self.config.timezone)):
                         log.log(logging.ERROR if result.error else logging.INFO, "notify: %s", result)
                 finally:
                     db.close()
-        except (NotifyError, LockBusy, StoreError) as e:
+        except (NotifyError, LockBusy, StoreError, ConfigError) as e:
             log.error("notify: %s", e)
+
+    def register_targets(self) -> None:
+        """New notification targets start now, before the first crawl (so they get its changes)."""
+        if notify_urls(self.config.notify):
+            db = open_db(self.supervisor.options.db)
+            try:
+                register_targets(db, self.config.notify)
+            finally:
+                db.close()
 
     def next_runs(self, now: datetime | None = None) -> list[tuple[str, str, datetime | None]]:
         """(job id, schedule, next run time) per job, without jitter."""
@@ -164,10 +177,13 @@ class CrawlScheduler:
 def main(argv: Sequence[str] | None = None) -> int:
     """`schedule.py` entry point; returns the exit status."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=args.log_level, format=LOG_FORMAT)
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         config = load_config(args.config)
+        tz = zone(args.tz or config.timezone)
+        for handler in logging.getLogger().handlers:  # one zone per log line: the display zone
+            handler.setFormatter(LocalFormatter(LOG_FORMAT, tz))
         options = CrawlOptions(
             config=config.path.resolve(),
             db=str(Path(db_path(args.db)).resolve()),
@@ -177,10 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         sched = CrawlScheduler(config, Supervisor(options), args.jitter, args.misfire_grace, args.workers)
         if args.list:
+            last = _last_runs(options.db, config)
             for job_id, expr, when in sched.next_runs():
-                print(f"{job_id:<24} {expr:<16} next run {when.isoformat() if when else 'never'}")
+                next_run = local(when.isoformat(), tz) if when else "never"
+                print(f"{job_id:<24} {expr:<16} next run {next_run}  last run {_describe(last.get(job_id[6:]), tz)}")
             return 0
         open_db(options.db).close()  # fail now, with one line, on an unusable database
+        sched.register_targets()
     except (ConfigError, SchedulerError, StoreError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -201,6 +220,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1 if failed else 0
     sched.run_forever(stop)
     return 0
+
+
+def _last_runs(path: str, config: Config) -> dict[str, LastRun]:
+    """Each site's last run, or nothing when there is no database yet (`--list` creates none)."""
+    try:
+        db = open_db(path, create=False)
+    except StoreError:
+        return {}
+    try:
+        return last_runs(db, list(config.sites.values()))
+    finally:
+        db.close()
+
+
+def _describe(run: LastRun | None, tz: tzinfo) -> str:
+    if run is None:
+        return "never"
+    return (
+        f"{local(run.started_at, tz)} {run.status}, {run.failed} failed fetch{'es' if run.failed != 1 else ''}, "
+        f"{run.changes} change{'s' if run.changes != 1 else ''}"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -226,6 +266,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a Scrapy setting for every crawl, e.g. -s DOWNLOAD_DELAY=5 (repeatable)",
     )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--tz", help="time zone of log and --list times (default: [defaults] timezone, Asia/Shanghai)")
     return p
 
 

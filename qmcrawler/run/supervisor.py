@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from qmcrawler.run.locks import LockBusy, SiteLock
 from qmcrawler.run.runner import crawl_command, start_crawl
-from qmcrawler.storage import open_db, queries
+from qmcrawler.storage import lastrun, open_db, queries
 from qmcrawler.storage.records import utcnow
 from qmcrawler.storage.writer import Store
 
@@ -51,6 +51,7 @@ class CrawlResult:
     returncode: int | None = None
     seconds: float = 0.0
     message: str = ""
+    changes: int = 0  # page changes the run found
 
     @property
     def ok(self) -> bool:
@@ -103,12 +104,14 @@ class Supervisor:
         level = logging.INFO if result.ok else logging.ERROR
         log.log(
             level,
-            "crawl %s: %s (run %s, exit %s, %.1f s)%s",
+            "crawl %s: %s (run %s, exit %s, %.1f s, %d change%s)%s",
             site,
             result.status,
             result.run_id,
             result.returncode,
             result.seconds,
+            result.changes,
+            "" if result.changes == 1 else "s",
             f": {result.message}" if result.message else "",
         )
         return result
@@ -148,9 +151,10 @@ class Supervisor:
                 if message:
                     stats["qmcrawler/scheduler/error"] = message
                 run_id = Store(db).fail_run(run_id, status, stats, sites=site, started_at=started_at)
+            changes = lastrun.run_changes(db, run_id) if run_id else 0
         finally:
             db.close()
-        return CrawlResult(site, status, run_id, rc, seconds, message)
+        return CrawlResult(site, status, run_id, rc, seconds, message, changes)
 
     def request_stop(self) -> None:
         """Start no new crawl; tell running crawls to stop (SIGTERM), kill them after the grace time.

@@ -217,9 +217,16 @@ def pending_notifications(
     relevant_only: bool = True,
     since: str | None = None,
     site: str | None = None,
+    after: int = 0,
 ) -> list[dict[str, Any]]:
-    """Page changes of these kinds not yet delivered to `target`, oldest first (never a copy's `new`)."""
+    """Page changes of these kinds not yet delivered to `target`, oldest first (never a copy's `new`).
+
+    `after`: only changes with a higher id (where a new notification target starts).
+    """
     where, params = _filters(since, site, kinds, relevant_only)
+    if after:
+        where.append("c.id > ?")
+        params.append(after)
     where += [
         "COALESCE(c.cause, 'page') = 'page'",
         _NOT_A_COPY_NOTICE,
@@ -228,6 +235,17 @@ def pending_notifications(
     params.append(target)
     sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.id"
     return [_change_row(dict(r)) for r in db.query(sql, params)]
+
+
+def target_start(db: Database, target: str) -> int | None:
+    """The change id a notification target starts after, or None for a target never seen."""
+    rows = list(db.query("SELECT from_change FROM notify_targets WHERE target = ?", [target]))
+    return int(rows[0]["from_change"]) if rows else None
+
+
+def last_change_id(db: Database) -> int:
+    """The highest change id so far (0 for an empty database)."""
+    return int(next(iter(db.query("SELECT COALESCE(MAX(id), 0) AS n FROM changes")))["n"])
 
 
 def notification_status(db: Database, change_id: int) -> list[dict[str, Any]]:

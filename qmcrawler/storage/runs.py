@@ -111,6 +111,17 @@ class RunLog:
             )
             return run_id
 
+    def add_target(self, target: str) -> int:
+        """Register a notification target starting after the newest change; return its start."""
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT OR IGNORE INTO notify_targets (target, added_at, from_change) "
+                "SELECT ?, ?, COALESCE(MAX(id), 0) FROM changes",
+                [target, utcnow()],
+            )
+            row = next(iter(self.db.query("SELECT from_change FROM notify_targets WHERE target = ?", [target])))
+            return int(row["from_change"])
+
     def mark_notified(self, change_ids: list[int], target: str, error: str | None = None) -> None:
         """Record one delivery attempt of these changes to a target: sent, or failed with `error`."""
         now = utcnow()

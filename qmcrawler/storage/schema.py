@@ -262,6 +262,20 @@ def simhash_over_shingle_sets(db: Database) -> None:
     copylinks.relink_all(db)
 
 
+@migrations(name="0010_notify_targets")
+def notify_targets(db: Database) -> None:
+    """Where each notification target starts: a new (or edited) URL gets changes from then on.
+
+    `from_change` is the highest change id when the target was first seen; `notify --backfill`
+    ignores it. Targets that already received digests keep their whole history (0).
+    """
+    db.table("notify_targets").create({"target": str, "added_at": str, "from_change": int}, pk="target")
+    db.execute(
+        "INSERT INTO notify_targets (target, added_at, from_change) "
+        "SELECT target, MIN(first_tried_at), 0 FROM notifications GROUP BY target"
+    )
+
+
 def newer_migrations(db: Database) -> list[str]:
     """Applied migrations this version does not know (the database was written by a newer qmcrawler).
 
