@@ -42,6 +42,8 @@ from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
 
 log = logging.getLogger(__name__)
+#: the crawl's one summary line is logged as "qmcrawler" (the name people see in the log)
+summary_log = logging.getLogger("qmcrawler")
 
 #: outcomes after which the page's validators describe content we hold
 STORED_OUTCOMES = ("new", "changed", "unchanged", "noise_only")
@@ -116,7 +118,9 @@ class StorePipeline:
             )
         # one line instead of Scrapy's stats dump (STATS_DUMP = False; the stats are in runs.stats)
         seconds = time.monotonic() - self.started
-        log.info("run %s %s: %.1f s; %s", self.run_id, status, seconds, lastrun.summary(self.store.db, self.run_id))
+        summary_log.info(
+            "run %s %s: %.1f s; %s", self.run_id, status, seconds, lastrun.summary(self.store.db, self.run_id)
+        )
         self.store.db.close()
         self.store = None
 
