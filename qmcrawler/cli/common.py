@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
@@ -27,9 +28,16 @@ CONFIG_OPTION = click.option(
 )
 
 
+#: line width for output that is not a terminal (a pipe, a file): never cut to rich's default 80
+PIPE_WIDTH = 10_000
+
+
 def console() -> Console:
-    """A rich console on stdout (plain text when not a terminal)."""
-    return Console(highlight=False, soft_wrap=True)
+    """A rich console on stdout (plain text when not a terminal, then as wide as its content)."""
+    out = Console(highlight=False, soft_wrap=True)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out.width = PIPE_WIDTH
+    return out
 
 
 def echo_json_lines(rows: Sequence[dict[str, Any]]) -> None:
