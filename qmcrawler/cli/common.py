@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
@@ -35,9 +34,10 @@ PIPE_WIDTH = 10_000
 def console() -> Console:
     """A rich console on stdout (plain text when not a terminal, then as wide as its content)."""
     out = Console(highlight=False, soft_wrap=True)
-    if not out.is_terminal and "COLUMNS" not in os.environ:
-        out.width = PIPE_WIDTH
-    return out
+    if out.is_terminal:
+        return out
+    # not COLUMNS either: readline exports it (80) into the environment of every child process
+    return Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH)
 
 
 def echo_json_lines(rows: Sequence[dict[str, Any]]) -> None:
