@@ -25,13 +25,16 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from datasette import Response, hookimpl
+import pluggy
+from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from qmcrawler.crawl.urls import canonical_url
 from qmcrawler.storage.textsearch import FTS_MIN_CHARS, snippet, terms_of
 from qmcrawler.textnorm import comparison_form
 
+#: datasette's own `hookimpl` is this marker (pluggy's is typed)
+hookimpl = pluggy.HookimplMarker("datasette")
 DEFAULT_TZ = "Asia/Shanghai"
 CSS_PATH = "/-/qmcrawler.css"
 #: columns holding UTC timestamps written by qmcrawler
@@ -72,10 +75,7 @@ def diff_html(diff: str) -> str:
     lines = []
     for line in diff.splitlines():
         cls = _LINE_CLASS.get(line[:1], "qmc-ctx")
-        if cls == "qmc-mark":
-            body = _marked(line)
-        else:
-            body = escape(line)
+        body = _marked(line) if cls == "qmc-mark" else escape(line)
         lines.append(f'<div class="{cls}">{body or "&nbsp;"}</div>')
     return '<div class="qmc-diff">' + "".join(lines) + "</div>"
 
