@@ -218,3 +218,16 @@ def test_a_cjk_font_is_installed() -> None:
     assert shutil.which("fc-list") is not None, "fontconfig missing: `make cjk-font`"
     fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=True).stdout
     assert fonts.strip(), "no CJK font: `make cjk-font` (apt-get install -y fonts-wqy-microhei)"
+
+
+def test_plugin_escapes_diffs_and_converts_times() -> None:
+    from zoneinfo import ZoneInfo
+
+    from qmcrawler.outputs.datasette_plugin import diff_html, local_time
+
+    html = diff_html("- <script>alert(1)</script>\n+ 新的\n? [-<b>-]{+新+}的")
+    assert "<script>" not in html
+    assert '<div class="qmc-del">- &lt;script&gt;alert(1)&lt;/script&gt;</div>' in html
+    assert '<div class="qmc-mark">? <del>&lt;b&gt;</del><ins>新</ins>的</div>' in html
+    assert local_time("2026-11-22T13:48:18Z", ZoneInfo("Asia/Shanghai")) == "2026-11-22 21:48:18 +08:00"
+    assert local_time("2026-11-22T13:48:18Z", ZoneInfo("Europe/Berlin")) == "2026-11-22 14:48:18 +01:00"

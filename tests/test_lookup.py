@@ -8,6 +8,8 @@ print JSON with `--json`; output into a pipe is never cut to 80 columns.
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +113,36 @@ def test_sqlite_utils_search_finds_the_passages_index(demo: str) -> None:
     )
     pages = json.loads(run(SQLITE_UTILS, demo, sql).stdout)
     assert {"site": "samr", "title": CORRECTED} in pages
+
+
+def _readme_commands() -> list[list[str]]:
+    """The lookup commands of the README's "Querying the data" section, as argument lists."""
+    section = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split("## Querying the data", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    lines: list[str] = []
+    for block in section.split("```sh\n")[1:]:
+        for line in block.split("```", 1)[0].splitlines():
+            if line.startswith("  ") and lines:
+                lines[-1] += " " + line.strip()  # a continued command
+            else:
+                lines.append(line)
+    wanted = ("qmcrawler history", "qmcrawler diff", "qmcrawler search", "sqlite-utils")
+    return [shlex.split(line, comments=True) for line in lines if any(w in line for w in wanted)]
+
+
+def test_readme_lookup_examples_run(demo: str) -> None:
+    commands = _readme_commands()
+    assert len(commands) >= 8
+    changed = json.loads(qmc("changes", "--db", demo, "--json", "--kind", "changed").stdout.splitlines()[0])
+    tools = {".venv/bin/python": sys.executable, ".venv/bin/sqlite-utils": SQLITE_UTILS}
+    for argv in commands:
+        args = [tools.get(a, a) for a in argv]
+        args = [demo if a == "qm.db" else changed["url"] if a == "URL" else a for a in args]
+        if "history" in args and "--json" in args:  # the README's example page id
+            args = [str(changed["page_id"]) if a.isdigit() else a for a in args]
+        proc = subprocess.run(
+            args, capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "QMC_DB": demo}
+        )
+        assert proc.returncode == 0, (argv, proc.stderr[-1000:])
+        assert proc.stdout.strip(), argv
+        assert "no matches" not in proc.stdout, argv
