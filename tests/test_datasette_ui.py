@@ -30,6 +30,9 @@ from qmcrawler.run.runner import PROJECT_ROOT
 from tests.test_datasette import free_port
 from tests.test_report import chromium
 
+#: the module builds the demo database first (three crawls): slow on a loaded machine
+pytestmark = pytest.mark.timeout(900)
+
 CORRECTED = "关于开展2018年全国“质量月”活动的通知（更正）"
 #: where the screenshots are kept for people to look at (QMC_SCREENSHOTS=dir), else the test's tmp dir
 SHOTS_ENV = "QMC_SCREENSHOTS"

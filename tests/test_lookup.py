@@ -18,6 +18,9 @@ import pytest
 
 from qmcrawler.run.runner import PROJECT_ROOT
 
+#: the module builds the demo database first (three crawls): slow on a loaded machine
+pytestmark = pytest.mark.timeout(900)
+
 SQLITE_UTILS = str(Path(sys.executable).parent / "sqlite-utils")
 CORRECTED = "关于开展2018年全国“质量月”活动的通知（更正）"
 

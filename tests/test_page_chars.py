@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.extraction import extract
 from qmcrawler.monitor.content import content_fields, content_hash
@@ -21,6 +23,9 @@ from qmcrawler.monitor.diff import diff_text
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, run_crawl
 from qmcrawler.storage import open_db, queries
 from qmcrawler.textnorm import comparison_form
+
+#: crawls of the demo sites: slow on a loaded machine
+pytestmark = pytest.mark.timeout(900)
 
 DEMO = PROJECT_ROOT / "qmcrawler" / "demo"
 #: content hashes of the fixture and demo pages as extractor 1.2.0 computed them (folded title/text)
