@@ -25,8 +25,8 @@ SQLITE_UTILS = str(Path(sys.executable).parent / "sqlite-utils")
 CORRECTED = "关于开展2018年全国“质量月”活动的通知（更正）"
 
 
-def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False, cwd=PROJECT_ROOT)
+def run(*args: str, ok: bool = True, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, cwd=PROJECT_ROOT)
     if ok:
         assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
@@ -40,7 +40,8 @@ def qmc(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The `make demo` database (three crawls of the bundled sites)."""
     tmp = tmp_path_factory.mktemp("demo")
-    run(sys.executable, "-m", "qmcrawler.demo", "--db", str(tmp / "demo.db"), "--report", str(tmp / "r.html"))
+    demo_args = ("--db", str(tmp / "demo.db"), "--report", str(tmp / "r.html"))
+    run(sys.executable, "-m", "qmcrawler.demo", *demo_args, timeout=800)
     return str(tmp / "demo.db")
 
 

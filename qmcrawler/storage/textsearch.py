@@ -44,7 +44,7 @@ def search(db: Database, query: str, limit: int = 20, all_versions: bool = False
     if len(longest) >= FTS_MIN_CHARS:
         for hit in passages.iter_hits(db, longest, all_versions):
             row = _version(db, int(hit["version_id"]))
-            if _has_all(row, terms):
+            if len(terms) == 1 or _has_all(row, terms):  # one term: the index has matched it
                 out.append(row)
                 if len(out) >= limit:
                     break
