@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -103,7 +104,7 @@ def _readme_queries(url: str) -> list[list[str]]:
     out = []
     for line in block.splitlines():
         command = re.sub(r"\[[^\]]*\]", "", line.split("#")[0].split("|")[0])
-        words = command.split()
+        words = shlex.split(command)  # the README line as a shell reads it (quoted terms)
         if words[:3] != [".venv/bin/python", "-m", "qmcrawler"]:
             continue
         out.append([url if w == "URL" else w for w in words[3:]])
