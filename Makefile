@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 
-.PHONY: demo test lint crawl schedule bench clean chromium browse
+.PHONY: demo test lint crawl schedule bench clean chromium cjk-font browse
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,7 +27,13 @@ chromium:
 	  test -x /usr/lib/chromium/chromium || \
 	  { echo "installing chromium (Debian)"; apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: $(VENV) chromium
+# A CJK font for the Chromium screenshots (Datasette and report views): without one every Chinese
+# character is a tofu box. Installed from the OS packages only when fontconfig knows no Chinese font.
+cjk-font:
+	@fc-list :lang=zh 2>/dev/null | grep -q . || \
+	  { echo "installing fonts-wqy-microhei (Debian)"; apt-get update -qq && apt-get install -y -qq fontconfig fonts-wqy-microhei; }
+
+test: $(VENV) chromium cjk-font
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -n 2 --dist loadfile

@@ -35,6 +35,7 @@ from qmcrawler.crawl.perf import Batch, PerfOptions
 from qmcrawler.extraction import EXTRACTOR_VERSION
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import FAILED
+from qmcrawler.monitor.content import stored_text
 from qmcrawler.options import Options
 from qmcrawler.storage import lastrun, memo, open_db, outage
 from qmcrawler.storage.records import FetchRecord
@@ -239,6 +240,7 @@ def to_record(item: PageItem | FetchFailure) -> FetchRecord:
     if item.fields is not None and article is not None:
         version = {
             **item.fields,
+            **stored_text(article, item.fields),
             "editor": article.editor,
             "doc_date": article.doc_date,
             "is_relevant": item.is_relevant,

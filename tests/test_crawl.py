@@ -52,8 +52,8 @@ def test_edit_makes_one_changed_change_with_the_sentence(site: Site) -> None:
     assert len(changed) == 1
     assert json.loads(str(changed[0]["fields"])) == ["text"]
     diff = str(changed[0]["diff"])
-    assert "- 为深入贯彻党的十九大精神,推动高质量发展,市场监管总局联合33个部门" in diff
-    assert "+ 为深入贯彻党的十九大精神,推动高质量发展,市场监管总局联合34个部门" in diff
+    assert "- 为深入贯彻党的十九大精神，推动高质量发展，市场监管总局联合33个部门" in diff
+    assert "+ 为深入贯彻党的十九大精神，推动高质量发展，市场监管总局联合34个部门" in diff
     assert "[-33-]{+34+}" in diff
     assert count(site, "versions") == 6
     assert count(site, "fetches", "outcome = 'changed'") == 1

@@ -19,7 +19,7 @@ from qmcrawler.run.runner import PROJECT_ROOT
 from qmcrawler.storage import open_db
 from tests.changedb import page_with_edit
 
-CANNED = ("recent_changes", "relevant_pages", "page_history", "search")
+CANNED = ("recent_changes", "changes_per_day", "relevant_pages", "page_history", "search")
 
 
 def free_port() -> int:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from qmcrawler.extraction import EXTRACTOR_VERSION, extract
+from qmcrawler.textnorm import fold_width
 
 FIXTURES = Path(__file__).parent / "fixtures" / "extraction"
 PAGES = sorted(p.stem for p in FIXTURES.glob("*.html"))
@@ -103,9 +104,11 @@ def test_traditional_page_labels_and_script() -> None:
     assert "likely_mirror" not in art.flags
 
 
-def test_simplified_page_norm_equals_text() -> None:
+def test_simplified_page_norm_is_text_width_folded() -> None:
     art = extract(_load("f03_samr_article")[0])
-    assert (art.norm_text, art.norm_title) == (art.text, art.title)
+    assert (art.norm_text, art.norm_title) == (fold_width(art.text), fold_width(art.title or ""))
+    assert "（一）开展保障质量安全的活动" in art.text
+    assert "(一)开展保障质量安全的活动" in art.norm_text
     assert "t2s_applied" not in art.flags
 
 
@@ -224,7 +227,8 @@ def test_title_prefers_headline_over_section_heading() -> None:
     head = "<title>发改委：明年部分地区电煤供需失衡-国企红筹-经济通</title>"
     body = f"<h1>国企红筹</h1><h1>发改委：明年部分地区电煤供需失衡</h1>{PARA}"
     art = extract(f"<html><head>{head}</head><body>{body}</body></html>")
-    assert art.title == "发改委:明年部分地区电煤供需失衡"
+    assert art.title == "发改委：明年部分地区电煤供需失衡"
+    assert art.norm_title == "发改委:明年部分地区电煤供需失衡"
 
 
 def test_title_prefers_full_headline_over_short_heading() -> None:

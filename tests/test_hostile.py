@@ -101,8 +101,8 @@ def test_big5_bytes_under_utf8_header_and_gbk_meta(crawled: FaultWeb) -> None:
     first = fetches(crawled, "big5")[0]
     assert (first["outcome"], first["encoding"]) == ("new", "big5hkscs")
     version = stored(crawled, "big5")[0]
-    assert version["title"] == "繁体页面的通知"  # decoded right, then traditional → simplified as always
-    assert "市场监管总局联合有关部门" in str(version["text"])
+    assert version["title"] == "繁體頁面的通知"  # decoded right, in the page's own script (issue 13)
+    assert "市場監管總局聯合有關部門" in str(version["text"])
 
 
 def test_random_bytes_are_a_failed_fetch_never_a_version(crawled: FaultWeb) -> None:

@@ -89,3 +89,28 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path) -> None:
             start = time.time() + 1.0
             results = pool.starmap(_open_and_count, [(path, start)] * 6)
         assert results == [expected] * 6, results
+
+
+def test_0011_makes_the_passages_index_visible_to_sqlite_utils(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="0011_search_detectable_fts")
+    old.table("pages").insert(
+        {"id": 1, "url": "http://x/a.html", "site": "demo", "status": "live", "current_version": 1}
+    )
+    old.table("versions").insert({"id": 1, "page_id": 1, "title": "旧库里的通知", "text": "建设质量强国。"})
+    from qmcrawler.storage import passages
+
+    passages.index_version(old, 1, "旧库里的通知", "建设质量强国。")
+    old.conn.commit()
+    assert old.table("passages").detect_fts() is None  # content='passages': not found
+    old.close()
+    db = open_db(path)
+    assert db.table("passages").detect_fts() == "passages_fts"
+    assert [r["text"] for r in db.table("passages").search("质量强国")] == ["建设质量强国。"]  # the old rows, reindexed
+    assert [h["title"] for h in queries.search(db, "质量强国")] == ["旧库里的通知"]
+    rows = list(db.query("SELECT passage, title, status FROM passage_pages ORDER BY passage_id"))
+    assert rows == [
+        {"passage": "旧库里的通知", "title": "旧库里的通知", "status": "live"},
+        {"passage": "建设质量强国。", "title": "旧库里的通知", "status": "live"},
+    ]

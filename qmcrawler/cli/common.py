@@ -36,11 +36,17 @@ CONFIG_OPTION = click.option(
 )
 
 
-def console() -> Console:
-    """A rich console on stdout (plain text when not a terminal, then never cut to 80 columns)."""
-    import sys
+#: line width for output that is not a terminal (a pipe, a file): never cut to rich's default 80
+PIPE_WIDTH = 10_000
 
-    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100_000)
+
+def console() -> Console:
+    """A rich console on stdout (plain text when not a terminal, then as wide as its content)."""
+    out = Console(highlight=False, soft_wrap=True)
+    if out.is_terminal:
+        return out
+    # not COLUMNS either: readline exports it (80) into the environment of every child process
+    return Console(highlight=False, soft_wrap=True, width=PIPE_WIDTH)
 
 
 def echo_json_lines(rows: Sequence[dict[str, Any]]) -> None:

@@ -2,13 +2,15 @@
 
 python -m qmcrawler changes --since 7d --site samr
 python -m qmcrawler changes --json | jq .title
-python -m qmcrawler history https://www.samr.gov.cn/xw/zj/art/2023/art_....html
-python -m qmcrawler diff URL --from 1 --to 2
-python -m qmcrawler search 质量强国
+python -m qmcrawler history https://www.samr.gov.cn/xw/zj/art/2023/art_....html   (or a page id)
+python -m qmcrawler diff URL --from 1 --to 2 --json
+python -m qmcrawler search "质量月 2018"
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
@@ -29,6 +31,8 @@ from qmcrawler.cli.common import (
     limit_option,
     one_line_errors,
 )
+from qmcrawler.crawl.urls import canonical_url
+from qmcrawler.monitor.content import comparison_key
 from qmcrawler.monitor.diff import diff_fields
 from qmcrawler.outputs.clock import local
 from qmcrawler.storage import open_db, queries
@@ -148,13 +152,24 @@ def _marked(line: str) -> Text:
 
 @click.command()
 @DB_OPTION
-@click.argument("url")
+@click.argument("page_ref", metavar="PAGE")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: page, versions, changes, downloads.")
 @TZ_OPTION
 @one_line_errors
-def history(db_path: str, url: str, tz_name: str | None) -> None:
-    """Versions, changes and recent downloads of one page."""
+def history(db_path: str, page_ref: str, as_json: bool, tz_name: str | None) -> None:
+    """Versions, changes and recent downloads of one page (PAGE: a page id or any URL form of it)."""
     db = open_db(db_path, create=False)
-    page = _page_or_fail(db, url)
+    page = _page_or_fail(db, page_ref)
+    if as_json:
+        versions = [{k: v for k, v in row.items() if k != "text"} for row in queries.versions(db, page["id"])]
+        changes = queries.page_changes(db, page["id"])
+        downloads = queries.page_fetches(db, page["id"])
+        click.echo(
+            json.dumps(
+                {"page": page, "versions": versions, "changes": changes, "downloads": downloads}, ensure_ascii=False
+            )
+        )
+        return
     out = console()
     tz = display_zone(tz_name)
     out.print(
@@ -194,15 +209,17 @@ def history(db_path: str, url: str, tz_name: str | None) -> None:
 
 @click.command()
 @DB_OPTION
-@click.argument("url")
+@click.argument("page_ref", metavar="PAGE")
 @click.option("--from", "from_n", type=int, help="Version number (1 = first); default: the one before --to.")
 @click.option("--to", "to_n", type=int, help="Version number; default: the latest.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: the two versions, fields, diff.")
 @TZ_OPTION
 @one_line_errors
-def diff(db_path: str, url: str, from_n: int | None, to_n: int | None, tz_name: str | None) -> None:
-    """Diff two versions of a page (default: the last two)."""
+def diff(db_path: str, page_ref: str, from_n: int | None, to_n: int | None, as_json: bool, tz_name: str | None) -> None:
+    """Diff two versions of a page (default: the last two; PAGE: a page id or any URL form of it)."""
     db = open_db(db_path, create=False)
-    page = _page_or_fail(db, url)
+    page = _page_or_fail(db, page_ref)
+    url = page["url"]
     versions = queries.versions(db, page["id"])
     if len(versions) < 2 and from_n is None:
         raise click.ClickException(f"{url}: only {len(versions)} version(s), nothing to compare")
@@ -212,7 +229,18 @@ def diff(db_path: str, url: str, from_n: int | None, to_n: int | None, tz_name: 
         if not 1 <= n <= len(versions):
             raise click.ClickException(f"{url}: no version {n} (versions 1-{len(versions)})")
     old, new = versions[from_n - 1], versions[to_n - 1]
-    fields = [f for f in HASHED if old.get(f) != new.get(f)]
+    key = comparison_key(old, new)
+    fields = [f for f in HASHED if _compared(old.get(f), key) != _compared(new.get(f), key)]
+    text = diff_fields(old, new, fields, key=key) if fields else ""
+    if as_json:
+        ends = {
+            side: {"n": n, "version_id": v["id"], "fetched_at": v["fetched_at"], "content_hash": v["content_hash"]}
+            for side, n, v in (("from", from_n, old), ("to", to_n, new))
+        }
+        click.echo(
+            json.dumps({"page_id": page["id"], "url": url, **ends, "fields": fields, "diff": text}, ensure_ascii=False)
+        )
+        return
     out = console()
     tz = display_zone(tz_name)
     title = f"{url}: version {from_n} ({local(old['fetched_at'], tz)}) → {to_n} ({local(new['fetched_at'], tz)})"
@@ -220,7 +248,7 @@ def diff(db_path: str, url: str, from_n: int | None, to_n: int | None, tz_name: 
     if not fields:
         out.print("no differences")
         return
-    print_diff(out, diff_fields(old, new, fields))
+    print_diff(out, text)
 
 
 @click.command()
@@ -231,7 +259,7 @@ def diff(db_path: str, url: str, from_n: int | None, to_n: int | None, tz_name: 
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @one_line_errors
 def search(db_path: str, text: str, all_versions: bool, limit: int, as_json: bool) -> None:
-    """Full-text search (FTS5 trigram for 3+ characters, LIKE for shorter queries)."""
+    """Full-text search: every whitespace-separated term must occur in the page (FTS5 trigram; LIKE under 3 chars)."""
     db = open_db(db_path, create=False)
     rows = queries.search(db, text, limit=limit, all_versions=all_versions)
     if as_json:
@@ -241,13 +269,23 @@ def search(db_path: str, text: str, all_versions: bool, limit: int, as_json: boo
     if not rows:
         out.print("no matches")
     for row in rows:
-        out.print(Text(f"{row['title'] or '（无标题）'}  [{row['site']}]", style="bold"))
+        head = Text(f"{row['title'] or '（无标题）'}  [{row['site']}]", style="bold")
+        if row["status"] != "live":
+            head.append(f"  ({row['status']})", style="bold red")
+        out.print(head)
         out.print(Text(f"    {row['url']}", style="dim"))
-        out.print(f"    {row['snippet']}")
+        out.print(Text(f"    {row['snippet']}"))
 
 
-def _page_or_fail(db: Any, url: str) -> dict[str, Any]:
-    page = queries.page(db, url)
+def _compared(value: object, key: Callable[[str], str]) -> object:
+    return key(value) if isinstance(value, str) else value
+
+
+def _page_or_fail(db: Any, ref: str) -> dict[str, Any]:
+    """A page by id, by its stored URL, or by any URL the crawler canonicalizes to it."""
+    page = queries.page_by_id(db, int(ref)) if ref.isdigit() else queries.page(db, ref)
+    if page is None and not ref.isdigit():
+        page = queries.page(db, canonical_url(ref.strip()))
     if page is None:
-        raise click.ClickException(f"{url}: not in the database")
+        raise click.ClickException(f"{ref}: not in the database")
     return page

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from qmcrawler.config import Site
 from qmcrawler.extraction import EXTRACTOR_VERSION, extract
-from qmcrawler.monitor.content import content_fields, content_hash
+from qmcrawler.monitor.content import content_fields, content_hash, stored_text
 from qmcrawler.monitor.copies import mirror_reasons
 from qmcrawler.monitor.relevance import score
 from qmcrawler.storage import queries
@@ -52,6 +52,7 @@ def reprocess_db(
         keywords = sites[version["site"]].keywords if sites and version["site"] in sites else ("质量月",)
         record = {
             **fields,
+            **stored_text(article, fields),
             "editor": article.editor,
             "doc_date": article.doc_date,
             **_relevance(version["url"], fields, keywords, article.flags),

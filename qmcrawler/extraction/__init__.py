@@ -4,8 +4,9 @@ Order (DOMAIN.md §4.3): parse → drop non-content tags → provisional contain
 boilerplate removal → blocks → container → title → one normalization plan over title + body
 (pinyin strip, gated t2s) → line filters → metadata.
 
-Two forms of every line come out of the plan: displayed (`title`/`text`: the page's own script,
-pinyin stripped, t2s only on a pinyin mirror) and normalized (`norm_title`/`norm_text`: gated t2s).
+Two forms of every line come out of the plan: displayed (`title`/`text`: the page's own characters and
+script, full-width punctuation kept, pinyin stripped, t2s only on a pinyin mirror) and normalized
+(`norm_title`/`norm_text`: width folded, gated t2s; exactly what extractor 1.2.0 stored and hashed).
 Line filters, labels and metadata work on the normalized lines, so `發表時間` reads as `发表时间`;
 `text` takes the displayed form of the kept lines. Each field is computed under a guard: a
 failure leaves the field empty and names it in `Article.errors`.
@@ -30,6 +31,8 @@ from qmcrawler.textnorm import (
     NormPlan,
     apply_display,
     apply_plan,
+    fold_width,
+    nfc,
     nfc_fold,
     normalize_line,
     plan_normalization,
@@ -40,7 +43,8 @@ __all__ = ["EXTRACTOR_VERSION", "extract"]
 
 #: Bump whenever the output for some page would change; the store records it with every version
 #: so that re-extraction is not mistaken for a page change.
-EXTRACTOR_VERSION = "1.2.0"
+#: 1.3.0: `title`/`text` keep the page's full-width characters (comparison forms and hashes unchanged).
+EXTRACTOR_VERSION = "1.3.0"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -123,6 +127,27 @@ def _to_norm(shown: str, plan: NormPlan) -> str:
     return to_simplified(shown) if plan.t2s and not plan.display_t2s else shown
 
 
+def _page_chars(shown: str, folded: str) -> str:
+    """The displayed line with the page's own characters, if it folds to the width-folded one.
+
+    Width folding maps one character to one, so this holds unless a conversion (t2s on a mirror)
+    reacts to a full-width character; then the folded line is shown, as before.
+    """
+    line = normalize_line(shown)
+    return line if fold_width(line) == folded else folded
+
+
+def _unfold(folded: str | None, sources: list[str]) -> str | None:
+    """The piece of an NFC `source` that width-folds to `folded` (the title before folding), else None."""
+    if not folded:
+        return None
+    for source in sources:
+        at = fold_width(source).find(folded)
+        if at >= 0:
+            return source[at : at + len(folded)]
+    return None
+
+
 def _display_line(shown: str, norm: str, cleaned: str | None) -> str:
     """The displayed form of a kept line whose normalized form the line filters may have `cleaned`.
 
@@ -196,7 +221,8 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     blocks = _blocks(root, errors)
     no_body: tuple[lxml.html.HtmlElement | None, list[Block]] = (None, [])
     container, body = errors.guard("text", lambda: body_blocks(blocks), no_body)
-    folded = [nfc_fold(b.text) for b in blocks]
+    shown_nfc = [nfc(b.text) for b in blocks]
+    folded = [fold_width(t) for t in shown_nfc]
     metas_folded = {k: nfc_fold(v) for k, v in info.metas.items()}
     no_title: tuple[str | None, int | None] = (None, None)
     raw_title, title_idx = errors.guard(
@@ -214,15 +240,18 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     plan: NormPlan = plan_normalization("\n".join([raw_title or "", *(folded[i] for i in body_idx)]))
     disp = [normalize_line(apply_display(t, plan)) for t in folded]
     norm = [_to_norm(t, plan) for t in disp]
-    title = normalize_line(apply_display(raw_title, plan)) if raw_title else None
-    norm_title = _to_norm(title, plan) if title else None
+    shown = [_page_chars(apply_display(f, plan, t), d) for f, t, d in zip(folded, shown_nfc, disp, strict=True)]
+    folded_title = normalize_line(apply_display(raw_title, plan)) if raw_title else None
+    norm_title = _to_norm(folded_title, plan) if folded_title else None
+    raw_shown = _unfold(raw_title, [nfc(info.title_tag), *map(nfc, info.metas.values()), *shown_nfc])
+    title = _page_chars(apply_display(raw_title, plan, raw_shown), folded_title) if raw_title and folded_title else None
     flags = list(plan.flags)
 
     idx = _body_indices(norm, body_idx, title_idx, norm_title)
     report = filter_lines([norm[i] for i in idx])
     kept = [idx[k] for k in report.keep]
     norm_lines = [report.cleaned.get(k, norm[idx[k]]) for k in report.keep]
-    text_lines = [_display_line(disp[idx[k]], norm[idx[k]], report.cleaned.get(k)) for k in report.keep]
+    text_lines = [_display_line(shown[idx[k]], norm[idx[k]], report.cleaned.get(k)) for k in report.keep]
     if _spam_count(" ".join([norm_title or "", *norm_lines[:2], *norm_lines[-2:]])) >= SPAM_MIN_TERMS:
         flags.append("spam_injection")
         _drop_spam(norm_lines, text_lines, kept)
@@ -270,7 +299,7 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
         flags=tuple(dict.fromkeys(flags)),
         doc_date=ddate,
         keywords=tuple(report.keywords),
-        original_title=normalize_line(raw_title) if raw_title else None,
+        original_title=normalize_line(raw_shown or raw_title) if raw_title else None,
         original_text="\n".join(normalize_line(blocks[i].text) for i in kept),
         norm_title=norm_title or None,
         norm_text=norm_text,

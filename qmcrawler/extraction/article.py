@@ -25,18 +25,19 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Article:
-    """Main content and metadata of one page, normalized (simplified, width-folded, ISO dates).
+    """Main content and metadata of one page (ISO dates; comparison forms simplified and width folded).
 
     `publish_time` is ISO 8601 with `+08:00`, a bare `YYYY-MM-DD` when only the day is known,
     or None. `views` is volatile and never part of the content hash. `flags` name what was
     noticed (`pinyin_artifact`, `t2s_applied`, `js_required`, `likely_mirror`, ...).
     `errors` names fields whose extraction failed (extract never raises).
 
-    `title` and `text` are what the page says, in its own script (width-folded; on a spam mirror
-    the inserted pinyin is removed and the mirror's traditional conversion undone). `norm_title`
-    and `norm_text` are the comparison forms (OpenCC t2s, gated): versions, content hashes,
-    relevance and search use them, so a page switching scripts (big5 gateways, 繁/简 editions)
-    is never a change.
+    `title` and `text` are what the page says, in its own characters and script (full-width
+    `（更正）` and `，` kept; on a spam mirror the inserted pinyin is removed and the mirror's
+    traditional conversion undone): versions store and show them. `norm_title` and `norm_text`
+    are the comparison forms (width folded, OpenCC t2s gated): content hashes, relevance, copies
+    and search use them, so a page switching scripts (big5 gateways, 繁/简 editions) or
+    punctuation widths is never a change.
     """
 
     title: str | None = None

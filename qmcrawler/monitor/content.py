@@ -1,13 +1,19 @@
-"""The hashed content of a version: which fields, how they are canonicalised, the hash."""
+"""The hashed content of a version: which fields, how they are canonicalised, the hash.
+
+The hash is over the comparison forms (`Article.norm_title`/`norm_text`), exactly as extractor
+1.2.0 hashed them; versions store the page's own characters (`stored_text`) next to it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from qmcrawler.extraction.article import HASHED_FIELDS, Article
+from qmcrawler.textnorm import comparison_form
 
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 
@@ -30,6 +36,40 @@ def content_fields(article: Article) -> dict[str, Any]:
         "author": _clean(article.author),
         "attachments": [{"url": a.url, "name": _clean(a.name) or ""} for a in article.attachments],
     }
+
+
+def stored_text(article: Article, fields: dict[str, Any]) -> dict[str, Any]:
+    """What a version row stores as `title`/`text` (the page's characters) and the comparison forms.
+
+    `fields` are the hashed `content_fields`; their title/text (width folded, gated t2s) become
+    `norm_title`/`norm_text`, which the store indexes for search and fingerprints for copies.
+    """
+    return {
+        "title": _clean(article.title) if article.norm_title else fields["title"],
+        "text": (_clean(article.text) or "") if article.norm_text else fields["text"],
+        "norm_title": fields["title"],
+        "norm_text": fields["text"],
+    }
+
+
+def comparison_key(*versions: Mapping[str, Any]) -> Callable[[str], str]:
+    """The comparison form of stored `title`/`text` values, for telling real edits from display.
+
+    Old rows stored the folded form, new rows the page's characters: both fold to one form. t2s
+    applies when either version's plan had it (its `flags` say `t2s_applied`).
+    """
+    t2s = any("t2s_applied" in _flags(v.get("flags")) for v in versions)
+
+    def key(value: str) -> str:
+        return comparison_form(value, t2s)
+
+    return key
+
+
+def _flags(value: object) -> list[str]:
+    if isinstance(value, str):
+        return list(json.loads(value or "[]"))
+    return list(value) if isinstance(value, list | tuple) else []
 
 
 def content_hash(fields: dict[str, Any]) -> str:

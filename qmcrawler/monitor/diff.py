@@ -15,7 +15,7 @@ similar sentences add an ndiff-style `?` line that marks the characters: `[-33-]
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from difflib import SequenceMatcher
 
 _SENTENCE_RE = re.compile(r"[^。！？；!?;\n]*(?:[。！？；!?;]+[”’」』）)\"']*|\n|$)")
@@ -33,14 +33,22 @@ def split_sentences(text: str) -> list[str]:
 _UNIT_RE = re.compile(r"[A-Za-z0-9.%]+|.", re.DOTALL)
 
 
-def mark_chars(old: str, new: str, context: int = MARK_CONTEXT) -> str:
-    """Inline diff `[-deleted-]{+inserted+}` by character (numbers and Latin words kept whole)."""
+def _same(text: str) -> str:
+    return text
+
+
+def mark_chars(old: str, new: str, context: int = MARK_CONTEXT, key: Callable[[str], str] = _same) -> str:
+    """Inline diff `[-deleted-]{+inserted+}` by character (numbers and Latin words kept whole).
+
+    Units are compared by `key` (the comparison form: `，` and `,` alike) and shown as the page
+    has them; unchanged runs are shown as in `new`.
+    """
     a, b = _UNIT_RE.findall(old), _UNIT_RE.findall(new)
     out: list[str] = []
-    ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    ops = SequenceMatcher(None, [key(u) for u in a], [key(u) for u in b], autojunk=False).get_opcodes()
     for i, (tag, i1, i2, j1, j2) in enumerate(ops):
         if tag == "equal":
-            out.append(_trim("".join(a[i1:i2]), context, first=i == 0, last=i == len(ops) - 1))
+            out.append(_trim("".join(b[j1:j2]), context, first=i == 0, last=i == len(ops) - 1))
             continue
         if i2 > i1:
             out.append(f"[-{''.join(a[i1:i2])}-]")
@@ -59,27 +67,27 @@ def _trim(run: str, context: int, first: bool, last: bool) -> str:
     return run
 
 
-def diff_text(old: str, new: str, context: int = 1) -> str:
-    """Sentence-level diff of two texts; empty string when they are equal."""
-    return "\n".join(_diff_lines(split_sentences(old), split_sentences(new), context))
+def diff_text(old: str, new: str, context: int = 1, key: Callable[[str], str] = _same) -> str:
+    """Sentence-level diff of two texts (sentences compared by `key`); empty string when they are equal."""
+    return "\n".join(_diff_lines(split_sentences(old), split_sentences(new), context, key))
 
 
-def _diff_lines(a: list[str], b: list[str], context: int) -> Iterator[str]:
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+def _diff_lines(a: list[str], b: list[str], context: int, key: Callable[[str], str]) -> Iterator[str]:
+    matcher = SequenceMatcher(None, [key(s) for s in a], [key(s) for s in b], autojunk=False)
     for group in matcher.get_grouped_opcodes(context):
         yield f"@@ 第{group[0][1] + 1}句 @@"
         for tag, i1, i2, j1, j2 in group:
             if tag == "equal":
-                yield from (f"  {s}" for s in a[i1:i2])
+                yield from (f"  {s}" for s in b[j1:j2])
             elif tag == "delete":
                 yield from (f"- {s}" for s in a[i1:i2])
             elif tag == "insert":
                 yield from (f"+ {s}" for s in b[j1:j2])
             else:
-                yield from _replace(a[i1:i2], b[j1:j2])
+                yield from _replace(a[i1:i2], b[j1:j2], key)
 
 
-def _replace(old: list[str], new: list[str]) -> Iterator[str]:
+def _replace(old: list[str], new: list[str], key: Callable[[str], str]) -> Iterator[str]:
     """Pair edited sentences in order; unpaired ones are plain deletions or insertions."""
     for k in range(max(len(old), len(new))):
         o = old[k] if k < len(old) else None
@@ -88,12 +96,14 @@ def _replace(old: list[str], new: list[str]) -> Iterator[str]:
             yield f"- {o}"
         if n is not None:
             yield f"+ {n}"
-        if o is not None and n is not None and SequenceMatcher(None, o, n, autojunk=False).ratio() >= SIMILAR:
-            yield f"? {mark_chars(o, n)}"
+        if o is not None and n is not None and SequenceMatcher(None, key(o), key(n), autojunk=False).ratio() >= SIMILAR:
+            yield f"? {mark_chars(o, n, key=key)}"
 
 
-def diff_fields(old: Mapping[str, object], new: Mapping[str, object], fields: list[str]) -> str:
-    """A change's diff: one `-`/`+` pair per changed metadata field, then the text diff."""
+def diff_fields(
+    old: Mapping[str, object], new: Mapping[str, object], fields: list[str], key: Callable[[str], str] = _same
+) -> str:
+    """A change's diff: one `-`/`+` pair per changed metadata field, then the text diff (compared by `key`)."""
     parts: list[str] = []
     for name in fields:
         if name == "text":
@@ -101,9 +111,9 @@ def diff_fields(old: Mapping[str, object], new: Mapping[str, object], fields: li
         before, after = _show(old.get(name)), _show(new.get(name))
         parts.append(f"- {name}: {before}\n+ {name}: {after}")
         if isinstance(old.get(name), str) and isinstance(new.get(name), str):
-            parts.append(f"? {name}: {mark_chars(before, after)}")
+            parts.append(f"? {name}: {mark_chars(before, after, key=key)}")
     if "text" in fields:
-        parts.append(diff_text(str(old.get("text") or ""), str(new.get("text") or "")))
+        parts.append(diff_text(str(old.get("text") or ""), str(new.get("text") or ""), key=key))
     return "\n".join(p for p in parts if p)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlite_utils import Database
@@ -99,6 +99,25 @@ def search_sql(all_versions: bool) -> str:
         # FTS5 hand out rowids in descending order (no sort, so reading stops at `limit`)
         "ORDER BY m.passage_id DESC"
     )
+
+
+def iter_hits(db: Database, phrase: str, all_versions: bool) -> Iterator[dict[str, Any]]:
+    """Versions whose passages contain `phrase` (three characters or more), newest passage first, once each.
+
+    Lazy: the caller stops reading when it has enough (see `search_rows`).
+    """
+    quoted = '"' + phrase.replace('"', '""') + '"'
+    seen: set[int] = set()
+    cursor = db.conn.execute(search_sql(all_versions), [quoted])
+    names = [d[0] for d in cursor.description]
+    try:
+        for row in cursor:
+            hit = dict(zip(names, row, strict=True))
+            if int(hit["version_id"]) not in seen:
+                seen.add(int(hit["version_id"]))
+                yield hit
+    finally:
+        cursor.close()
 
 
 def search_rows(db: Database, phrase: str, all_versions: bool, limit: int) -> list[dict[str, Any]]:

@@ -9,10 +9,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qmcrawler.storage import passages
+from qmcrawler.storage import textsearch
 
-#: FTS5 trigram needs at least three characters; shorter queries fall back to LIKE
-FTS_MIN_CHARS = 3
+FTS_MIN_CHARS = textsearch.FTS_MIN_CHARS
 
 _CHANGE_SELECT = """
 SELECT c.id, c.run_id, p.url, p.site, c.kind, c.fields, c.cause,
@@ -91,6 +90,12 @@ def page(db: Database, url: str) -> dict[str, Any] | None:
     return dict(rows[0]) if rows else None
 
 
+def page_by_id(db: Database, page_id: int) -> dict[str, Any] | None:
+    """The `pages` row with this id, or None."""
+    rows = list(db.query("SELECT * FROM pages WHERE id = ?", [page_id]))
+    return dict(rows[0]) if rows else None
+
+
 def versions(db: Database, page_id: int) -> list[dict[str, Any]]:
     """All versions of a page, oldest first, numbered from 1 in `n`."""
     rows = db.query("SELECT * FROM versions WHERE page_id = ? ORDER BY id", [page_id])
@@ -120,34 +125,8 @@ def page_fetches(db: Database, page_id: int, limit: int = 20) -> list[dict[str, 
 
 
 def search(db: Database, text: str, limit: int = 20, all_versions: bool = False) -> list[dict[str, Any]]:
-    """Full-text search over versions (current ones unless `all_versions`).
-
-    Three characters or more use the trigram index over passages (qmcrawler.storage.passages;
-    newest passage first); shorter text scans the versions table with LIKE (newest first).
-    """
-    if len(text) >= FTS_MIN_CHARS:
-        return passages.search_rows(db, text, all_versions, limit)
-    current = "" if all_versions else " AND v.id = p.current_version"
-    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    sql = (
-        "SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, v.text AS snippet "  # noqa: S608
-        "FROM versions v JOIN pages p ON p.id = v.page_id "
-        f"WHERE (v.title LIKE ? ESCAPE '\\' OR v.text LIKE ? ESCAPE '\\'){current} "
-        "ORDER BY v.id DESC LIMIT ?"
-    )
-    rows = [dict(r) for r in db.query(sql, [like, like, limit])]
-    for row in rows:
-        row["snippet"] = _snippet(row["snippet"] or "", text)
-    return rows
-
-
-def _snippet(body: str, needle: str, width: int = 24) -> str:
-    at = body.find(needle)
-    if at < 0:
-        return body[: 2 * width]
-    start = max(0, at - width)
-    end = at + len(needle)
-    return ("…" if start else "") + body[start:at] + f"【{needle}】" + body[end : end + width]
+    """Versions containing every whitespace-separated term of `text` (`qmcrawler.storage.textsearch`)."""
+    return textsearch.search(db, text, limit=limit, all_versions=all_versions)
 
 
 def known_urls(db: Database, site: str) -> list[str]:

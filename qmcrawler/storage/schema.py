@@ -276,6 +276,35 @@ def notify_targets(db: Database) -> None:
     )
 
 
+@migrations(name="0011_search_detectable_fts")
+def search_detectable_fts(db: Database) -> None:
+    """`passages_fts` declared as sqlite-utils and Datasette detect it (`content="passages"`); `passage_pages`.
+
+    Both tools find a table's FTS index by the text `content="table"` (or `content=[table]`) in
+    its `CREATE VIRTUAL TABLE`; 0008 wrote `content='passages'`, so `sqlite-utils search` and
+    Datasette's `_search` did not see it. The index is rebuilt from `passages` (the same rows).
+    `passage_pages` joins each passage to the current versions that contain it, for searching
+    pages in Datasette (`fts_table`/`fts_pk` in datasette.yaml) and with SQL.
+    """
+    db.execute("DROP TRIGGER IF EXISTS passages_ai")
+    db.execute("DROP TABLE IF EXISTS passages_fts")
+    for sql in (
+        'CREATE VIRTUAL TABLE passages_fts USING fts5 (text, tokenize="trigram", content="passages", '
+        'content_rowid="id")',
+        "INSERT INTO passages_fts (passages_fts) VALUES ('rebuild')",
+        "CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN "
+        "INSERT INTO passages_fts (rowid, text) VALUES (new.id, new.text); END",
+        """CREATE VIEW passage_pages AS
+SELECT vp.passage_id, ps.text AS passage, p.id AS page_id, p.site, p.status, v.title, p.url,
+  v.publish_time, v.fetched_at, v.id AS version_id
+FROM version_passages vp
+JOIN passages ps ON ps.id = vp.passage_id
+JOIN versions v ON v.id = vp.version_id
+JOIN pages p ON p.id = v.page_id AND p.current_version = v.id""",
+    ):
+        db.execute(sql)
+
+
 def newer_migrations(db: Database) -> list[str]:
     """Applied migrations this version does not know (the database was written by a newer qmcrawler).
 

@@ -12,7 +12,7 @@ from sqlite_utils import Database
 
 from qmcrawler.extraction.article import HASHED_FIELDS
 from qmcrawler.monitor.changes import CONTENT, Decision, Observation, PageState, changed_fields, decide
-from qmcrawler.monitor.content import raw_hash
+from qmcrawler.monitor.content import comparison_key, raw_hash
 from qmcrawler.monitor.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.monitor.diff import diff_fields
 from qmcrawler.storage import copylinks, passages
@@ -21,6 +21,8 @@ from qmcrawler.storage.runs import RunLog
 
 #: version columns stored as JSON text
 _JSON_COLUMNS = ("attachments", "flags")
+#: columns stored as the page shows them and compared in their comparison form
+_SHOWN = ("title", "text")
 
 
 class Store(RunLog):
@@ -76,7 +78,10 @@ class Store(RunLog):
         with self.db.atomic():
             page = _get(self.db, "pages", page_id)
             old = self._version(page["current_version"])
-            if old is None or old["content_hash"] == content_hash:
+            if old is None:
+                return False
+            if old["content_hash"] == content_hash:
+                _refresh_display(self.db, old, version)
                 return False
             rec = FetchRecord(
                 url=page["url"],
@@ -244,14 +249,14 @@ class Store(RunLog):
         }
         fingerprint = rec.fingerprint
         if fingerprint is None:
-            fingerprint = simhash(fingerprint_text(v.get("title"), v.get("text")))
+            fingerprint = simhash(fingerprint_text(*_comparison(v)))
         mirror = bool(row["likely_mirror"])
         copy_of = None
         if fingerprint is not None:  # copies: computed at store time (qmcrawler.storage.copylinks)
             copy_of = copylinks.canonical(self.db, fingerprint, page_id, mirror)
             row.update(simhash=to_hex(fingerprint), copy_of=copy_of)
         version_id = _insert(self.db, "versions", row)
-        passages.index_version(self.db, version_id, v.get("title"), v.get("text"))
+        passages.index_version(self.db, version_id, *_comparison(v))
         copylinks.stored(self.db, version_id, page_id, fingerprint, mirror, copy_of)
         return version_id
 
@@ -316,5 +321,31 @@ def _describe(kind: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] |
     if old is None:
         fields = [f for f in HASHED_FIELDS if new.get(f)]
         return fields, diff_fields({}, new, fields)
-    fields = changed_fields(dict(old), dict(new), HASHED_FIELDS)
-    return fields, diff_fields(old, new, fields)
+    key = comparison_key(old, new)
+    before, after = (
+        {f: key(v) if f in _SHOWN and isinstance(v, str) else v for f, v in row.items()} for row in (old, new)
+    )
+    # an edit the hash saw but the comparison forms do not show (should not happen): list every difference
+    fields = changed_fields(before, after, HASHED_FIELDS) or changed_fields(dict(old), dict(new), HASHED_FIELDS)
+    return fields, diff_fields(old, new, fields, key=key)
+
+
+def _comparison(version: Mapping[str, Any]) -> tuple[str | None, str]:
+    """The title and text that search and copies use: the comparison forms when the record has them."""
+    title = version.get("norm_title", version.get("title"))
+    text = version.get("norm_text", version.get("text"))
+    return title, text or ""
+
+
+def _refresh_display(db: Database, old: Mapping[str, Any], version: Mapping[str, Any]) -> None:
+    """Same content hash, newer extractor: store its displayed title/text in place (no change row).
+
+    Versions written before the page's own characters were kept (extractor 1.2.0) show folded
+    punctuation; re-extraction gives the page's `（更正）` back without a new version.
+    """
+    if old.get("extractor_version") == version.get("extractor_version"):
+        return
+    db.execute(
+        "UPDATE versions SET title = ?, text = ?, extractor_version = ? WHERE id = ?",
+        [version.get("title"), version.get("text") or "", version.get("extractor_version"), old["id"]],
+    )

@@ -1,9 +1,10 @@
 """Text normalization: NFC, width fold, pinyin-artifact strip, gated t2s, whitespace (DOMAIN.md §4.3).
 
 Two forms come out of one page-level `NormPlan`: the displayed form (`apply_display`: the page's
-own script; t2s only when a pinyin-artifact mirror inserted the traditional script) and the
-comparison form (`apply_plan`, `normalize_text`: always gated t2s), which versions, hashes,
-relevance and search use.
+own characters and script, full-width punctuation kept; t2s only when a pinyin-artifact mirror
+inserted the traditional script) and the comparison form (`apply_plan`, `normalize_text`: width
+folded, always gated t2s), which content hashes, relevance, copies and search use.
+`comparison_form` derives the second from a stored displayed text.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "PinyinStats",
     "apply_display",
     "apply_plan",
+    "comparison_form",
     "fold_width",
     "nfc",
     "nfc_fold",
@@ -73,10 +75,24 @@ def apply_plan(folded: str, plan: NormPlan) -> str:
     return to_simplified(text) if plan.t2s else text
 
 
-def apply_display(folded: str, plan: NormPlan) -> str:
-    """The displayed form: the page in its own script, pinyin stripped (and t2s only on a mirror)."""
-    text = strip_pinyin(folded, plan.pinyin)
+def apply_display(folded: str, plan: NormPlan, shown: str | None = None) -> str:
+    """The displayed form: the page in its own script, pinyin stripped (and t2s only on a mirror).
+
+    `shown` is the NFC text before width folding (`folded == fold_width(shown)`): pass it to keep
+    the page's full-width characters; without it the result is width folded.
+    """
+    text = strip_pinyin(folded, plan.pinyin, shown)
     return to_simplified(text) if plan.display_t2s else text
+
+
+def comparison_form(shown: str, t2s: bool) -> str:
+    """The comparison form of a displayed text: NFC, width fold, t2s when the page's plan had it.
+
+    Displayed texts stored before the page's characters were kept are already folded; folding
+    them again changes nothing, so old and new versions compare alike.
+    """
+    folded = nfc_fold(shown)
+    return to_simplified(folded) if t2s else folded
 
 
 def normalize_text(text: str, context: str = "") -> str:

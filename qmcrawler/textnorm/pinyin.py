@@ -104,15 +104,22 @@ def pinyin_stats(text: str) -> PinyinStats:
     )
 
 
-def strip_pinyin(text: str, stats: PinyinStats) -> str:
-    """Remove the consistent annotations of the kinds `stats` enables (a page-level decision)."""
+def strip_pinyin(text: str, stats: PinyinStats, shown: str | None = None) -> str:
+    """Remove the consistent annotations of the kinds `stats` enables (a page-level decision).
+
+    Matching runs on `text` (width-folded). With `shown`, the same text before width folding
+    (one character for one, so offsets agree), the annotations are cut from `shown` instead, so
+    the page's own punctuation survives (`國（guó）` in a full-width page).
+    """
+    out = text if shown is None else shown
     if "(" not in text or not (stats.strip_toned or stats.strip_untoned):
-        return text
-
-    def repl(m: re.Match[str]) -> str:
-        kind = _classify(m.string[m.start() - 1], m.group(1))
+        return out
+    pieces: list[str] = []
+    pos = 0
+    for m in ANNOT_RE.finditer(text):
+        kind = _classify(text[m.start() - 1], m.group(1))
         if (kind == "toned" and stats.strip_toned) or (kind == "untoned" and stats.strip_untoned):
-            return ""
-        return m.group(0)
-
-    return ANNOT_RE.sub(repl, text)
+            pieces.append(out[pos : m.start()])
+            pos = m.end()
+    pieces.append(out[pos:])
+    return "".join(pieces)

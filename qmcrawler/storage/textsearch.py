@@ -1,0 +1,114 @@
+"""`qmcrawler search`: whitespace-separated terms that must all occur in a page, snippets in its own text.
+
+The index holds the comparison form (width folded, simplified: `qmcrawler.storage.passages`), so
+each term is folded the same way before matching, and `（更正）`, `(更正)` and `（更正)` find the
+same page. The longest term of three characters or more walks the trigram index newest passage
+first; each candidate version must contain every other term somewhere in its title or text (a
+page, not one paragraph). With only shorter terms, `versions` is scanned with LIKE. The snippet is
+cut from the version's displayed text, the page's own characters, on one line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from qmcrawler.storage import passages
+from qmcrawler.textnorm import comparison_form
+
+#: FTS5 trigram needs at least three characters; shorter queries fall back to LIKE
+FTS_MIN_CHARS = 3
+#: characters of context on each side of the first match in a snippet
+SNIPPET_CONTEXT = 24
+
+_VERSION_SQL = (
+    "SELECT v.id AS version_id, p.url, p.site, p.status, v.title, v.fetched_at, v.text, v.flags "
+    "FROM versions v JOIN pages p ON p.id = v.page_id"
+)
+
+
+def terms_of(query: str) -> list[str]:
+    """The query's terms: split on whitespace, each in the comparison form (duplicates dropped)."""
+    return list(dict.fromkeys(comparison_form(t, t2s=True) for t in query.split()))
+
+
+def search(db: Database, query: str, limit: int = 20, all_versions: bool = False) -> list[dict[str, Any]]:
+    """Versions (current ones unless `all_versions`) containing every term of `query`, newest first."""
+    terms = terms_of(query)
+    if limit <= 0 or not terms:
+        return []
+    longest = max(terms, key=len)
+    out: list[dict[str, Any]] = []
+    if len(longest) >= FTS_MIN_CHARS:
+        for hit in passages.iter_hits(db, longest, all_versions):
+            row = _version(db, int(hit["version_id"]))
+            if len(terms) == 1 or _has_all(row, terms):  # one term: the index has matched it
+                out.append(row)
+                if len(out) >= limit:
+                    break
+    else:
+        out = _scan(db, terms, all_versions, limit)
+    for row in out:
+        row["snippet"] = snippet(row.get("title"), row.pop("text") or "", terms, _t2s(row.pop("flags")))
+    return out
+
+
+def _t2s(flags: str | None) -> bool:
+    return "t2s_applied" in json.loads(flags or "[]")
+
+
+def _version(db: Database, version_id: int) -> dict[str, Any]:
+    return dict(next(iter(db.query(_VERSION_SQL + " WHERE v.id = ?", [version_id]))))
+
+
+def _has_all(row: dict[str, Any], terms: list[str]) -> bool:
+    body = comparison_form(f"{row.get('title') or ''}\n{row.get('text') or ''}", _t2s(row.get("flags")))
+    return all(t in body for t in terms)
+
+
+def _scan(db: Database, terms: list[str], all_versions: bool, limit: int) -> list[dict[str, Any]]:
+    """Short terms: LIKE over title and text (each term as folded and as typed in full width)."""
+    where: list[str] = [] if all_versions else ["v.id = p.current_version"]
+    params: list[str] = []
+    for term in terms:
+        forms = list(dict.fromkeys([term, _full_width(term)]))
+        where.append("(" + " OR ".join(["v.title LIKE ? ESCAPE '\\' OR v.text LIKE ? ESCAPE '\\'"] * len(forms)) + ")")
+        for form in forms:
+            like = "%" + form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [like, like]
+    sql = f"{_VERSION_SQL} WHERE {' AND '.join(where) or '1'} ORDER BY v.id DESC"
+    rows = (dict(r) for r in db.query(sql, params))
+    out: list[dict[str, Any]] = []
+    for row in rows:  # the LIKE forms over-approximate; the comparison form decides
+        if _has_all(row, terms):
+            out.append(row)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _full_width(term: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in term)
+
+
+def snippet(title: str | None, text: str, terms: list[str], t2s: bool, width: int = SNIPPET_CONTEXT) -> str:
+    """One line around the first match in the text (else the title), `【】` around the term, as the page has it."""
+    for line in [*text.split("\n"), title or ""]:
+        folded = comparison_form(line, t2s)
+        for term in terms:
+            at = folded.find(term)
+            if at < 0:
+                continue
+            if len(folded) != len(line):  # conversion changed lengths: show the comparison form
+                line = folded
+            start, end = max(0, at - width), at + len(term)
+            return (
+                ("…" if start else "")
+                + line[start:at]
+                + f"【{line[at:end]}】"
+                + line[end : end + width]
+                + ("…" if end + width < len(line) else "")
+            )
+    return " ".join(text.split())[: 2 * width]

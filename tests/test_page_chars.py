@@ -1,0 +1,151 @@
+"""The page's own text: versions keep `（更正）` and `，`; hashes, search and copies use the folded comparison form.
+
+Databases written by extractor 1.2.0 stored the folded form as `title`/`text`. Their content
+hashes must not move (a moved hash is a false change at the next crawl), and diffs between their
+folded versions and the new ones must show only real edits.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qmcrawler.demo.miniweb import MiniWeb
+from qmcrawler.extraction import extract
+from qmcrawler.monitor.content import content_fields, content_hash
+from qmcrawler.monitor.diff import diff_text
+from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, run_crawl
+from qmcrawler.storage import open_db, queries
+from qmcrawler.textnorm import comparison_form
+
+#: crawls of the demo sites: slow on a loaded machine
+pytestmark = pytest.mark.timeout(900)
+
+DEMO = PROJECT_ROOT / "qmcrawler" / "demo"
+#: content hashes of the fixture and demo pages as extractor 1.2.0 computed them (folded title/text)
+GOLDEN = Path(__file__).parent / "fixtures" / "content_hashes_1_2_0.json"
+CORRECTED = "关于开展2018年全国“质量月”活动的通知（更正）"
+
+
+def _html(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
+def test_content_hashes_are_those_of_extractor_1_2_0() -> None:
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))["hashes"]
+    assert len(golden) > 30
+    moved = []
+    for rel, expected in golden.items():
+        path = PROJECT_ROOT / rel
+        article = extract(_html(path), "http://127.0.0.1/" + path.name)
+        if content_hash(content_fields(article)) != expected:
+            moved.append(rel)
+    assert moved == []
+
+
+def test_title_and_text_keep_full_width_comparison_form_folds() -> None:
+    path = DEMO / "nextday" / "samr" / "xw" / "zj" / "art" / "2018" / "art_f250ed2a03c6ada6ea63910f1691ba09.html"
+    article = extract(_html(path), "http://127.0.0.1/" + path.name)
+    assert article.title == CORRECTED
+    assert "，" in article.text
+    assert "," not in article.text
+    assert article.norm_title == "关于开展2018年全国“质量月”活动的通知(更正)"
+    assert article.norm_text == comparison_form(article.text, t2s=False)
+
+
+def test_diff_compares_folded_and_page_forms_alike() -> None:
+    old = "今年活动围绕六个方面,共筹划安排了160项活动。各地要认真组织。"
+    new = "今年活动围绕六个方面，共筹划安排了166项活动。各地要认真组织。"
+    key = lambda s: comparison_form(s, t2s=False)  # noqa: E731
+    shown = diff_text(old, new, key=key)
+    assert "? …绕六个方面，共筹划安排了[-160-]{+166+}项活动。" in shown
+    assert "[-,-]" not in shown
+    assert "- 各地要认真组织" not in shown
+    assert "[-,-]{+，+}" in diff_text(old, new)  # compared as stored, the width is an edit
+
+
+def _crawl(config: Path, db_path: Path) -> int:
+    result = run_crawl(config, db_path, settings=LOCAL_SETTINGS, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = open_db(db_path, create=False)
+    run_id = int(queries.runs(db, limit=1)[0]["id"])
+    db.close()
+    return run_id
+
+
+def _as_extractor_1_2_0(db_path: Path) -> None:
+    """Rewrite the versions as extractor 1.2.0 stored them: the comparison form as title/text."""
+    conn = sqlite3.connect(db_path)
+    rows = conn.execute("SELECT id, title, text, flags FROM versions").fetchall()
+    for vid, title, text, flags in rows:
+        t2s = "t2s_applied" in json.loads(flags or "[]")
+        conn.execute(
+            "UPDATE versions SET title = ?, text = ?, extractor_version = '1.2.0' WHERE id = ?",
+            [comparison_form(title, t2s) if title else title, comparison_form(text, t2s), vid],
+        )
+    conn.commit()
+    conn.close()
+
+
+def _qmc(*args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "qmcrawler", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_database_of_extractor_1_2_0_keeps_working(tmp_path: Path) -> None:
+    fresh, legacy = tmp_path / "fresh.db", tmp_path / "legacy.db"
+    with MiniWeb([DEMO / "site"]) as web:
+        config = tmp_path / "sites.toml"
+        config.write_text((DEMO / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), "utf-8")
+        _crawl(config, fresh)
+        shutil.copy(fresh, legacy)
+        _as_extractor_1_2_0(legacy)
+        hashes = dict(sqlite3.connect(legacy).execute("SELECT id, content_hash FROM versions").fetchall())
+        assert "（" not in "".join(r[0] for r in sqlite3.connect(legacy).execute("SELECT text FROM versions"))
+
+        web.set_layers([DEMO / "site", DEMO / "nextday"])
+        runs = {path: _crawl(config, path) for path in (fresh, legacy)}
+    # the next crawl finds the same changes, with the same diff lines, in the old and the fresh database
+    # (the old version's `-` lines are as 1.2.0 stored them; no line appears for width alone)
+    found = {}
+    for path, run_id in runs.items():
+        db = open_db(path, create=False)
+        found[path] = [
+            (c["url"], c["kind"], c["fields"], comparison_form(c["diff"], t2s=False))
+            for c in queries.changes(db, run_id=run_id)
+        ]
+        db.close()
+    assert found[legacy] == found[fresh]
+    db = open_db(legacy, create=False)
+    changed = [c for c in queries.changes(db, run_id=runs[legacy]) if c["kind"] == "changed"]
+    db.close()
+    assert [c["fields"] for c in changed] == [["title", "text"]]
+    assert f"+ title: {CORRECTED}" in changed[0]["diff"]
+    assert "? title: …全国“质量月”活动的通知{+（更正）+}" in changed[0]["diff"]
+
+    # reprocess (same raw HTML, new extractor): no change anywhere, the page's characters come back
+    before = sqlite3.connect(legacy).execute("SELECT count(*) FROM changes").fetchone()[0]
+    for site in ("company", "cjkb", "aqsiq"):  # (samr has attachments: its reprocess is another issue's)
+        _qmc("reprocess", "--db", str(legacy), "--site", site)
+    conn = sqlite3.connect(legacy)
+    assert conn.execute("SELECT count(*) FROM changes").fetchone()[0] == before
+    after = dict(conn.execute("SELECT id, content_hash FROM versions").fetchall())
+    assert {k: after[k] for k in hashes} == hashes
+    current = "FROM versions v JOIN pages p ON p.current_version = v.id WHERE p.site = 'aqsiq'"
+    texts = conn.execute(f"SELECT v.text {current}").fetchall()
+    assert len(texts) == 3
+    assert all("，" in t for (t,) in texts)
+    assert {r[0] for r in conn.execute(f"SELECT DISTINCT v.extractor_version {current}")} == {"1.3.0"}
