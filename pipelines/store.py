@@ -24,6 +24,7 @@ from qmcrawler.crawl.perf import Batch, PerfOptions
 from qmcrawler.extraction import EXTRACTOR_VERSION
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import FAILED
+from qmcrawler.monitor.revisit import Policy
 from qmcrawler.options import Options
 from qmcrawler.storage import memo, open_db
 from qmcrawler.storage.records import FetchRecord
@@ -56,9 +57,11 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        self.store = Store(open_db(self.options.db))
         spider = self.crawler.spider
-        sites = site_ids(getattr(spider, "site_list", []))
+        site_list = getattr(spider, "site_list", [])
+        revisit = {s.id: Policy(s.revisit_min, s.revisit_max) for s in site_list}
+        self.store = Store(open_db(self.options.db), revisit)
+        sites = site_ids(site_list)
         self.run_id = self.store.begin_run(spider.name if spider else "site", sites)
         if self.perf.batched:
             self.writer = ThreadPool(minthreads=1, maxthreads=1, name="qmc-store")

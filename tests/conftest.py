@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,19 @@ class Site:
     web: MiniWeb
     config: Path
     db: Path
+    start: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    crawls: int = 0
 
     def crawl(self, **settings: str) -> subprocess.CompletedProcess[str]:
-        """Crawl the site into `db` (fast local settings); fail the test if the crawl failed."""
-        result = run_crawl(self.config, self.db, settings={**LOCAL_SETTINGS, **settings}, timeout=120)
+        """Crawl the site into `db` (fast local settings); fail the test if the crawl failed.
+
+        Each crawl runs one day after the one before (`QMC_NOW`), as daily runs do, so the
+        pages it stored are due again (revisit_min defaults to 1d); pass QMC_NOW to choose.
+        """
+        now = (self.start + timedelta(days=self.crawls)).isoformat()
+        self.crawls += 1
+        merged = {**LOCAL_SETTINGS, "QMC_NOW": now, **settings}
+        result = run_crawl(self.config, self.db, settings=merged, timeout=120)
         assert result.returncode == 0, result.stderr[-3000:]
         return result
 

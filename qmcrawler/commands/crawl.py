@@ -15,6 +15,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from qmcrawler.config import ConfigError, load_config
 from qmcrawler.options import Options, OptionsError
 from qmcrawler.storage import StoreError, open_db
+from qmcrawler.storage.records import set_clock
 
 
 class Command(ScrapyCrawl):
@@ -36,6 +37,7 @@ class Command(ScrapyCrawl):
             config = load_config(spargs.get("config") or default)
             config.select(spargs.get("sites"))
             options = Options.from_settings(self.settings) if self.settings is not None else Options()
+            set_clock(options.now)  # the upgrade below (the frontier's spread) runs on the crawl's clock
             if options.db:
                 open_db(options.db).close()
         except (ConfigError, OptionsError, StoreError) as e:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from qmcrawler.storage import copylinks, passages
+from qmcrawler.storage import copylinks, frontier, passages
+from qmcrawler.storage.records import utcnow
 
 migrations = Migrations("qmcrawler")
 
@@ -260,6 +261,25 @@ def simhash_over_shingle_sets(db: Database) -> None:
     db.table("simhash_bands").add_column("fingerprint", int)
     db.table("simhash_bands").add_column("likely_mirror", int)
     copylinks.relink_all(db)
+
+
+@migrations(name="0010_frontier")
+def frontier_table(db: Database) -> None:
+    """The revisit frontier (qmcrawler.storage.frontier): when each known page is next due.
+
+    Known pages get an entry due at a moment spread over the revisit window they would have
+    now (qmcrawler.monitor.revisit.upgraded_entry): no thundering herd on the first run after
+    upgrading; pages seen gone once are due at once, so their removal is still confirmed.
+    """
+    for sql in (  # the DDL as it was when this migration shipped
+        "CREATE TABLE frontier (page_id INTEGER PRIMARY KEY REFERENCES pages(id), site TEXT NOT NULL, "
+        "next_check_at TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 1, interval_s REAL NOT NULL, "
+        "checks INTEGER NOT NULL DEFAULT 0, changes INTEGER NOT NULL DEFAULT 0, stable_since TEXT, "
+        "last_check_at TEXT, last_change_at TEXT, reason TEXT)",
+        "CREATE INDEX idx_frontier_due ON frontier (site, priority, next_check_at)",
+    ):
+        db.execute(sql)
+    frontier.spread_known_pages(db, utcnow())
 
 
 def upgrade(db: Database) -> list[str]:

@@ -14,7 +14,8 @@ from qmcrawler.monitor.changes import CONTENT, Decision, Observation, PageState,
 from qmcrawler.monitor.content import raw_hash
 from qmcrawler.monitor.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.monitor.diff import diff_fields
-from qmcrawler.storage import copylinks, passages
+from qmcrawler.monitor.revisit import Policy
+from qmcrawler.storage import copylinks, frontier, passages
 from qmcrawler.storage.records import FetchRecord, utcnow
 from qmcrawler.storage.runs import RunLog
 
@@ -25,8 +26,9 @@ _JSON_COLUMNS = ("attachments", "flags")
 class Store(RunLog):
     """Writes crawl results; every `record` call is one transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, revisit: Mapping[str, Policy] | None = None) -> None:
         self.db = db
+        self.revisit = dict(revisit or {})  # revisit bounds by site id (default Policy())
 
     def record(self, rec: FetchRecord, run_id: int | None) -> str:
         """Store one download atomically; return its `fetches.outcome`."""
@@ -39,6 +41,12 @@ class Store(RunLog):
                 page = self._insert_page(rec)
             if page is not None:
                 self._apply(page, rec, decision, run_id, rhash)
+                if page["status"] != "moved":  # the frontier: when this page is checked next
+                    policy = self.revisit.get(page["site"], Policy())
+                    status = decision.status or page["status"]
+                    frontier.checked(
+                        self.db, page, policy, rec.fetched_at, decision.outcome, status, decision.change_kind
+                    )
             _insert(
                 self.db,
                 "fetches",
@@ -154,6 +162,7 @@ class Store(RunLog):
             return self._page(rec.moved_to)
         if old["status"] != "moved":
             _update(self.db, "pages", old["id"], {"status": "moved"})
+            frontier.forget(self.db, old["id"])
             self._change(
                 old["id"],
                 run_id,
