@@ -142,7 +142,7 @@ class SiteSpider(Revisits, scrapy.Spider):
             self._count("spider/article_cap")
             return None
         if not known and not self.budgets[site.id].take_new():
-            self._count("revisit/new_over_budget")
+            self.seen.add(url)  # counted once: waits for the next run
             return None
         self.seen.add(url)
         self.articles[site.id] += 1
