@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,9 @@ def rows(db: Path, sql: str, params: list[object] | None = None) -> list[dict[st
 
 
 def entry(site: Site, path: str) -> dict[str, object]:
-    return rows(site.db, "SELECT f.* FROM frontier f JOIN pages p ON p.id = f.page_id WHERE p.url = ?", [site.url(path)])[0]
+    return rows(
+        site.db, "SELECT f.* FROM frontier f JOIN pages p ON p.id = f.page_id WHERE p.url = ?", [site.url(path)]
+    )[0]
 
 
 def fetched(site: Site, path: str, since: int) -> int:
@@ -73,7 +76,8 @@ def test_an_edit_on_day_2_is_found_on_day_2_and_every_time_follows_qmc_now(site:
             t = str(r["t"])
             assert z(0) <= t < z(0.01) or z(1) <= t < z(1.01), (table, column, t)
     a1 = entry(site, "/news/a1.html")
-    assert a1["changes"] == 2 and a1["reason"] == "changed"
+    assert a1["changes"] == 2
+    assert a1["reason"] == "changed"
     assert z(1) < str(a1["next_check_at"]) <= z(2)
 
 
@@ -90,10 +94,12 @@ def test_an_unchanged_page_interval_grows_run_after_run_to_revisit_max_and_never
         intervals.append(float(a1["interval_s"]))  # type: ignore[arg-type]
         assert datetime.fromisoformat(str(a1["next_check_at"])) - checks[-1] <= timedelta(days=2)
     assert intervals == sorted(intervals)
-    assert intervals[0] == DAY and intervals[-1] == 2 * DAY and max(intervals) == 2 * DAY
+    assert intervals[0] == DAY
+    assert intervals[-1] == 2 * DAY
+    assert max(intervals) == 2 * DAY
     assert len(set(intervals)) >= 3  # it grew in steps, not in one jump
     assert fetches < 9  # checked less often than every run once it grew
-    assert all(b - a <= timedelta(days=2, minutes=5) for a, b in zip(checks, checks[1:], strict=False))
+    assert all(b - a <= timedelta(days=2, minutes=5) for a, b in pairwise(checks))
 
 
 def test_a_404_is_rechecked_at_the_next_run_and_a_failure_does_not_count_as_unchanged(site: Site) -> None:
@@ -103,8 +109,11 @@ def test_a_404_is_rechecked_at_the_next_run_and_a_failure_does_not_count_as_unch
     site.route("/news/a3.html", status=503)
     site.crawl(QMC_NOW=at(10), RETRY_TIMES="0")
     a2, a3 = entry(site, "/news/a2.html"), entry(site, "/news/a3.html")
-    assert a2["priority"] == CONFIRM and a2["next_check_at"] <= z(10.01)
-    assert a3["checks"] == 1 and a3["reason"] == "failed" and float(a3["interval_s"]) == 10 * DAY  # type: ignore[arg-type]
+    assert a2["priority"] == CONFIRM
+    assert a2["next_check_at"] <= z(10.01)
+    assert a3["checks"] == 1
+    assert a3["reason"] == "failed"
+    assert float(a3["interval_s"]) == 10 * DAY
     assert a3["next_check_at"] <= z(10.01)
     before = len(site.web.requests)
     site.crawl(QMC_NOW=at(10.1), RETRY_TIMES="0")  # two hours later: only the 404 and the failure are due
@@ -137,9 +146,7 @@ def test_a_budget_of_n_fetches_is_never_exceeded_and_list_pages_come_first(gener
     lists = {sitegen.list_path(0), sitegen.list_path(1)}
     for day in range(8):
         before = len(generated.web.requests)
-        result = run_crawl(
-            generated.config, generated.db, settings={**LOCAL_SETTINGS, "QMC_NOW": at(day)}, timeout=120
-        )
+        result = run_crawl(generated.config, generated.db, settings={**LOCAL_SETTINGS, "QMC_NOW": at(day)}, timeout=120)
         assert result.returncode == 0, result.stderr[-3000:]
         requests = generated.web.requests[before:]
         assert len(requests) <= 10, requests
@@ -150,7 +157,8 @@ def test_a_budget_of_n_fetches_is_never_exceeded_and_list_pages_come_first(gener
             "qmcrawler/revisit/bench/known"
         ] == len(requests)
         if day == 0:  # 2 lists + 8 new; 52 newly linked articles wait
-            assert len(requests) == 10 and stats["qmcrawler/revisit/bench/new_left_over"] == 52
+            assert len(requests) == 10
+            assert stats["qmcrawler/revisit/bench/new_left_over"] == 52
         if day == 1:  # new links first: the 8 known pages due today wait
             assert stats["qmcrawler/revisit/bench/new"] == 8
             assert stats["qmcrawler/revisit/bench/known_left_over"] == 8

@@ -37,7 +37,8 @@ POLICY = Policy(DAY, 30 * DAY)
 
 def test_unchanged_page_interval_grows_to_the_maximum_and_never_beyond() -> None:
     entry = first_entry(POLICY, "u", T0)
-    assert entry.interval == DAY and entry.changes == 1
+    assert entry.interval == DAY
+    assert entry.changes == 1
     now, intervals = T0, []
     for _ in range(40):
         now = entry.next_check_at  # checked exactly when due
@@ -57,7 +58,8 @@ def test_a_change_shortens_the_interval_and_makes_the_page_young_again() -> None
     assert entry.interval > 10 * DAY
     changed = after_check(POLICY, entry, CHANGED, T0 + timedelta(days=90), "u")
     assert changed.interval == entry.interval / 2
-    assert changed.changes == 2 and changed.last_change_at == T0 + timedelta(days=90)
+    assert changed.changes == 2
+    assert changed.last_change_at == T0 + timedelta(days=90)
     after = after_check(POLICY, changed, UNCHANGED, changed.next_check_at, "u")
     stable_for = (changed.next_check_at - (T0 + timedelta(days=90))).total_seconds()
     assert after.interval == pytest.approx(stable_for / 2)  # half its unchanged age since the change
@@ -67,11 +69,14 @@ def test_a_change_shortens_the_interval_and_makes_the_page_young_again() -> None
 def test_gone_is_due_at_the_next_run_and_failed_keeps_the_interval() -> None:
     entry = after_check(POLICY, first_entry(POLICY, "u", T0), UNCHANGED, T0 + timedelta(days=3), "u")
     gone = after_check(POLICY, entry, GONE, T0 + timedelta(days=4), "u")
-    assert gone.priority == CONFIRM and gone.next_check_at == T0 + timedelta(days=4)
+    assert gone.priority == CONFIRM
+    assert gone.next_check_at == T0 + timedelta(days=4)
     assert gone.interval == entry.interval
     failed = after_check(POLICY, entry, FAILED, T0 + timedelta(days=5), "u")
-    assert failed.interval == entry.interval and failed.checks == entry.checks  # not counted as unchanged
-    assert failed.next_check_at <= T0 + timedelta(days=5) and failed.reason == "failed"
+    assert failed.interval == entry.interval
+    assert failed.checks == entry.checks
+    assert failed.next_check_at <= T0 + timedelta(days=5)
+    assert failed.reason == "failed"
     unchanged = after_check(POLICY, entry, UNCHANGED, T0 + timedelta(days=5), "u")
     assert unchanged.checks == entry.checks + 1
 
@@ -98,8 +103,10 @@ def test_budget_reserves_room_for_list_pages() -> None:
     budget = Budget.for_site(limit=5, max_list_pages=2)
     assert budget.take_list()
     assert [budget.take_new() for _ in range(4)] == [True, True, True, False]  # one slot kept for a list
-    assert budget.take_list() and not budget.take_list()
-    assert budget.known_room() == 0 and budget.new_left_over == 1
+    assert budget.take_list()
+    assert not budget.take_list()
+    assert budget.known_room() == 0
+    assert budget.new_left_over == 1
     budget.took_known(due=7, taken=0)
     assert budget.stats()["left_over"] == 8
 
@@ -140,8 +147,10 @@ def test_upgrade_spreads_known_pages_over_their_revisit_window(tmp_path: Path) -
     finally:
         set_clock(None)
     rows = {r["page_id"]: r for r in db.query("SELECT * FROM frontier")}
-    assert 202 not in rows and len(rows) == 201
-    assert rows[201]["priority"] == CONFIRM and rows[201]["next_check_at"] == "2026-09-01T00:00:00Z"
+    assert 202 not in rows
+    assert len(rows) == 201
+    assert rows[201]["priority"] == CONFIRM
+    assert rows[201]["next_check_at"] == "2026-09-01T00:00:00Z"
     dues = [from_z(rows[i]["next_check_at"]) for i in range(1, 201)]
     assert all(T0 <= d <= T0 + timedelta(days=30) for d in dues)
     first_day = sum(d < T0 + timedelta(days=1) for d in dues)
@@ -153,9 +162,11 @@ def test_upgrade_spreads_known_pages_over_their_revisit_window(tmp_path: Path) -
 
 
 def test_durations_and_site_keys() -> None:
-    assert parse_duration("6h") == 6 * 3600 and parse_duration("30d") == 30 * DAY and parse_duration("2w") == 14 * DAY
+    assert parse_duration("6h") == 6 * 3600
+    assert parse_duration("30d") == 30 * DAY
+    assert parse_duration("2w") == 14 * DAY
     for bad in ("6", "h", "0d", "-1d", "1y"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="not a duration"):
             parse_duration(bad)
     base = {"start_urls": ["http://x/"], "articles": ["a"]}
     site = parse_config({"sites": {"s": base}}, Path("t.toml")).sites["s"]
@@ -208,9 +219,13 @@ def test_frontier_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     assert [r["url"] for r in rows] == ["http://x/a"]
-    assert rows[0]["due"] and rows[0]["interval"] == "1d" and rows[0]["why"].startswith("new page")
+    assert rows[0]["due"]
+    assert rows[0]["interval"] == "1d"
+    assert rows[0]["why"].startswith("new page")
     result = runner.invoke(cli, [*args, "--site", "t", "--at", "2026-09-03"])
-    assert "http://x/b" in result.output and "http://x/a" not in result.output
+    assert "http://x/b" in result.output
+    assert "http://x/a" not in result.output
     assert result.output.strip().endswith("1 pages, 0 due at 2026-09-03T00:00:00Z")
     missing = runner.invoke(cli, ["frontier", "--db", str(tmp_path / "none.db")])
-    assert missing.exit_code == 1 and "database not found" in missing.output
+    assert missing.exit_code == 1
+    assert "database not found" in missing.output
