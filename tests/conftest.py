@@ -19,6 +19,15 @@ from qmcrawler.storage import open_db
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def daily(start: datetime, crawls: int) -> str:
+    """QMC_NOW of the n-th crawl (from 0) of a series run one day apart, as daily runs are.
+
+    Known pages are due again a day after their check (revisit_min defaults to 1d), so tests
+    that edit a site and crawl again see the "next day" as the scheduler would run it.
+    """
+    return (start + timedelta(days=crawls)).isoformat()
+
+
 @dataclass
 class Site:
     """A copy of tests/fixtures/web served on 127.0.0.1, with its sites.toml and database."""
@@ -36,7 +45,7 @@ class Site:
         Each crawl runs one day after the one before (`QMC_NOW`), as daily runs do, so the
         pages it stored are due again (revisit_min defaults to 1d); pass QMC_NOW to choose.
         """
-        now = (self.start + timedelta(days=self.crawls)).isoformat()
+        now = daily(self.start, self.crawls)
         self.crawls += 1
         merged = {**LOCAL_SETTINGS, "QMC_NOW": now, **settings}
         result = run_crawl(self.config, self.db, settings=merged, timeout=120)
