@@ -180,14 +180,14 @@ class SiteSpider(Revisits, scrapy.Spider):
             extra = [
                 self.list_request(site, query.page_url(n, JPAAS_PAGE_SIZE), callback=self.parse_jpaas, page=n)
                 for n in range(1, max(site.max_list_pages, 1) + 1)
-                if budget.take_list()
+                if budget.take_list(api_page=True)
             ]
         elif site.list_strategy == "hanweb" and (store := hanweb_store(html, response.url)):
             links += links_of(store.html, response.url)
             extra = [
                 self.list_request(site, u, callback=self.parse_dataproxy)
                 for u in store.page_urls(max(site.max_list_pages, 1))
-                if budget.take_list()
+                if budget.take_list(api_page=True)
             ]
         yield from self._requests(site, links)
         yield from extra

@@ -38,16 +38,20 @@ class Budget:
         """Fetches requested so far."""
         return self.lists + self.new + self.known
 
-    def take_list(self) -> bool:
-        """Count one list page if it fits (list pages come first: their room is reserved)."""
-        if self.lists >= self.list_room or self.used >= self.limit:
+    def take_list(self, api_page: bool = False) -> bool:
+        """Count one list page if it fits (list pages come first: their room is reserved).
+
+        `api_page`: a page of a list API (JPaaS, Hanweb), which `max_list_pages` counts on its
+        own, beside the start page: only the budget bounds it.
+        """
+        if (self.lists >= self.list_room and not api_page) or self.used >= self.limit:
             return False
         self.lists += 1
         return True
 
     def take_new(self) -> bool:
         """Count one newly linked article if it fits beside the room reserved for list pages."""
-        reserved = self.list_room - self.lists
+        reserved = max(0, self.list_room - self.lists)
         if self.used + reserved >= self.limit:
             self.new_left_over += 1
             return False
