@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
@@ -26,6 +27,9 @@ CONCURRENCY = "16"
 #: the bare baseline: the same spider and settings, no item pipelines (items are dropped)
 BARE = {"ITEM_PIPELINES": "{}"}
 _ELAPSED = re.compile(r"'elapsed_time_seconds': ([\d.]+)")
+#: crawls so far into each database: each one runs a simulated day after the one before
+_CRAWLS: dict[Path, int] = {}
+_START = datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,14 @@ def _tree_pss(root: int) -> int:
 
 def crawl(config: Path, db: Path, settings: Mapping[str, str] | None = None) -> CrawlResult:
     """Run one crawl of `config` into `db` with the local settings; raise if it fails."""
-    merged = {**LOCAL_SETTINGS, "LOG_LEVEL": "INFO", "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY, **(settings or {})}
+    n = _CRAWLS[db] = _CRAWLS.get(db, -1) + 1  # a recrawl is the next day: every known page is due again
+    merged = {
+        **LOCAL_SETTINGS,
+        "LOG_LEVEL": "INFO",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
+        "QMC_NOW": (_START + timedelta(days=n)).isoformat(),
+        **(settings or {}),
+    }
     argv = crawl_command(config, db, settings=merged)
     with tempfile.TemporaryFile("w+") as log:
         start = time.perf_counter()

@@ -20,6 +20,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from sqlite_utils import Database
 
 from qmcrawler.crawl.fetchoptions import FetchOptions
 from qmcrawler.crawl.files import FileInfo, filename_from_disposition, filename_from_url, sha256, sniff_type
@@ -42,7 +43,8 @@ class AttachmentsPipeline:
         self.crawler = crawler
         self.options = options
         self.db_path = db_path
-        self.known: dict[str, dict[str, Any]] = {}
+        self.known: dict[str, dict[str, Any]] = {}  # files of the pages stored in this run only
+        self.db: Database | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AttachmentsPipeline:
@@ -50,11 +52,12 @@ class AttachmentsPipeline:
 
     def open_spider(self) -> None:
         if self.db_path:
-            db = open_db(self.db_path)
-            try:
-                self.known = memo.known_files(db)
-            finally:
-                db.close()
+            self.db = open_db(self.db_path)
+
+    def close_spider(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
 
     async def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
         if (
@@ -65,6 +68,9 @@ class AttachmentsPipeline:
         ):
             return item
         links = list(item.fields.get("attachments") or [])[: self.options.max_attachments]
+        if self.db is not None:  # what we know of this page's files (memory bounded by the run, not history)
+            wanted = [u for u in (canonical_url(str(link["url"])) for link in links) if u not in self.known]
+            self.known.update(memo.files_for(self.db, wanted))
         entries = []
         for link in links:
             info, transient = await self._fetch(canonical_url(str(link["url"])))

@@ -36,6 +36,7 @@ from qmcrawler.extraction import EXTRACTOR_VERSION
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import FAILED
 from qmcrawler.monitor.content import stored_text
+from qmcrawler.monitor.revisit import Policy
 from qmcrawler.options import Options
 from qmcrawler.storage import lastrun, memo, open_db, outage
 from qmcrawler.storage.records import FetchRecord
@@ -75,10 +76,12 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        self.store = Store(open_db(self.options.db), defer_removals=True)
         spider = self.crawler.spider
+        site_list = getattr(spider, "site_list", [])
+        revisit = {s.id: Policy(s.revisit_min, s.revisit_max) for s in site_list}
+        self.store = Store(open_db(self.options.db), revisit, defer_removals=True)
         self.started = time.monotonic()
-        self.sites = [s.id for s in getattr(spider, "site_list", [])]
+        self.sites = [s.id for s in site_list]
         try:
             for run in self.store.close_dead_runs(self.sites):
                 log.warning("run %s (pid %s) was left running by a process that is gone: marked killed", *run)

@@ -19,7 +19,16 @@ RENDER_MODES = ("static", "playwright")
 SITE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 #: keys allowed in [defaults] and inherited by every site
-DEFAULT_KEYS = {"keywords", "schedule", "render", "max_list_pages", "list"}
+DEFAULT_KEYS = {
+    "keywords",
+    "schedule",
+    "render",
+    "max_list_pages",
+    "list",
+    "revisit_min",
+    "revisit_max",
+    "max_fetches_per_run",
+}
 #: keys allowed in [sites.ID]
 SITE_KEYS = DEFAULT_KEYS | {"name", "start_urls", "allowed_domains", "follow", "articles", "wait_for"}
 #: list strategies (qmcrawler.crawl.listing): how list pages reveal their items
@@ -32,6 +41,14 @@ MIN_CHANGE_KINDS = {
     "new": ("new", "changed", "removed", "restored", "moved"),
     "changed": ("changed", "removed", "restored", "moved"),
 }
+
+
+#: duration units of `revisit_min` / `revisit_max` ("6h", "30d"), in seconds
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+DEFAULT_REVISIT_MIN = "1d"
+DEFAULT_REVISIT_MAX = "30d"
+DEFAULT_MAX_FETCHES = 500
 
 
 class ConfigError(Exception):
@@ -54,6 +71,9 @@ class Site:
     keywords: tuple[str, ...] = ("质量月",)
     list_strategy: str = "html"  # the `list` key
     wait_for: str | None = None
+    revisit_min: float = DURATION_UNITS["d"]  # seconds
+    revisit_max: float = 30 * DURATION_UNITS["d"]  # seconds
+    max_fetches_per_run: int = DEFAULT_MAX_FETCHES
 
     def is_article(self, url: str) -> bool:
         """True if `url` is a page to store and monitor."""
@@ -225,6 +245,14 @@ def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
     _expect(wait_for is None or render == "playwright", f"{where} key 'wait_for': needs render = \"playwright\"")
     name = t.get("name", site_id)
     _expect(isinstance(name, str) and bool(name.strip()), f"{where} key 'name': must be a non-empty string")
+    revisit_min = _duration(t, "revisit_min", DEFAULT_REVISIT_MIN, where)
+    revisit_max = _duration(t, "revisit_max", DEFAULT_REVISIT_MAX, where)
+    _expect(revisit_min <= revisit_max, f"{where} key 'revisit_max': must not be shorter than revisit_min")
+    budget = t.get("max_fetches_per_run", DEFAULT_MAX_FETCHES)
+    _expect(
+        isinstance(budget, int) and not isinstance(budget, bool) and budget >= 1,
+        f"{where} key 'max_fetches_per_run': must be a whole number >= 1",
+    )
     articles = _regexes(t, "articles", where)
     _expect(bool(articles), f"{where} key 'articles': at least one regex is required")
     return Site(
@@ -240,6 +268,9 @@ def _parse_site(site_id: str, t: Mapping[str, Any], where: str) -> Site:
         keywords=_str_list(t, "keywords", where) or ("质量月",),
         list_strategy=strategy,
         wait_for=wait_for,
+        revisit_min=revisit_min,
+        revisit_max=revisit_max,
+        max_fetches_per_run=budget,
     )
 
 
@@ -256,6 +287,21 @@ def _check_url(url: str, where: str) -> None:
         port = -1
     _expect(parts.scheme in ("http", "https") and bool(parts.hostname), f"{where}: not an http(s) URL: {url!r}")
     _expect(port is None or port > 0, f"{where}: bad URL {url!r}: port must be 1-65535")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as "90m", "6h", "30d", "2w"; ValueError otherwise."""
+    found = _DURATION_RE.match(text) if isinstance(text, str) else None
+    if not found or float(found.group(1)) <= 0:
+        raise ValueError(f"not a duration like 6h or 30d: {text!r}")
+    return float(found.group(1)) * DURATION_UNITS[found.group(2)]
+
+
+def _duration(t: Mapping[str, Any], key: str, default: str, where: str) -> float:
+    try:
+        return parse_duration(t.get(key, default))
+    except ValueError as e:
+        raise ConfigError(f"{where} key {key!r}: {e}") from None
 
 
 def _regexes(t: Mapping[str, Any], key: str, where: str) -> tuple[UrlPattern, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -43,14 +44,30 @@ def setting_bool(settings: SettingsLike, name: str, default: bool) -> bool:
     raise OptionsError(f"{name} must be true or false")
 
 
+def setting_time(settings: SettingsLike, name: str) -> datetime | None:
+    """An ISO 8601 time with a UTC offset (`2026-09-01T06:00:00+08:00`, `...Z`); None when unset."""
+    raw = settings.get(name)
+    if raw is None or not str(raw).strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise OptionsError(f"{name} must be an ISO 8601 time with offset, not {raw!r}") from None
+    if moment.tzinfo is None:
+        raise OptionsError(f"{name} needs a UTC offset (e.g. {raw}+08:00 or {raw}Z), not {raw!r}")
+    return moment
+
+
 @dataclass(frozen=True)
 class Options:
     """QMC_DB: database path ("" = do not store); QMC_SITES: sites.toml path;
-    QMC_MIN_TEXT_CHARS: an extracted body shorter than this is thin content (js_required)."""
+    QMC_MIN_TEXT_CHARS: an extracted body shorter than this is thin content (js_required);
+    QMC_NOW: the crawl's clock (None: the real one)."""
 
     db: str = "qm.db"
     sites: str = "sites.toml"
     min_text_chars: int = 20
+    now: datetime | None = None
 
     @classmethod
     def from_settings(cls, settings: SettingsLike) -> Options:
@@ -58,4 +75,9 @@ class Options:
         min_chars = int(setting_number(settings, "QMC_MIN_TEXT_CHARS", cls.min_text_chars))
         db = settings.get("QMC_DB", cls.db)
         sites = settings.get("QMC_SITES", cls.sites)
-        return cls(db="" if db is None else str(db), sites=str(sites or cls.sites), min_text_chars=min_chars)
+        return cls(
+            db="" if db is None else str(db),
+            sites=str(sites or cls.sites),
+            min_text_chars=min_chars,
+            now=setting_time(settings, "QMC_NOW"),
+        )

@@ -3,9 +3,10 @@
     python -m scrapy crawl site [-a sites=ID,ID] [-a config=PATH] [-s QMC_DB=PATH]
 
 It fetches and never extracts. Every run starts from each site's `start_urls`, follows list
-pages matching `follow` (at most `max_list_pages` per site), and requests article pages
-matching `articles`; it also re-checks every article already in the database, because a
-deleted article usually disappears from its list too. Every article response becomes a
+pages matching `follow` (at most `max_list_pages` per site), and requests the article pages
+matching `articles` that the database does not know yet; then it re-checks the known pages the
+frontier says are due (spiders/revisits.py), all within the site's `max_fetches_per_run`
+(qmcrawler.crawl.budget). Every article response becomes a
 `PageItem` (also 404s and 5xx: they are data); every request that fails without a response
 becomes a `FetchFailure`, so nothing is silently lost.
 
@@ -34,18 +35,19 @@ from twisted.python.failure import Failure
 
 from qmcrawler.config import Site, load_config
 from qmcrawler.crawl.addresses import is_local_host
+from qmcrawler.crawl.budget import Budget
 from qmcrawler.crawl.fetchoptions import FetchOptions
 from qmcrawler.crawl.files import sniff_type
 from qmcrawler.crawl.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
 from qmcrawler.crawl.urls import canonical_url, page_number, same_site, trs_pages
 from qmcrawler.extraction.encoding import decode_html
 from qmcrawler.items import FetchFailure, PageItem
-from qmcrawler.options import Options
-from qmcrawler.storage import memo, open_db
+from qmcrawler.storage import memo
 from qmcrawler.storage.records import utcnow
 from spiders.boundary import BoundaryRefused
 from spiders.rendering import enable_playwright, find_chromium, render_meta
 from spiders.responses import canonical_href, failure_reason, headers_of, links_of, response_join
+from spiders.revisits import Revisits
 
 #: JPaaS list pages are asked for this many rows each
 JPAAS_PAGE_SIZE = 20
@@ -53,7 +55,7 @@ JPAAS_PAGE_SIZE = 20
 ARTICLE_STATUSES = [304, *range(400, 600)]
 
 
-class SiteSpider(scrapy.Spider):
+class SiteSpider(Revisits, scrapy.Spider):
     """Crawl the sites of a sites.toml."""
 
     name = "site"
@@ -70,6 +72,9 @@ class SiteSpider(scrapy.Spider):
         self.memos: dict[str, memo.PageMemo] = {}
         self.fetch_options = FetchOptions()
         self.no_browser: set[str] = set()
+        self.budgets = {s.id: Budget.for_site(s.max_fetches_per_run, s.max_list_pages) for s in self.site_list}
+        self.memory = None
+        self.revisits_scheduled = False
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
@@ -85,6 +90,7 @@ class SiteSpider(scrapy.Spider):
                 "(set -s QMC_CONTACT=mailto:you@example.org)",
                 ", ".join(remote[:5]) + (" …" if len(remote) > 5 else ""),
             )
+        spider.setup_revisits(crawler)
         rendered = [s.id for s in spider.site_list if s.render == "playwright"]
         if rendered:  # only then: static crawls never start Node or a browser
             chromium = find_chromium(crawler.settings.get("QMC_CHROMIUM") or None)
@@ -100,10 +106,8 @@ class SiteSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request | FetchFailure]:
-        """Start pages of every selected site, then the articles the database already knows."""
-        known = self._known_pages()
-        for pages in known.values():  # before any request: list pages may link known articles
-            self.memos.update(pages)
+        """Start pages of every selected site (known pages follow when discovery is over: `schedule_due`)."""
+        self.open_memory()
         for site in self.site_list:
             if site.id in self.no_browser:  # logged as failed fetches; the other sites still run
                 for url in site.start_urls:
@@ -115,28 +119,17 @@ class SiteSpider(scrapy.Spider):
                         is_article=site.is_article(url),
                     )
                 continue
+            new_starts = set(self.new_links([canonical_url(u) for u in site.start_urls if site.is_article(u)]))
             for url in site.start_urls:
-                if site.is_article(url):
+                request = None
+                if not site.is_article(url):
+                    if self.budgets[site.id].take_list():
+                        self.list_pages[site.id] += 1
+                        request = self.list_request(site, url)
+                elif canonical_url(url) in new_starts:  # a known article start page is the frontier's
                     request = self.article_request(site, url)
-                else:
-                    self.list_pages[site.id] += 1
-                    request = self.list_request(site, url)
                 if request is not None:
                     yield request
-            for url in known.get(site.id, {}):
-                request = self.article_request(site, url, known=True)
-                if request is not None:
-                    yield request
-
-    def _known_pages(self) -> dict[str, dict[str, memo.PageMemo]]:
-        options = Options.from_settings(self.settings)
-        if not options.db:
-            return {}
-        db = open_db(options.db)
-        try:
-            return {s.id: memo.known_pages(db, s.id) for s in self.site_list}
-        finally:
-            db.close()
 
     def list_request(self, site: Site, url: str, callback: Any = None, page: int | None = None) -> Request:
         """A request for a list or pagination page (rendered when the site renders)."""
@@ -156,6 +149,9 @@ class SiteSpider(scrapy.Spider):
         known = known or url in self.memos
         if not known and self.articles[site.id] >= self.fetch_options.max_articles_per_site:
             self._count("spider/article_cap")
+            return None
+        if not known and not self.budgets[site.id].take_new():
+            self.seen.add(url)  # counted once: waits for the next run
             return None
         self.seen.add(url)
         self.articles[site.id] += 1
@@ -188,16 +184,19 @@ class SiteSpider(scrapy.Spider):
         html = response.text
         links = links_of(html, response.url) + trs_pages(html, response.url)
         extra: list[Request] = []
+        budget = self.budgets[site.id]
         if site.list_strategy == "jpaas" and (query := jpaas_query(html, response.url)):
             extra = [
                 self.list_request(site, query.page_url(n, JPAAS_PAGE_SIZE), callback=self.parse_jpaas, page=n)
                 for n in range(1, max(site.max_list_pages, 1) + 1)
+                if budget.take_list(api_page=True)
             ]
         elif site.list_strategy == "hanweb" and (store := hanweb_store(html, response.url)):
             links += links_of(store.html, response.url)
             extra = [
                 self.list_request(site, u, callback=self.parse_dataproxy)
                 for u in store.page_urls(max(site.max_list_pages, 1))
+                if budget.take_list(api_page=True)
             ]
         yield from self._requests(site, links)
         yield from extra
@@ -220,11 +219,12 @@ class SiteSpider(scrapy.Spider):
         yield from self._requests(site, links_of(dataproxy_records(text), response.url))
 
     def _requests(self, site: Site, links: list[str]) -> Iterator[Request]:
-        """Article and (bounded) pagination requests for absolute links."""
-        for link in links:
-            url = canonical_url(link)
+        """New article and (bounded) pagination requests for absolute links (known articles: the frontier's)."""
+        urls = [canonical_url(link) for link in links]
+        new = set(self.new_links([u for u in urls if site.is_article(u)]))
+        for url in urls:
             if site.is_article(url):
-                request = self.article_request(site, url)
+                request = self.article_request(site, url) if url in new else None
                 if request is not None:
                     yield request
             elif site.is_list(url) and url not in self.seen and self._may_follow(site, url):
@@ -246,7 +246,7 @@ class SiteSpider(scrapy.Spider):
         if number is not None and number > self.fetch_options.max_page_number:
             self._count("spider/page_number_cap")
             return False
-        return True
+        return self.budgets[site.id].take_list()
 
     def _count(self, event: str) -> None:
         if self.crawler.stats is not None:

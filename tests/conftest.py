@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,15 @@ from qmcrawler.storage import open_db
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def daily(start: datetime, crawls: int) -> str:
+    """QMC_NOW of the n-th crawl (from 0) of a series run one day apart, as daily runs are.
+
+    Known pages are due again a day after their check (revisit_min defaults to 1d), so tests
+    that edit a site and crawl again see the "next day" as the scheduler would run it.
+    """
+    return (start + timedelta(days=crawls)).isoformat()
+
+
 @dataclass
 class Site:
     """A copy of tests/fixtures/web served on 127.0.0.1, with its sites.toml and database."""
@@ -26,10 +36,19 @@ class Site:
     web: MiniWeb
     config: Path
     db: Path
+    start: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    crawls: int = 0
 
     def crawl(self, **settings: str) -> subprocess.CompletedProcess[str]:
-        """Crawl the site into `db` (fast local settings); fail the test if the crawl failed."""
-        result = run_crawl(self.config, self.db, settings={**LOCAL_SETTINGS, **settings}, timeout=120)
+        """Crawl the site into `db` (fast local settings); fail the test if the crawl failed.
+
+        Each crawl runs one day after the one before (`QMC_NOW`), as daily runs do, so the
+        pages it stored are due again (revisit_min defaults to 1d); pass QMC_NOW to choose.
+        """
+        now = daily(self.start, self.crawls)
+        self.crawls += 1
+        merged = {**LOCAL_SETTINGS, "QMC_NOW": now, **settings}
+        result = run_crawl(self.config, self.db, settings=merged, timeout=120)
         assert result.returncode == 0, result.stderr[-3000:]
         return result
 

@@ -6,12 +6,14 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db
+from tests.conftest import daily
 
 FAULTS = Path(__file__).parent / "fixtures" / "faults"
 #: the fault crawls obey robots.txt and never wait between retries
@@ -26,12 +28,16 @@ class FaultWeb:
     config: Path
     db: Path
     extra: list[Path] = field(default_factory=list)
+    start: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    crawls: int = 0
 
     def day(self, *layers: Path) -> None:
         self.web.set_layers([*layers, *self.extra])
 
     def crawl(self, **settings: str) -> subprocess.CompletedProcess[str]:
-        result = run_crawl(self.config, self.db, settings={**FAULT_SETTINGS, **settings}, timeout=120)
+        """One crawl, a day after the one before (QMC_NOW: see tests.conftest.daily)."""
+        now, self.crawls = daily(self.start, self.crawls), self.crawls + 1
+        result = run_crawl(self.config, self.db, settings={**FAULT_SETTINGS, "QMC_NOW": now, **settings}, timeout=120)
         assert result.returncode == 0, result.stderr[-3000:]
         return result
 

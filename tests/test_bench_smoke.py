@@ -23,3 +23,23 @@ def test_render_bench_prints_its_table() -> None:
     plain, rendered = rows[1].split("|"), rows[2].split("|")
     assert plain[6].strip().startswith("0 ")  # the body needs JavaScript: nothing stored plain
     assert rendered[6].strip() == "2"  # both articles stored when rendered
+
+
+def test_revisit_bench_prints_its_table() -> None:
+    proc = subprocess.run(
+        [sys.executable, "bench/revisit.py", "--days", "4", "--per-day", "2"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line.split("|") for line in proc.stdout.splitlines() if line.startswith("| ")]
+    assert rows[0][1].strip() == "policy"
+    assert rows[0][2].strip() == "fetches, day 4"
+    frontier, everything = rows[1], rows[2]
+    assert frontier[1].strip() == "frontier"
+    assert everything[1].strip() == "re-check everything"
+    assert int(everything[2]) == 2 + 4 * 2  # day 4: two list pages and every article published so far
+    assert int(frontier[2]) <= int(everything[2])

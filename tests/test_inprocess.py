@@ -12,8 +12,9 @@ from scrapy.utils.test import get_crawler
 import qmcrawler.settings
 from qmcrawler.items import PageItem
 from qmcrawler.run.runner import LOCAL_SETTINGS
+from qmcrawler.storage.records import set_clock
 from spiders.site import SiteSpider
-from tests.conftest import Site
+from tests.conftest import Site, daily
 
 
 def project_settings(**overrides: Any) -> dict[str, Any]:
@@ -52,21 +53,27 @@ def test_pipeline_stages_fill_the_item(site: Site) -> Any:
 
 
 @pytest_twisted.inlineCallbacks
-def test_validators_are_loaded_before_the_first_request(site: Site) -> Any:
-    """Regression: list pages may link known articles before start() reaches them; they must
-    still carry If-None-Match (the race made a recrawl mostly 200s instead of 304s)."""
-    site.crawl()
+def test_known_articles_a_list_links_are_checked_with_their_validators(site: Site) -> Any:
+    """Regression: a list page links known articles; they are the frontier's, never requested as
+    new pages without validators (a race once made a recrawl mostly 200s instead of 304s)."""
+    site.crawl()  # day 0 of the fixture's series; the next day every page is due
     db = site.open_db()
     db.execute("UPDATE pages SET etag = '\"e1\"' WHERE url LIKE '%a1.html'")
     db.conn.commit()
     db.close()
-    crawler = get_crawler(SiteSpider, project_settings(QMC_DB=str(site.db)))
-    spider = crawler._create_spider(config=str(site.config))
-    crawler.spider = spider
-    first = yield deferred_from_coro(spider.start().__anext__())
-    assert first.url.endswith("/news/index.html")  # the list page comes first...
-    a1 = site.url("/news/a1.html")
-    assert spider.memos[a1].etag == '"e1"'  # ...but every known page's validators are already loaded
-    request = spider.article_request(spider.sites_by_id["demo"], a1)
-    assert request is not None
-    assert request.headers.get("If-None-Match") == b'"e1"'
+    next_day = daily(site.start, 1)
+    crawler = get_crawler(SiteSpider, project_settings(QMC_DB=str(site.db), QMC_NOW=next_day))
+    try:
+        spider = crawler._create_spider(config=str(site.config))
+        crawler.spider = spider
+        first = yield deferred_from_coro(spider.start().__anext__())
+        assert first.url.endswith("/news/index.html")  # the list page comes first...
+        a1 = site.url("/news/a1.html")
+        demo = spider.sites_by_id["demo"]
+        assert spider.new_links([a1]) == []  # ...the known article it links is not a new page...
+        requests = {r.url: r for r in spider._due_requests(demo)}  # ...but due: checked with validators
+        assert sorted(requests) == sorted(site.url(f"/news/a{i}.html") for i in range(1, 6))
+        assert requests[a1].headers.get("If-None-Match") == b'"e1"'
+        spider.close_memory()
+    finally:
+        set_clock(None)  # the spider set this process's clock from QMC_NOW

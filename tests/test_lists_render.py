@@ -6,7 +6,8 @@ import json
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db, queries
+from tests.conftest import daily
 
 FIXTURE = Path(__file__).parent / "fixtures" / "jsweb"
 JPAAS_API = "/api-gateway/jpaas-publish-server/front/page/build/unit"
@@ -25,6 +27,8 @@ class JsWeb:
     web: MiniWeb
     tmp: Path
     config_text: str
+    start: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
+    crawls: int = 0
 
     def config(self, **replace: str) -> Path:
         text = self.config_text
@@ -37,9 +41,9 @@ class JsWeb:
     def crawl(
         self, sites: str, config: Path | None = None, db: str = "qm.db", **settings: str
     ) -> subprocess.CompletedProcess[str]:
-        result = run_crawl(
-            config or self.config(), self.tmp / db, sites=sites, settings={**LOCAL_SETTINGS, **settings}, timeout=180
-        )
+        now, self.crawls = daily(self.start, self.crawls), self.crawls + 1  # one day apart
+        merged = {**LOCAL_SETTINGS, "QMC_NOW": now, **settings}
+        result = run_crawl(config or self.config(), self.tmp / db, sites=sites, settings=merged, timeout=180)
         assert result.returncode == 0, result.stderr[-3000:]
         return result
 

@@ -1,7 +1,7 @@
 """The `qmcrawler` command line: each command wraps one storage or library call.
 
-The commands live in `lookup` (changes, history, diff, search), `maintain` (reprocess, sites)
-and `reports` (report, feed, notify); this module only makes the group and registers them, so
+The commands live in `lookup` (changes, history, diff, search), `maintain` (reprocess, sites),
+`reports` (report, feed, notify) and `frontier` (frontier); this module only makes the group and registers them, so
 imports run one way: main -> command modules -> common.
 
 Library errors become one-line messages and a non-zero exit in the commands, and only there.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import click
 
-from qmcrawler.cli import lookup, maintain, reports
+from qmcrawler.cli import frontier, lookup, maintain, reports
 from qmcrawler.cli.common import OneLineGroup
 
 
@@ -33,6 +33,7 @@ for command in (
     reports.report,
     reports.feed,
     reports.notify,
+    frontier.frontier,
 ):
     cli.add_command(command)
 

@@ -22,6 +22,7 @@ from qmcrawler.config import ConfigError, load_config
 from qmcrawler.options import Options, OptionsError
 from qmcrawler.run.locks import EXIT_LOCKED, LockBusy, SiteLock
 from qmcrawler.storage import StoreError, open_db
+from qmcrawler.storage.records import set_clock
 from qmcrawler.storage.runs import STORE_ERROR_STAT
 
 
@@ -49,6 +50,7 @@ class Command(ScrapyCrawl):
             self.selected = [s.id for s in config.select(spargs.get("sites"))]
             options = Options.from_settings(self.settings) if self.settings is not None else Options()
             self.db = options.db
+            set_clock(options.now)  # the upgrade below (the frontier's spread) runs on the crawl's clock
             if options.db:
                 open_db(options.db).close()
         except (ConfigError, OptionsError, StoreError) as e:

@@ -1,7 +1,8 @@
 """`python -m qmcrawler.demo`: serve the sample sites, crawl, apply the next-day edits, recrawl.
 
 Crawl 1 sees day 1; crawls 2 and 3 see the "next day" overlay (a correction, a new notice, a
-removed page, and three noise-only edits). It prints what each crawl found, then the changes
+removed page, and three noise-only edits). The crawls run one simulated day apart (`QMC_NOW`,
+the last one today), so the pages stored the day before are due again. It prints what each crawl found, then the changes
 with their diffs, and leaves the database for `qmcrawler`, sqlite-utils or Datasette.
 
 `python -m qmcrawler.demo --serve [--next-day] [--port N]` only serves the sample sites and
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from qmcrawler.cli.common import console
@@ -59,10 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             (HERE / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), encoding="utf-8"
         )
         out.print(f"serving the sample sites on {web.base}/ ; database {db_path}")
+        first_day = datetime.now(UTC).replace(microsecond=0) - timedelta(days=len(CRAWLS) - 1)
         for n, (label, layers) in enumerate(CRAWLS, start=1):
             web.set_layers(layers)
             started = time.monotonic()
-            result = run_crawl(config, db_path, settings=LOCAL_SETTINGS, timeout=300)
+            now = (first_day + timedelta(days=n - 1)).isoformat()
+            result = run_crawl(config, db_path, settings={**LOCAL_SETTINGS, "QMC_NOW": now}, timeout=300)
             if result.returncode != 0:
                 print(result.stderr[-4000:], file=sys.stderr)
                 print(f"error: crawl {n} failed (exit {result.returncode})", file=sys.stderr)

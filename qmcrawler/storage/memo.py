@@ -1,13 +1,15 @@
 """What the crawler remembers between runs to fetch less: HTTP validators, raw hashes, attachment files.
 
-Read at the start of a crawl (`known_pages`, `known_files`) and written inside the store's
-per-download transaction (`save_validators`, `save_file`), so a killed crawl never leaves a
-validator pointing at content that was not stored.
+Read for the pages a run checks, never for the whole history: `due_pages` for the pages the
+frontier says are due (qmcrawler.storage.frontier), `known_urls` for the links a list page shows,
+`files_for` for the attachments of a page being stored. Written inside the store's per-download
+transaction (`save_validators`, `save_file`), so a killed crawl never leaves a validator
+pointing at content that was not stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,20 +28,47 @@ class PageMemo:
     has_attachments: bool = False
 
 
-def known_pages(db: Database, site: str) -> dict[str, PageMemo]:
-    """Pages to re-check for a site (live, blocked, removed) with what we remember of them."""
-    sql = (
-        "SELECT p.url, p.etag, p.last_modified, p.last_raw_hash, v.content_hash, "
-        "COALESCE(v.attachments, '[]') != '[]' AS has_attachments FROM pages p "
-        "LEFT JOIN versions v ON v.id = p.current_version "
-        "WHERE p.site = ? AND p.status IN ('live', 'blocked', 'removed') ORDER BY p.id"
-    )
-    return {
-        r["url"]: PageMemo(
-            r["url"], r["etag"], r["last_modified"], r["last_raw_hash"], r["content_hash"], bool(r["has_attachments"])
+#: SQLite's default limit on host parameters is 999 (3.32+: 32766); stay well below
+_CHUNK = 500
+
+
+def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+    items = list(values)
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def due_pages(db: Database, page_ids: Iterable[int]) -> dict[str, PageMemo]:
+    """What we remember of these pages (the ones a run re-checks), by URL, in the order given."""
+    ids = list(page_ids)
+    found: dict[int, PageMemo] = {}
+    for chunk in _chunks(ids):
+        marks = ", ".join("?" * len(chunk))
+        sql = (
+            "SELECT p.id, p.url, p.etag, p.last_modified, p.last_raw_hash, v.content_hash, "  # noqa: S608
+            "COALESCE(v.attachments, '[]') != '[]' AS has_attachments FROM pages p "
+            f"LEFT JOIN versions v ON v.id = p.current_version WHERE p.id IN ({marks}) "
+            "AND p.status IN ('live', 'blocked', 'removed')"
         )
-        for r in db.query(sql, [site])
-    }
+        for r in db.query(sql, chunk):
+            found[r["id"]] = PageMemo(
+                r["url"],
+                r["etag"],
+                r["last_modified"],
+                r["last_raw_hash"],
+                r["content_hash"],
+                bool(r["has_attachments"]),
+            )
+    return {found[i].url: found[i] for i in ids if i in found}
+
+
+def known_urls(db: Database, urls: Iterable[str]) -> set[str]:
+    """Which of these URLs are pages the database already has (any status)."""
+    known: set[str] = set()
+    for chunk in _chunks(dict.fromkeys(urls)):
+        marks = ", ".join("?" * len(chunk))
+        known.update(r[0] for r in db.execute(f"SELECT url FROM pages WHERE url IN ({marks})", chunk))  # noqa: S608
+    return known
 
 
 def save_validators(db: Database, url: str, etag: str | None, last_modified: str | None) -> None:
@@ -47,9 +76,13 @@ def save_validators(db: Database, url: str, etag: str | None, last_modified: str
     db.execute("UPDATE pages SET etag = ?, last_modified = ? WHERE url = ?", [etag, last_modified, url])
 
 
-def known_files(db: Database) -> dict[str, dict[str, Any]]:
-    """Every attachment file downloaded before, by URL."""
-    return {r["url"]: dict(r) for r in db.query("SELECT * FROM files")}
+def files_for(db: Database, urls: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The attachment files among these URLs that were downloaded before, by URL."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(dict.fromkeys(urls)):
+        marks = ", ".join("?" * len(chunk))
+        found.update((r["url"], dict(r)) for r in db.query(f"SELECT * FROM files WHERE url IN ({marks})", chunk))  # noqa: S608
+    return found
 
 
 def save_file(db: Database, row: Mapping[str, Any]) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from qmcrawler.storage import copylinks, passages
+from qmcrawler.storage import copylinks, frontier, passages
+from qmcrawler.storage.records import utcnow
 
 migrations = Migrations("qmcrawler")
 
@@ -303,6 +304,25 @@ JOIN versions v ON v.id = vp.version_id
 JOIN pages p ON p.id = v.page_id AND p.current_version = v.id""",
     ):
         db.execute(sql)
+
+
+@migrations(name="0012_frontier")
+def frontier_table(db: Database) -> None:
+    """The revisit frontier (qmcrawler.storage.frontier): when each known page is next due.
+
+    Known pages get an entry due at a moment spread over the revisit window they would have
+    now (qmcrawler.monitor.revisit.upgraded_entry): no thundering herd on the first run after
+    upgrading; pages seen gone once are due at once, so their removal is still confirmed.
+    """
+    for sql in (  # the DDL as it was when this migration shipped
+        "CREATE TABLE frontier (page_id INTEGER PRIMARY KEY REFERENCES pages(id), site TEXT NOT NULL, "
+        "next_check_at TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 1, interval_s REAL NOT NULL, "
+        "checks INTEGER NOT NULL DEFAULT 0, changes INTEGER NOT NULL DEFAULT 0, stable_since TEXT, "
+        "last_check_at TEXT, last_change_at TEXT, reason TEXT)",
+        "CREATE INDEX idx_frontier_due ON frontier (site, priority, next_check_at)",
+    ):
+        db.execute(sql)
+    frontier.spread_known_pages(db, utcnow())
 
 
 def newer_migrations(db: Database) -> list[str]:

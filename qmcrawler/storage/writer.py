@@ -15,7 +15,8 @@ from qmcrawler.monitor.changes import CONTENT, Decision, Observation, PageState,
 from qmcrawler.monitor.content import comparison_key, raw_hash
 from qmcrawler.monitor.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.monitor.diff import diff_fields
-from qmcrawler.storage import copylinks, passages
+from qmcrawler.monitor.revisit import Policy
+from qmcrawler.storage import copylinks, frontier, passages
 from qmcrawler.storage.records import FetchRecord, utcnow
 from qmcrawler.storage.runs import RunLog
 
@@ -28,8 +29,9 @@ _SHOWN = ("title", "text")
 class Store(RunLog):
     """Writes crawl results; every `record` call is one transaction."""
 
-    def __init__(self, db: Database, defer_removals: bool = False) -> None:
+    def __init__(self, db: Database, revisit: Mapping[str, Policy] | None = None, defer_removals: bool = False) -> None:
         self.db = db
+        self.revisit = dict(revisit or {})  # revisit bounds by site id (default Policy())
         #: a crawl confirms removals when it ends (qmcrawler.storage.outage), not download by download
         self.defer_removals = defer_removals
 
@@ -44,6 +46,12 @@ class Store(RunLog):
                 page = self._insert_page(rec)
             if page is not None:
                 self._apply(page, rec, decision, run_id, rhash)
+                if page["status"] != "moved":  # the frontier: when this page is checked next
+                    policy = self.revisit.get(page["site"], Policy())
+                    status = decision.status or page["status"]
+                    frontier.checked(
+                        self.db, page, policy, rec.fetched_at, decision.outcome, status, decision.change_kind
+                    )
             _insert(
                 self.db,
                 "fetches",
@@ -162,6 +170,7 @@ class Store(RunLog):
             return self._page(rec.moved_to)
         if old["status"] != "moved":
             _update(self.db, "pages", old["id"], {"status": "moved"})
+            frontier.forget(self.db, old["id"])
             self._change(
                 old["id"],
                 run_id,

@@ -1,0 +1,82 @@
+"""The `frontier` command: which known pages are due when, and why (interval, last change).
+
+python -m qmcrawler frontier --site samr --due
+python -m qmcrawler frontier --json | jq -r 'select(.due) | .url'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from qmcrawler.cli.common import DB_OPTION, SITE_OPTION, echo_json_lines, one_line_errors
+from qmcrawler.cli.timeparse import parse_since
+from qmcrawler.monitor.revisit import CONFIRM
+from qmcrawler.storage import frontier as frontier_rows
+from qmcrawler.storage import open_db
+from qmcrawler.storage.records import utcnow
+
+#: why a page is due, by the frontier's `reason`
+WHY = {
+    "new": "new page: checked often at first",
+    "changed": "changed at the last check: interval shortened",
+    "unchanged": "unchanged at the last check: interval grows, up to revisit_max",
+    "gone": "404/410 once: removal confirmation at the next run",
+    "failed": "last check failed or blocked: retried at the next run",
+    "upgrade": "known before the frontier existed: spread over its revisit window",
+}
+
+
+def span(seconds: float) -> str:
+    """A short duration: 45m, 6h, 1.5d."""
+    if seconds < 3600:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 86400:
+        return f"{seconds / 3600:.3g}h"
+    return f"{seconds / 86400:.3g}d"
+
+
+def describe(row: dict[str, Any], now: str) -> dict[str, Any]:
+    """One frontier entry as the command shows it."""
+    return {
+        "url": row["url"],
+        "site": row["site"],
+        "status": row["status"],
+        "next_check_at": row["next_check_at"],
+        "due": row["next_check_at"] <= now,
+        "priority": "removal confirmation" if row["priority"] == CONFIRM else "revisit",
+        "why": WHY.get(row["reason"] or "", row["reason"] or ""),
+        "interval_s": row["interval_s"],
+        "interval": span(float(row["interval_s"])),
+        "checks": row["checks"],
+        "changes": row["changes"],
+        "last_check_at": row["last_check_at"],
+        "last_change_at": row["last_change_at"],
+    }
+
+
+@click.command()
+@DB_OPTION
+@SITE_OPTION
+@click.option("--due", is_flag=True, help="Only pages due now (or at --at), in the order a run checks them.")
+@click.option("--at", "at", help="The moment 'now' means (ISO time or a span back like 7d; default: now).")
+@click.option("--limit", type=int, default=0, help="At most this many (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@one_line_errors
+def frontier(db_path: str, site: str | None, due: bool, at: str | None, limit: int, as_json: bool) -> None:
+    """Known pages by when they are next checked: interval, checks, changes, why."""
+    now = parse_since(at) if at else utcnow()
+    db = open_db(db_path, create=False)
+    rows = [describe(r, now) for r in frontier_rows.listing(db, site=site, now=now if due else None, limit=limit)]
+    db.close()
+    if as_json:
+        echo_json_lines(rows)
+        return
+    for r in rows:
+        why = ("removal confirmation; " if r["priority"] != "revisit" else "") + r["why"]
+        click.echo(
+            f"{r['next_check_at']} {'due ' if r['due'] else ''}every {r['interval']}  {r['checks']} checks, "
+            f"{r['changes']} changes, last change {r['last_change_at'] or '-'}  {r['url']}\n    {why}"
+        )
+    click.echo(f"{len(rows)} pages, {sum(r['due'] for r in rows)} due at {now}")
