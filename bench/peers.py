@@ -1,6 +1,6 @@
 """qmcrawler beside bare Scrapy, urlwatch and changedetection.io: CPU, memory, storage, 304s, edits.
 
-    .venv/bin/python bench/peers.py [--pages 1000] [--repeat 3] [--tools scrapy,urlwatch,...] [--json]
+    .venv/bin/python bench/peers.py [--pages 1000] [--repeat 3] [--tools scrapy,urlwatch,...] [--json [FILE]]
 
 Generates N article pages (bench/sitegen.py), serves them from bench/fastweb.py (its own
 process, ETag/Last-Modified, 304 to If-None-Match, counts its answers by status) and, in one
@@ -190,7 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
     parser.add_argument("--edit", type=float, default=0.01, help="share of articles edited (default 0.01)")
     parser.add_argument("--venvs", type=Path, default=ROOT / ".bench-venvs", help="where the peers' venvs are kept")
-    parser.add_argument("--json", action="store_true", help="print every measurement as JSON instead of tables")
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="every measurement as JSON: on stdout instead of the tables, or into FILE besides them",
+    )
     args = parser.parse_args(argv)
     keys = [k.strip() for k in args.tools.split(",") if k.strip()]
     if unknown := [k for k in keys if k not in TOOLS]:
@@ -231,8 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         doc = {"pages": args.pages, "repeat": args.repeat, "edited": len(edited), "text_bytes": text_bytes}
         doc |= {"medians": rows, "runs": runs, "startup_cpu": startups, "qmcrawler_tables": parts}
-        print(json.dumps(doc, ensure_ascii=False, indent=1))
-        return 0
+        if args.json == "-":
+            print(json.dumps(doc, ensure_ascii=False, indent=1))
+            return 0
+        Path(args.json).write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     labels = {"import": "`python -c 'import scrapy'`", "scrapy": "minimal Scrapy spider (bench/peerspider.py)"}
     labels |= {t.key: t.label for t in tools if t.key != "scrapy"}
     print("\n".join(main_table(rows, args.pages)))
