@@ -230,6 +230,14 @@ def main(argv: list[str] | None = None) -> int:
                     startups[tool.key].append(tool.startup(tmp / "startup", site))
                     shutil.rmtree(tmp / "startup")
                 startups["import"].append(measured([sys.executable, "-c", "import scrapy"], tmp).cpu)
+                if rep < args.repeat - 1:  # progress: the medians so far, on stderr
+                    done = {t.key: summary(t, runs[t.key], args.pages, edited_urls) for t in tools}
+                    print(
+                        f"after {rep + 1} of {args.repeat} repeats:",
+                        *main_table(done, args.pages),
+                        sep="\n",
+                        file=sys.stderr,
+                    )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rows = {t.key: summary(t, runs[t.key], args.pages, edited_urls) for t in tools}

@@ -249,9 +249,7 @@ class Qmcrawler(Tool):
         self.runs += 1
         conn = sqlite3.connect(self.db)
         try:
-            sql = (
-                "SELECT p.url FROM changes c JOIN pages p ON p.id = c.page_id WHERE c.run_id = ? AND c.kind = 'changed'"
-            )
+            sql = "SELECT p.url FROM changes c JOIN pages p ON p.id = c.page_id WHERE c.run_id = ? AND c.kind = ?"
             found = {str(u) for (u,) in conn.execute(sql, (self.runs, "changed"))}
         finally:
             conn.close()
