@@ -169,8 +169,8 @@ def storage_table(parts: dict[str, int], pages: int, text_bytes: int) -> list[st
     """qmcrawler's database per table and index."""
     total = sum(parts.values()) or 1
     out = [
-        f"| qmcrawler table or index ({pages} articles, {text_bytes / MB:.1f} MB of UTF-8 title and body text) "
-        "| MB | share | bytes per article |",
+        f"| qmcrawler table or index, after the three checks ({pages} articles, "
+        f"{text_bytes / MB:.1f} MB of UTF-8 text) | MB | share | bytes per article |",
         "|---|---|---|---|",
     ]
     for name, size in list(parts.items())[:12]:
