@@ -60,6 +60,7 @@ bench: $(VENV) chromium
 	$(PY) bench/extraction.py ../shared/eval/dev/zh
 	$(PY) bench/render.py --pages 40
 	$(PY) bench/crawl.py --pages 5000
+	$(PY) bench/peers.py --pages 1000
 	$(PY) bench/storage.py --pages 2000 --crawls 30
 	$(PY) bench/queries.py --pages 100000 --versions 1000000
 

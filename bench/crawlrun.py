@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
 
@@ -52,7 +53,7 @@ def _memory(pid: int) -> int:
     return 0
 
 
-def _tree_pss(root: int) -> int:
+def tree_pss(root: int) -> int:
     """PSS of `root` and all its descendants (from /proc): a forked worker counts only what it owns."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
@@ -70,6 +71,53 @@ def _tree_pss(root: int) -> int:
     return total
 
 
+@dataclass(frozen=True)
+class Measured:
+    """What one process tree cost, from start to exit."""
+
+    returncode: int
+    wall: float  # seconds
+    peak_pss: int  # bytes, the process and its descendants, sampled every 50 ms
+    cpu: float  # seconds, user + system of the process and the descendants it waited for
+
+
+def measured(
+    argv: list[str],
+    cwd: Path,
+    stdout: IO[str] | None = None,
+    stderr: IO[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Measured:
+    """Run argv to its end, sampling the PSS of its process tree; CPU from os.wait4's rusage."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout or subprocess.DEVNULL,
+        stderr=stderr or subprocess.DEVNULL,
+        env=None if env is None else dict(env),
+    )
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.wait(0.05):
+            peak = max(peak, tree_pss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)  # usage includes the waited-for children (workers)
+    finally:
+        stop.set()
+        sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    return Measured(proc.returncode, wall, peak, usage.ru_utime + usage.ru_stime)
+
+
 def crawl(config: Path, db: Path, settings: Mapping[str, str] | None = None) -> CrawlResult:
     """Run one crawl of `config` into `db` with the local settings; raise if it fails."""
     n = _CRAWLS[db] = _CRAWLS.get(db, -1) + 1  # a recrawl is the next day: every known page is due again
@@ -82,28 +130,10 @@ def crawl(config: Path, db: Path, settings: Mapping[str, str] | None = None) -> 
     }
     argv = crawl_command(config, db, settings=merged)
     with tempfile.TemporaryFile("w+") as log:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=log)
-        peak = 0
-        stop = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            while not stop.wait(0.05):
-                peak = max(peak, _tree_pss(proc.pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)  # usage includes the waited-for extraction workers
-        finally:
-            stop.set()
-            sampler.join()
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - start
+        run = measured(argv, PROJECT_ROOT, stderr=log)
         log.seek(0)
         text = log.read()
-    if proc.returncode != 0:
-        raise SystemExit(f"crawl failed ({proc.returncode}):\n{text[-3000:]}")
+    if run.returncode != 0:
+        raise SystemExit(f"crawl failed ({run.returncode}):\n{text[-3000:]}")
     found = _ELAPSED.search(text)
-    return CrawlResult(wall, float(found.group(1)) if found else wall, peak, usage.ru_utime + usage.ru_stime, text)
+    return CrawlResult(run.wall, float(found.group(1)) if found else run.wall, run.peak_pss, run.cpu, text)

@@ -6,7 +6,9 @@ MiniWeb (a ThreadingHTTPServer in the test process) answers a few hundred reques
 and shares the GIL with whoever runs it; a crawl benchmark must measure the crawler, not the
 server. This one pre-reads every file, answers HTTP/1.1 keep-alive GETs from a dict with an
 ETag and a Last-Modified (and 304 to matching If-None-Match), and runs in a separate process.
-`GET /__reload` re-reads the tree (after `sitegen.edit`). `load()` is a keep-alive load loop
+`GET /__reload` re-reads the tree (after `sitegen.edit`); `GET /__stats` answers the counts of
+200 and 304 answers since the last `/__stats` (JSON) and resets them, so a benchmark can tell
+whether a tool's rechecks were conditional. `load()` is a keep-alive load loop
 used to check that the server is far faster than any crawl it serves.
 """
 
@@ -15,9 +17,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import subprocess
 import sys
 import time
+import urllib.request
+from collections import Counter
 from contextlib import suppress
 from email.utils import formatdate
 from pathlib import Path
@@ -47,6 +52,7 @@ class Server:
     def __init__(self, root: Path, validators: bool) -> None:
         self.root, self.validators = root, validators
         self.tree = read_tree(root, validators)
+        self.counts: Counter[int] = Counter()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve requests on one keep-alive connection until the client closes it."""
@@ -70,8 +76,12 @@ class Server:
         """The raw HTTP response for a path."""
         if path == "/__ok":
             return b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        if path == "/__stats":
+            counts, self.counts = json.dumps({str(k): v for k, v in self.counts.items()}).encode(), Counter()
+            return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(counts), counts)
         entry = self.tree.get(path)
         if entry is None:
+            self.counts[404] += 1
             body = b"<html><body>404 Not Found</body></html>"
             return b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (
                 len(body),
@@ -79,7 +89,9 @@ class Server:
             )
         extra, body = entry
         if inm and extra and inm.encode() in extra:
+            self.counts[304] += 1
             return b"HTTP/1.1 304 Not Modified\r\n" + extra + b"Content-Length: 0\r\n\r\n"
+        self.counts[200] += 1
         ctype = b"text/html; charset=utf-8" if path.endswith(".html") else b"application/octet-stream"
         return (
             b"HTTP/1.1 200 OK\r\nContent-Type: "
@@ -112,6 +124,11 @@ class FastWeb:
     def reload(self) -> None:
         """Re-read the tree (after edits) and wait until the server has."""
         asyncio.run(_get_all(self.base, ["/__reload"], 1))
+
+    def stats(self) -> dict[int, int]:
+        """Answers by status code since the last call (and reset them)."""
+        with urllib.request.urlopen(self.base + "/__stats", timeout=10) as answer:
+            return {int(k): int(v) for k, v in json.loads(answer.read()).items()}
 
     def __enter__(self) -> FastWeb:
         return self
