@@ -20,6 +20,7 @@ from typing import TypeVar
 import lxml.html
 
 from qmcrawler.extraction.article import Article, Attachment
+from qmcrawler.extraction.bylines import byline_author
 from qmcrawler.extraction.body import Block, body_blocks, container_scores, linearize
 from qmcrawler.extraction.doclinks import find_attachments
 from qmcrawler.extraction.dom import PageInfo, clean_tree, parse_html, read_page_info, remove_boilerplate
@@ -247,7 +248,8 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     if conflict:
         flags.append("date_conflict")
     no_source: tuple[str | None, str | None, bool] = (None, None, False)
-    source, author, placeholder = errors.guard("source", lambda: source_and_author(metas, near), no_source)
+    byline = errors.guard("author", lambda: byline_author(near, norm_lines[:TOP_BODY_LINES], norm_lines[-3:]), None)
+    source, author, placeholder = errors.guard("source", lambda: source_and_author(metas, near, byline), no_source)
     if placeholder:
         flags.append("author_placeholder")
     views = report.views

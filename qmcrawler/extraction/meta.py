@@ -225,8 +225,11 @@ def clean_source(value: str, metas: dict[str, str]) -> str | None:
     return value[:60]
 
 
-def source_and_author(metas: dict[str, str], near: Sequence[str]) -> tuple[str | None, str | None, bool]:
-    """(source, author, author_was_placeholder) from labelled lines near the title, then meta tags."""
+def source_and_author(
+    metas: dict[str, str], near: Sequence[str], byline: str | None = None
+) -> tuple[str | None, str | None, bool]:
+    """(source, author, author_was_placeholder) from labelled lines near the title, the `byline`
+    author (datelines, bylines, signatures: bylines.py), then meta tags."""
     source: str | None = None
     author: str | None = None
     placeholder = False
@@ -244,6 +247,8 @@ def source_and_author(metas: dict[str, str], near: Sequence[str]) -> tuple[str |
     if not seen_source:
         raw = meta_value(metas, META_SOURCE)
         source = clean_source(raw, metas) if raw else None
+    if author is None and byline:
+        author = byline
     if author is None and not placeholder:
         raw = meta_value(metas, META_AUTHOR)
         if raw.lower() in PLACEHOLDER_AUTHORS:
