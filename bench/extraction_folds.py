@@ -6,7 +6,8 @@
 Pages of the `zh` split go to fold `sha1(page id) % N` (stable, independent of the rules), so a
 change can be tuned on N-1 folds and checked on the one kept out, in rotation. One table is
 printed: a row per fold, the whole split, and `zh_aux` (not tuned to: a regression check).
-`extract(html, url).to_dict()` is scored as `score.py qmcrawler.extraction:extract` scores it. Scoring reuses the shared scorer's functions (`--scorer`), so the metrics match it exactly.
+`extract(html, url).to_dict()` is scored as `score.py qmcrawler.extraction:extract` scores it,
+with the shared scorer's own functions (`--scorer`), so the metrics match it exactly.
 `--records` writes the per-page records, to diff two runs page by page.
 """
 
@@ -27,7 +28,7 @@ from bench.extraction import _fmt, load_scorer, qmcrawler_text  # noqa: E402
 
 def fold_of(page_id: str, folds: int) -> int:
     """The stable fold of a page: its id's SHA-1 modulo the number of folds."""
-    return int(hashlib.sha1(page_id.encode("utf-8")).hexdigest(), 16) % folds
+    return int(hashlib.sha1(page_id.encode("utf-8"), usedforsecurity=False).hexdigest(), 16) % folds
 
 
 def render(rows: list[tuple[str, dict[str, Any]]]) -> str:

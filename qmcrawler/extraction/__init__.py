@@ -20,8 +20,16 @@ from typing import TypeVar
 import lxml.html
 
 from qmcrawler.extraction.article import Article, Attachment
+from qmcrawler.extraction.body import (
+    FALLBACK_MIN_CHARS,
+    Block,
+    best_container,
+    body_blocks,
+    container_scores,
+    fallback_blocks,
+    linearize,
+)
 from qmcrawler.extraction.bylines import byline_author
-from qmcrawler.extraction.body import Block, body_blocks, container_scores, linearize
 from qmcrawler.extraction.doclinks import find_attachments
 from qmcrawler.extraction.dom import PageInfo, clean_tree, parse_html, read_page_info, remove_boilerplate
 from qmcrawler.extraction.lines import LineReport, filter_lines, parse_labelled, split_names, views_from
@@ -53,6 +61,9 @@ NEAR_LINES = 8
 BEFORE_TITLE_LINES = 2
 #: First body lines searched for a byline date (`2003-7-24 钱江晚报`) when the metadata lines have none.
 TOP_BODY_LINES = 8
+#: A body with fewer characters is thin: the largest coherent text block is tried instead, when
+#: the page shows at least `FALLBACK_MIN_CHARS` of own text (flag `body_fallback`).
+THIN_BODY_CHARS = 20
 #: Lines after the body searched for `(责编:…)`.
 TAIL_LINES = 15
 
@@ -81,12 +92,28 @@ def extract(html: str, url: str | None = None) -> Article:
         return Article(flags=("js_required",), errors=tuple(dict.fromkeys(errors)))
 
 
-def _blocks(root: lxml.html.HtmlElement, errors: _Errors) -> list[Block]:
+def _title(info: PageInfo, blocks: list[Block], errors: _Errors) -> tuple[str | None, int | None]:
+    """The raw title and the index of the block showing it (see `choose_title`)."""
+    no_title: tuple[str | None, int | None] = (None, None)
+    return errors.guard(
+        "title",
+        lambda: choose_title(
+            {k: nfc_fold(v) for k, v in info.metas.items()},
+            nfc_fold(info.title_tag),
+            [nfc_fold(b.text) for b in blocks],
+            [b.index for b in blocks if b.is_heading],
+            [b.link_share > 0.5 for b in blocks],
+        ),
+        no_title,
+    )
+
+
+def _blocks(root: lxml.html.HtmlElement, info: PageInfo, errors: _Errors) -> list[Block]:
     """Blocks after tag cleaning and class/id boilerplate removal around a provisional container."""
     errors.guard("text", lambda: clean_tree(root), None)
     blocks: list[Block] = errors.guard("text", lambda: linearize(root), [])
-    scores, elements = container_scores(blocks)
-    provisional = elements[max(scores, key=lambda k: scores[k])] if scores else None
+    scores, _elements = container_scores(blocks)
+    provisional = errors.guard("text", lambda: best_container(blocks), None)
     if errors.guard("text", lambda: remove_boilerplate(root, provisional, scores), 0):
         blocks = errors.guard("text", lambda: linearize(root), [])
     return blocks
@@ -155,6 +182,11 @@ def _is_js_placeholder(text: str, info: PageInfo) -> bool:
     return len(low) < 20 and "javascript" in info.noscript.lower()
 
 
+def _thin(text: str) -> bool:
+    """Is a body too thin to be an article (fewer than `THIN_BODY_CHARS` non-space characters)?"""
+    return len(text) - text.count(" ") < THIN_BODY_CHARS
+
+
 def _editors(report: LineReport, tail: list[str]) -> str | None:
     names = list(report.editors)
     for line in tail:
@@ -189,41 +221,47 @@ def _before_title(norm: list[str], title_idx: int | None) -> list[str]:
     return out
 
 
+#: plan, normalized lines, body indices, line report, kept indices, kept lines (normalized, shown)
+_BodyRun = tuple[NormPlan, list[str], list[int], LineReport, list[int], list[str], list[str]]
+
+
 def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     root = parse_html(html)
     if root is None:
         return Article(flags=("js_required",))
     info: PageInfo = errors.guard("meta", lambda: read_page_info(root), PageInfo())
-    blocks = _blocks(root, errors)
+    blocks = _blocks(root, info, errors)
+    raw_title, title_idx = _title(info, blocks, errors)
     no_body: tuple[lxml.html.HtmlElement | None, list[Block]] = (None, [])
     container, body = errors.guard("text", lambda: body_blocks(blocks), no_body)
     folded = [nfc_fold(b.text) for b in blocks]
     metas_folded = {k: nfc_fold(v) for k, v in info.metas.items()}
-    no_title: tuple[str | None, int | None] = (None, None)
-    raw_title, title_idx = errors.guard(
-        "title",
-        lambda: choose_title(
-            metas_folded,
-            nfc_fold(info.title_tag),
-            folded,
-            [b.index for b in blocks if b.is_heading],
-            [b.link_share > 0.5 for b in blocks],
-        ),
-        no_title,
-    )
-    body_idx = [b.index for b in body]
-    plan: NormPlan = plan_normalization("\n".join([raw_title or "", *(folded[i] for i in body_idx)]))
-    disp = [normalize_line(apply_display(t, plan)) for t in folded]
-    norm = [_to_norm(t, plan) for t in disp]
+
+    def run(body: list[Block]) -> _BodyRun:
+        body_idx = [b.index for b in body]
+        plan: NormPlan = plan_normalization("\n".join([raw_title or "", *(folded[i] for i in body_idx)]))
+        disp = [normalize_line(apply_display(t, plan)) for t in folded]
+        norm = [_to_norm(t, plan) for t in disp]
+        shown_title = normalize_line(apply_display(raw_title, plan)) if raw_title else None
+        idx = _body_indices(norm, body_idx, title_idx, _to_norm(shown_title, plan) if shown_title else None)
+        report = filter_lines([norm[i] for i in idx])
+        kept = [idx[k] for k in report.keep]
+        norm_lines = [report.cleaned.get(k, norm[idx[k]]) for k in report.keep]
+        text_lines = [_display_line(disp[idx[k]], norm[idx[k]], report.cleaned.get(k)) for k in report.keep]
+        return plan, norm, body_idx, report, kept, norm_lines, text_lines
+
+    plan, norm, body_idx, report, kept, norm_lines, text_lines = run(body)
+    fallback = False
+    if _thin("".join(norm_lines)) and sum(b.chars - b.link_chars for b in blocks) >= FALLBACK_MIN_CHARS:
+        alt_container, alt_body = errors.guard("text", lambda: fallback_blocks(blocks), no_body)
+        if alt_body:
+            alt = run(alt_body)
+            if not _thin("".join(alt[5])):
+                plan, norm, body_idx, report, kept, norm_lines, text_lines = alt
+                container, fallback = alt_container, True
     title = normalize_line(apply_display(raw_title, plan)) if raw_title else None
     norm_title = _to_norm(title, plan) if title else None
-    flags = list(plan.flags)
-
-    idx = _body_indices(norm, body_idx, title_idx, norm_title)
-    report = filter_lines([norm[i] for i in idx])
-    kept = [idx[k] for k in report.keep]
-    norm_lines = [report.cleaned.get(k, norm[idx[k]]) for k in report.keep]
-    text_lines = [_display_line(disp[idx[k]], norm[idx[k]], report.cleaned.get(k)) for k in report.keep]
+    flags = list(plan.flags) + (["body_fallback"] if fallback else [])
     if _spam_count(" ".join([norm_title or "", *norm_lines[:2], *norm_lines[-2:]])) >= SPAM_MIN_TERMS:
         flags.append("spam_injection")
         _drop_spam(norm_lines, text_lines, kept)

@@ -14,7 +14,10 @@ from collections.abc import Sequence
 
 #: Roles that precede reporter names (`本报记者`, `总台记者`, `实习生`, `通讯员`, `特约撰稿人`); the
 #: prefixes are listed, not guessed, so `周炜本报记者` splits as `周炜` + `本报记者`.
-_PREFIX = r"(?:本报|本台|本网|本刊|本社|总台|新华社|新华网|人民网|央视|央广|中新社|中新网|[信晨晚日商]报|特约|见习|实习|首席|特派|驻[\u4e00-\u9fff]{1,3})"
+_PREFIX = (
+    r"(?:本报|本台|本网|本刊|本社|总台|新华社|新华网|人民网|央视|央广|中新社|中新网|[信晨晚日商]报"
+    r"|特约|见习|实习|首席|特派|驻[\u4e00-\u9fff]{1,3})"
+)
 #: `作者` and `文` count only with a separator (`文/张三`, `作者：张三`), else `文明城市` would be a byline.
 _ROLE = rf"(?:{_PREFIX}{{0,2}}(?:记者|通讯员|实习生|撰稿人?|评论员)\s*[:：]?|(?:作者|撰文|图文|文)\s*[:：/／])"
 #: A name: 2–4 Han characters (an optional `·` part for transliterated names) or a Latin name,
@@ -26,7 +29,8 @@ _NAME = (
 _NAMES = rf"{_NAME}(?:\s*[、，,\s]\s*{_NAME}){{0,7}}"
 #: `…电（记者 张三 李四）`, `…讯 (通讯员 王五)`: the dateline at the start of the first body lines.
 _DATELINE = re.compile(rf"^.{{0,40}}?[电讯]\s*[（(]\s*((?:{_ROLE}\s*)?{_NAMES}(?:\s*{_ROLE}\s*{_NAMES})*)\s*[）)]")
-#: A byline line (after at most a short desk name): `记者 张三`, `本报记者 张三 李四`, `文/张三`, `作者：张三`, `本报记者罗科苏盈发自北京`.
+#: A byline line (after at most a short desk name): `记者 张三`, `本报记者 张三 李四`, `文/张三`,
+#: `作者：张三`, `本报记者罗科苏盈发自北京`.
 _BYLINE = re.compile(rf"^(?:[^\s，。]{{2,14}}\s+)?[【\[（(]?\s*({_ROLE}\s*{_NAMES}(?:\s*{_ROLE}\s*{_NAMES})*)")
 #: A signature closing the body, alone or after the last sentence: `（记者 张三）`, `…。(信报记者 蔡雪婧)`,
 #: `（张三 李四）`; `图说：…(林宜静摄)` and `模特儿╱黄丞妮(小罗家族)` are captions, not signatures.
@@ -35,8 +39,12 @@ _ROLE_RE = re.compile(_ROLE)
 _SPLIT = re.compile(r"\s*[、，,]\s*|\s+")
 #: Words that look like names in a trailing `（…）` but are not people.
 _NOT_NAMES = frozenset(
-    "完 待续 未完待续 全文完 图 组图 资料图 本报 本刊 本台 本网 新华社 中新社 中新网 人民网 央视 央视网 新华网 "
-    "记者 通讯员 编辑 责编 摄影 摄 供图 综合 综述 转载 来源 原标题 图片 视频 特稿 专稿 详见 见附件 附件".split()
+    {
+        *("完", "待续", "未完待续", "全文完", "图", "组图", "资料图", "本报", "本刊", "本台", "本网"),
+        *("新华社", "中新社", "中新网", "人民网", "央视", "央视网", "新华网", "记者", "通讯员", "编辑"),
+        *("责编", "摄影", "摄", "供图", "综合", "综述", "转载", "来源", "原标题", "图片", "视频", "特稿"),
+        *("专稿", "详见", "见附件", "附件"),
+    }
 )
 #: Endings of organisations, not people (`质量发展局`, `人民日报社`).
 _ORG_END = re.compile(r"(?:社|网|报|台|部|局|委|院|会|办|厅|处|司|所|站|中心|公司|集团|政府|频道|日报|晚报|新闻)$")

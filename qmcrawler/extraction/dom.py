@@ -128,6 +128,22 @@ def _score_of(el: lxml.html.HtmlElement, scores: dict[int, float]) -> float:
     return total
 
 
+def _text_chars(el: lxml.html.HtmlElement) -> int:
+    return sum(len(t.strip()) for t in el.itertext())
+
+
+def _minor_part(
+    el: lxml.html.HtmlElement, keep: lxml.html.HtmlElement | None, scores: dict[int, float], keep_score: float
+) -> bool:
+    """Is `el`, inside the container `keep`, a minor part of it (by score, and for an inline
+    wrapper such as `<font id="zoom">` around the article's text, also by its share of the text)?"""
+    if _score_of(el, scores) >= KEYWORD_GUARD_SHARE * keep_score:
+        return False
+    if id(el) in scores or keep is None:
+        return True
+    return _text_chars(el) < KEYWORD_GUARD_SHARE * _text_chars(keep)
+
+
 def remove_boilerplate(
     root: lxml.html.HtmlElement, keep: lxml.html.HtmlElement | None, scores: dict[int, float]
 ) -> int:
@@ -153,7 +169,7 @@ def remove_boilerplate(
                 and child.tag not in ("body", "html")
                 and attrs
                 and is_boilerplate_attr(attrs)
-                and (not inside or _score_of(child, scores) < KEYWORD_GUARD_SHARE * keep_score)
+                and (not inside or _minor_part(child, keep, scores, keep_score))
             ):
                 _drop(child)
                 removed += 1
