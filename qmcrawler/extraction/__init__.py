@@ -49,7 +49,7 @@ __all__ = ["EXTRACTOR_VERSION", "extract"]
 
 #: Bump whenever the output for some page would change; the store records it with every version
 #: so that re-extraction is not mistaken for a page change.
-EXTRACTOR_VERSION = "1.2.0"
+EXTRACTOR_VERSION = "1.3.0"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from qmcrawler.extraction.vocab import META_LABELS
+
 #: Roles that precede reporter names (`本报记者`, `总台记者`, `实习生`, `通讯员`, `特约撰稿人`); the
 #: prefixes are listed, not guessed, so `周炜本报记者` splits as `周炜` + `本报记者`.
 _PREFIX = (
@@ -65,7 +67,7 @@ def _names(span: str) -> str | None:
     for part in _ROLE_RE.sub(" ", span).split():
         for name in _SPLIT.split(part):
             name = name.strip()
-            if len(name) < 2 or name in _NOT_NAMES or _ORG_END.search(name) or name in names:
+            if len(name) < 2 or name in _NOT_NAMES or name in META_LABELS or _ORG_END.search(name) or name in names:
                 continue
             names.append(name)
     return sep.join(names) or None

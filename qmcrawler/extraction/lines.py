@@ -25,6 +25,7 @@ from qmcrawler.extraction.vocab import (
 _VALUE_TRIM = " |丨/·•,，;；【】[]"
 _DIGITS = re.compile(r"\d+")
 _NAME_SPLIT = re.compile(r"[、,，;；/\s]+")
+_NEXT_LABEL = re.compile(r"\s+[\u4e00-\u9fff]{2,6}\s*[:：]")
 #: A paragraph this long (without `更多`) ends a related-content list.
 LIST_END_CHARS = 60
 #: Metadata lines are short, and so are the values of a single-label line.
@@ -112,7 +113,8 @@ def _cut_repeated_posts(lines: list[str]) -> tuple[int, int]:
 
 
 def split_names(value: str) -> list[str]:
-    """Split `刘洁妍、杨虞波罗` style name lists."""
+    """Split `刘洁妍、杨虞波罗` style name lists; a next label (`孙小美 审核：周大为`) ends the list."""
+    value = _NEXT_LABEL.split(value, maxsplit=1)[0]
     return [v for v in _NAME_SPLIT.split(value.strip("()（）[]【】 ")) if v]
 
 

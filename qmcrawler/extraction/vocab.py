@@ -82,7 +82,7 @@ VIEW_LABELS = frozenset(
 )
 EDITOR_LABELS = frozenset({"责任编辑", "编辑", "责编"})
 KEYWORD_LABELS = frozenset({"关键词", "标签"})
-LABEL_RE = re.compile(r"(?:^|(?<=[\s|丨/【\[(]))(" + "|".join(META_LABELS) + r")" + _SEP)
+LABEL_RE = re.compile(r"(?:^|(?<=[\s|丨/【\[(\d）】\]]))(" + "|".join(META_LABELS) + r")" + _SEP)
 
 #: Placeholder authors (DOMAIN.md §7).
 PLACEHOLDER_AUTHORS: frozenset[str] = frozenset(
