@@ -20,6 +20,7 @@ from typing import TypeVar
 import lxml.html
 
 from qmcrawler.extraction.article import Article, Attachment
+from qmcrawler.extraction.asides import drop_asides
 from qmcrawler.extraction.body import (
     FALLBACK_MIN_CHARS,
     Block,
@@ -245,6 +246,7 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
         shown_title = normalize_line(apply_display(raw_title, plan)) if raw_title else None
         idx = _body_indices(norm, body_idx, title_idx, _to_norm(shown_title, plan) if shown_title else None)
         report = filter_lines([norm[i] for i in idx])
+        report.keep = [report.keep[j] for j in drop_asides([report.cleaned.get(k, norm[idx[k]]) for k in report.keep])]
         kept = [idx[k] for k in report.keep]
         norm_lines = [report.cleaned.get(k, norm[idx[k]]) for k in report.keep]
         text_lines = [_display_line(disp[idx[k]], norm[idx[k]], report.cleaned.get(k)) for k in report.keep]

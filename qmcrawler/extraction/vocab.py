@@ -132,7 +132,7 @@ STRIP_TOKEN_RE = re.compile(
 #: Copyright / ICP / footer markers; two such lines in a row start the footer.
 FOOTER_RE = re.compile(
     r"(?:版权所有|©|\(c\)\s*\d{4}|copyright|all rights reserved|[il]cp备\s*\d+号|[il]cp证|公网安备\s*\d+号"
-    r"|网站标识码|^主办单位\s*[:：]|^承办单位|^运行维护单位|^技术支持\s*[:：]|未经(?:书面)?授权(?:禁止|不得)"
+    r"|网站标识码|^主办单位\s*[:：]|^承办单位|^运行维护单位|^技术支持\s*[:：]|未经(?:书面)?授权\s*[,，]?\s*(?:禁止|不得)"
     r"|^声明\s*[:：]\s*凡本网|^网站联系邮箱|^联系电话\s*[:：]|^地址\s*[:：]|^邮编\s*[:：]|联系我们\s*\|"
     r"|^网站地图|^关于我们|建议(?:使用|采用).{0,40}(?:浏览器|分辨率))",
     re.IGNORECASE,
