@@ -137,6 +137,9 @@ FOOTER_RE = re.compile(
     r"|^网站地图|^关于我们|建议(?:使用|采用).{0,40}(?:浏览器|分辨率))",
     re.IGNORECASE,
 )
+#: Footer markers that a notice's own text also has (its contact lines: `联系电话：`, `地址：`, `邮编：`):
+#: alone, or next to one another, they never end the body; next to a stronger footer marker they do.
+WEAK_FOOTER_RE = re.compile(r"^(?:联系电话|地址|邮编|联系人|传真|电子邮箱|邮箱)\s*[:：]")
 #: Editor lines: `(责编:A、B)`, `责任编辑:X`, `编辑:X`, `【纠错】 责任编辑:X`.
 EDITOR_RE = re.compile(
     r"^[(\[【]?(?:【纠错】\s*)?(?:责编|责任编辑|编辑|审核|校对|值班编辑|实习编辑)\s*[:：]\s*(?P<v>[^)\]】]*)[)\]】]?\s*$"
