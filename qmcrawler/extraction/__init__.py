@@ -24,7 +24,6 @@ from qmcrawler.extraction.asides import drop_asides
 from qmcrawler.extraction.body import (
     FALLBACK_MIN_CHARS,
     Block,
-    best_container,
     body_blocks,
     container_scores,
     fallback_blocks,
@@ -113,8 +112,8 @@ def _blocks(root: lxml.html.HtmlElement, info: PageInfo, errors: _Errors) -> lis
     """Blocks after tag cleaning and class/id boilerplate removal around a provisional container."""
     errors.guard("text", lambda: clean_tree(root), None)
     blocks: list[Block] = errors.guard("text", lambda: linearize(root), [])
-    scores, _elements = container_scores(blocks)
-    provisional = errors.guard("text", lambda: best_container(blocks), None)
+    scores, elements = container_scores(blocks)
+    provisional = elements[max(scores, key=lambda k: scores[k])] if scores else None
     if errors.guard("text", lambda: remove_boilerplate(root, provisional, scores), 0):
         blocks = errors.guard("text", lambda: linearize(root), [])
     return blocks

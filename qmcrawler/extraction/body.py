@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import lxml.etree
 import lxml.html
@@ -38,6 +39,8 @@ FALLBACK_TEXT_SHARE = 0.7
 FALLBACK_COVER = 0.8
 #: Blocks ending in a cut-off ellipsis and shorter than this are list teasers, not body text.
 SNIPPET_MAX_CHARS = 150
+#: Footer blocks (主办单位…, 备案号…) are shorter than this.
+FOOTER_MAX_CHARS = 200
 
 
 @dataclass
@@ -66,13 +69,13 @@ class Block:
         """Number of sentence punctuation marks."""
         return len(_PUNCT.findall(self.text))
 
-    @property
+    @cached_property
     def weight(self) -> float:
         """Signed contribution to every ancestor's container score."""
         plain = self.chars - self.link_chars
         if self.link_share > MAX_LINK_SHARE:
             return 0.0 if ATTACHMENT_TEXT_RE.search(self.text) else -LINK_PENALTY * self.chars
-        if FOOTER_RE.search(self.text):  # 主办单位、备案号: site footer, however well punctuated
+        if self.chars < FOOTER_MAX_CHARS and FOOTER_RE.search(self.text):  # 主办单位、备案号: a site footer
             return -SHORT_PENALTY * self.chars
         if _SNIPPET_END.search(self.text):
             return -SHORT_PENALTY * self.chars if plain < SNIPPET_MAX_CHARS else 0.5 * plain
