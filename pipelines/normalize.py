@@ -30,9 +30,10 @@ class NormalizePipeline:
             return item
         article = item.article
         if "js_required" in article.flags or len(article.text) < self.options.min_text_chars:
-            item.kind, item.reason = FAILED, "js_required"
+            reason = "no_body" if "no_body" in article.flags else "js_required"  # text but no article found
+            item.kind, item.reason = FAILED, reason
             if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("qmcrawler/normalize/js_required")
+                self.crawler.stats.inc_value(f"qmcrawler/normalize/{reason}")
             return item
         item.fields = content_fields(article)
         item.content_hash = content_hash(item.fields)

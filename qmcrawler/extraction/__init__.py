@@ -62,7 +62,9 @@ BEFORE_TITLE_LINES = 2
 #: First body lines searched for a byline date (`2003-7-24 钱江晚报`) when the metadata lines have none.
 TOP_BODY_LINES = 8
 #: A body with fewer characters is thin: the largest coherent text block is tried instead, when
-#: the page shows at least `FALLBACK_MIN_CHARS` of own text (flag `body_fallback`).
+#: the page shows at least `FALLBACK_MIN_CHARS` of own text and no sign of needing JavaScript
+#: (flag `body_fallback`). A text-rich page whose body is still empty is flagged `no_body`, not
+#: `js_required`: rendering would not help it.
 THIN_BODY_CHARS = 20
 #: Lines after the body searched for `(责编:…)`.
 TAIL_LINES = 15
@@ -182,6 +184,14 @@ def _is_js_placeholder(text: str, info: PageInfo) -> bool:
     return len(low) < 20 and "javascript" in info.noscript.lower()
 
 
+def _js_signals(blocks: list[Block], info: PageInfo) -> bool:
+    """Does the page say it needs JavaScript (a `<noscript>` about it, a 加载中 placeholder block)?"""
+    if "javascript" in info.noscript.lower():
+        return True
+    marks = [p.replace(" ", "") for p in JS_PLACEHOLDERS]
+    return any(b.chars <= 40 and any(m in b.text.lower().replace(" ", "") for m in marks) for b in blocks)
+
+
 def _thin(text: str) -> bool:
     """Is a body too thin to be an article (fewer than `THIN_BODY_CHARS` non-space characters)?"""
     return len(text) - text.count(" ") < THIN_BODY_CHARS
@@ -253,7 +263,8 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
 
     plan, norm, body_idx, report, kept, norm_lines, text_lines = run(body)
     fallback = False
-    if _thin("".join(norm_lines)) and sum(b.chars - b.link_chars for b in blocks) >= FALLBACK_MIN_CHARS:
+    text_rich = sum(b.chars - b.link_chars for b in blocks) >= FALLBACK_MIN_CHARS and not _js_signals(blocks, info)
+    if _thin("".join(norm_lines)) and text_rich:
         alt_container, alt_body = errors.guard("text", lambda: fallback_blocks(blocks), no_body)
         if alt_body:
             alt = run(alt_body)
@@ -269,7 +280,7 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     text = "\n".join(text_lines)
     norm_text = "\n".join(norm_lines)
     if _is_js_placeholder(norm_text, info):
-        flags.append("js_required")
+        flags.append("no_body" if text_rich else "js_required")
 
     near = _near_title(norm, title_idx, body_idx, kept)
     metas = {k: normalize_line(apply_plan(v, plan)) for k, v in metas_folded.items()}
