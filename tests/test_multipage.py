@@ -82,6 +82,7 @@ def test_continuations_are_the_article_own_pages_only() -> None:
     ]
 
 
+@pytest.mark.timeout(600)  # three crawls, each bounded by its own 180 s subprocess timeout
 def test_pages_are_joined_and_an_edit_on_page_2_is_a_change(paged: PagedWeb) -> None:
     paged.crawl()
     versions, changes = paged.article()
@@ -118,6 +119,7 @@ def test_pages_are_joined_and_an_edit_on_page_2_is_a_change(paged: PagedWeb) -> 
         db.close()
 
 
+@pytest.mark.timeout(400)  # two crawls
 def test_a_failed_continuation_is_a_failed_fetch_not_a_shorter_version(paged: PagedWeb) -> None:
     paged.crawl()
     (paged.root / PAGE2).write_text((paged.root / PAGE2).read_text(encoding="utf-8") + " ", encoding="utf-8")
