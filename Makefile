@@ -58,6 +58,7 @@ schedule: $(VENV)
 
 bench: $(VENV) chromium
 	$(PY) bench/extraction.py ../shared/eval/dev/zh
+	$(PY) bench/extraction_folds.py ../shared/eval/dev
 	$(PY) bench/render.py --pages 40
 	$(PY) bench/crawl.py --pages 5000
 	$(PY) bench/peers.py --pages 1000

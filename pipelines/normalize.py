@@ -32,7 +32,12 @@ class NormalizePipeline:
             return item
         article = item.article
         if "js_required" in article.flags or len(article.text) < self.options.min_text_chars:
-            reason = "too_deep" if too_deep(item.html) else "js_required"  # the parser gave up, or no text
+            if too_deep(item.html):
+                reason = "too_deep"  # the parser gave up
+            elif "no_body" in article.flags:
+                reason = "no_body"  # text but no article found
+            else:
+                reason = "js_required"
             item.kind, item.reason = FAILED, reason
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value(f"qmcrawler/normalize/{reason}")

@@ -45,6 +45,8 @@ class PageItem:
     #: what the database remembered when the crawl started (content-hash short-circuit)
     known_raw_hash: str | None = None
     known_content_hash: str | None = None
+    #: decoded HTML of a multi-page article's continuation pages (qmcrawler.crawl.pages), joined on extraction
+    more_html: list[str] = field(default_factory=list)
     #: attachment files downloaded for this page (qmcrawler.crawl.files.FileInfo rows)
     files: list[dict[str, Any]] = field(default_factory=list)
 

@@ -39,6 +39,7 @@ from qmcrawler.crawl.budget import Budget
 from qmcrawler.crawl.fetchoptions import FetchOptions
 from qmcrawler.crawl.files import sniff_type
 from qmcrawler.crawl.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
+from qmcrawler.crawl.pages import MAX_PAGES, PAGE_MARK, continuation_urls
 from qmcrawler.crawl.urls import canonical_url, page_number, same_site, trs_pages
 from qmcrawler.extraction.encoding import decode_html
 from qmcrawler.items import FetchFailure, PageItem
@@ -252,7 +253,7 @@ class SiteSpider(Revisits, scrapy.Spider):
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"qmcrawler/{event}")
 
-    def parse_article(self, response: Response) -> Iterator[PageItem]:
+    def parse_article(self, response: Response) -> Iterator[PageItem | Request]:
         """Wrap the response, whatever its status, into a PageItem."""
         request_url = canonical_url(response.meta.get("redirect_urls", [response.url])[0])
         site = self.sites_by_id[response.meta["qmc_site"]]
@@ -272,7 +273,7 @@ class SiteSpider(Revisits, scrapy.Spider):
                 return
             self.seen.add(url)
         known = self.memos.get(url) or self.memos.get(request_url)
-        yield PageItem(
+        item = PageItem(
             url=url,
             site=site.id,
             status=response.status,
@@ -290,6 +291,37 @@ class SiteSpider(Revisits, scrapy.Spider):
             known_raw_hash=known.raw_hash if known else None,
             known_content_hash=known.content_hash if known and not known.has_attachments else None,
         )
+        pages = continuation_urls(url, links_of(html, response.url)) if response.status == 200 and html else []
+        pages = [u for u in pages if not site.is_list(u)]
+        yield self._page_request(site, item, pages, 1) if pages else item
+
+    def _page_request(self, site: Site, item: PageItem, pages: list[str], done: int) -> Request:
+        """The next continuation page of a multi-page article (qmcrawler.crawl.pages), bounded."""
+        meta = {"qmc_site": site.id, "qmc_article": True, "qmc_item": item, "qmc_pages": pages, "qmc_done": done}
+        return Request(pages[done - 1], callback=self.parse_page, errback=self.page_failed, meta=meta, dont_filter=True)
+
+    def parse_page(self, response: Response) -> Iterator[Request | PageItem]:
+        """Join a continuation page to its article; the item goes on once every page has come."""
+        item: PageItem = response.meta["qmc_item"]
+        pages: list[str] = response.meta["qmc_pages"]
+        done: int = response.meta["qmc_done"] + 1
+        item.more_html.append(decode_html(response.body, headers_of(response).get("Content-Type", "")).text)
+        item.body += PAGE_MARK + response.body  # the raw hash (short-circuit) covers every page
+        found = continuation_urls(item.url, links_of(item.more_html[-1], response.url))
+        pages += [u for u in found if u not in pages and len(pages) < MAX_PAGES - 1]
+        if done <= len(pages):
+            yield self._page_request(self.sites_by_id[item.site], item, pages, done)
+            return
+        for name in ("ETag", "Etag", "Last-Modified"):  # page 1's validators do not cover pages 2…n
+            item.headers.pop(name, None)
+        self._count("spider/multi_page")
+        yield item
+
+    def page_failed(self, failure: Failure) -> Iterator[FetchFailure]:
+        """A continuation page failed: the article is a failed fetch, never a shorter version."""
+        item: PageItem = failure.request.meta["qmc_item"]  # type: ignore[attr-defined]  # set by Scrapy on errbacks
+        reason, status = failure_reason(failure.value, failure.request)  # type: ignore[attr-defined]
+        yield FetchFailure(item.url, item.site, f"page_incomplete:{reason}", utcnow(), http_status=status)
 
     def _canonical_link(self, site: Site, url: str, html: str, final_url: str) -> str:
         """The page identity: a same-site `<link rel=canonical>` naming an article, else `url`."""

@@ -132,7 +132,7 @@ def test_samr_metadata() -> None:
 def test_people_editor_and_numeric_author() -> None:
     art = extract(_load("f04_people_article")[0])
     assert art.editor == "刘洁妍、杨虞波罗"
-    assert art.author is None
+    assert art.author == "邢郑"  # the dateline's reporter (DOMAIN.md §7), never the numeric meta author
     assert art.publish_time == "2018-08-31T16:40:00+08:00"
 
 
@@ -314,3 +314,25 @@ def test_split_date_widget_gives_the_time_but_header_dates_never_count() -> None
         + "</body></html>"
     )
     assert extract(header, "https://example.gov.cn/a.html").publish_time is None
+
+
+def test_script_page_with_side_text_is_js_required_not_a_fallback() -> None:
+    """A JavaScript-built article beside a list of unlinked names: no fallback body from the list."""
+    units = "".join(f"<li>某市第{i}市场监督管理所</li><li>联系地址某某路{i}号</li>" for i in range(1, 9))
+    body = f"<h1>测试页面</h1><div id='content'></div><noscript>请开启JavaScript后浏览本页</noscript><ul>{units}</ul>"
+    assert "body_fallback" in extract(_page(body.replace("<noscript>请开启JavaScript后浏览本页</noscript>", ""))).flags
+    art = extract(_page(body))
+    assert "js_required" in art.flags
+    assert "body_fallback" not in art.flags
+    assert art.text == ""
+
+
+def test_text_rich_page_without_a_body_is_no_body_not_js_required() -> None:
+    """Visible text but nothing that is an article (every line is site footer): `no_body`, never `js_required`."""
+    lines = "".join(
+        f"<p>版权所有：某市市场监督管理局 第{i}号 京ICP备00000{i}号 技术支持：某某科技有限公司</p>" for i in range(6)
+    )
+    art = extract(_page(lines))
+    assert art.text == ""
+    assert "no_body" in art.flags
+    assert "js_required" not in art.flags

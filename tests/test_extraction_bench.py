@@ -29,3 +29,17 @@ def test_bench_tiny_prints_one_table() -> None:
         "| readability-lxml",
         "| trafilatura",
     ]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared eval corpus not available")
+def test_fold_bench_prints_one_row_per_fold() -> None:
+    out = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "extraction_folds.py"), str(CORPUS.parent), "--folds", "3"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    rows = [ln.split(" | ")[1] for ln in out.splitlines() if ln.startswith("| ") and not ln.startswith("| pages")]
+    assert rows == ["zh fold 0", "zh fold 1", "zh fold 2", "zh (all)", "zh_aux"]
+    assert sum(int(ln.split(" | ")[0][2:]) for ln in out.splitlines()[2:5]) == len(list(CORPUS.glob("*.json")))

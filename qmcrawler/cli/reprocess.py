@@ -9,7 +9,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from qmcrawler.config import Site
+from qmcrawler.crawl.pages import PAGE_MARK
 from qmcrawler.extraction import EXTRACTOR_VERSION, extract
+from qmcrawler.extraction.encoding import decode_html
 from qmcrawler.monitor.content import content_fields, content_hash, stored_text
 from qmcrawler.monitor.copies import mirror_reasons
 from qmcrawler.monitor.relevance import score
@@ -45,8 +47,9 @@ def reprocess_db(
         if raw is None:
             skipped += 1
             continue
-        html = raw[0].decode(raw[1], errors="replace")
-        article = extract(html, version["url"])
+        first, *more = raw[0].split(PAGE_MARK)  # a multi-page article's pages (qmcrawler.crawl.pages)
+        article = extract(first.decode(raw[1], errors="replace"), version["url"])
+        article = article.joined(tuple(extract(decode_html(page).text, version["url"]) for page in more))
         fields = content_fields(article)
         fields["attachments"] = carry_attachments(fields["attachments"], version["attachments"])
         keywords = sites[version["site"]].keywords if sites and version["site"] in sites else ("质量月",)

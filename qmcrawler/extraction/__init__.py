@@ -21,7 +21,16 @@ from typing import TypeVar
 import lxml.html
 
 from qmcrawler.extraction.article import Article, Attachment
-from qmcrawler.extraction.body import Block, body_blocks, container_scores, linearize
+from qmcrawler.extraction.asides import drop_asides
+from qmcrawler.extraction.body import (
+    FALLBACK_MIN_CHARS,
+    Block,
+    body_blocks,
+    container_scores,
+    fallback_blocks,
+    linearize,
+)
+from qmcrawler.extraction.bylines import byline_author
 from qmcrawler.extraction.doclinks import find_attachments
 from qmcrawler.extraction.dom import PageInfo, clean_tree, parse_html, read_page_info, remove_boilerplate
 from qmcrawler.extraction.lines import LineReport, filter_lines, parse_labelled, split_names, views_from
@@ -43,7 +52,8 @@ __all__ = ["EXTRACTOR_VERSION", "extract"]
 
 #: Bump whenever the output for some page would change; the store records it with every version
 #: so that re-extraction is not mistaken for a page change.
-#: 1.3.0: `title`/`text` keep the page's full-width characters (comparison forms and hashes unchanged).
+#: 1.3.0: `title`/`text` keep the page's full-width characters (comparison forms and hashes unchanged);
+#: multi-page articles, body fallback, bylines, date checks, asides (issue 14).
 EXTRACTOR_VERSION = "1.3.0"
 
 log = logging.getLogger(__name__)
@@ -56,6 +66,11 @@ NEAR_LINES = 8
 BEFORE_TITLE_LINES = 2
 #: First body lines searched for a byline date (`2003-7-24 钱江晚报`) when the metadata lines have none.
 TOP_BODY_LINES = 8
+#: A body with fewer characters is thin: the largest coherent text block is tried instead, when
+#: the page shows at least `FALLBACK_MIN_CHARS` of own text and no sign of needing JavaScript
+#: (flag `body_fallback`). A text-rich page whose body is still empty is flagged `no_body`, not
+#: `js_required`: rendering would not help it.
+THIN_BODY_CHARS = 20
 #: Lines after the body searched for `(责编:…)`.
 TAIL_LINES = 15
 
@@ -84,7 +99,23 @@ def extract(html: str, url: str | None = None) -> Article:
         return Article(flags=("js_required",), errors=tuple(dict.fromkeys(errors)))
 
 
-def _blocks(root: lxml.html.HtmlElement, errors: _Errors) -> list[Block]:
+def _title(info: PageInfo, blocks: list[Block], errors: _Errors) -> tuple[str | None, int | None]:
+    """The raw title and the index of the block showing it (see `choose_title`)."""
+    no_title: tuple[str | None, int | None] = (None, None)
+    return errors.guard(
+        "title",
+        lambda: choose_title(
+            {k: nfc_fold(v) for k, v in info.metas.items()},
+            nfc_fold(info.title_tag),
+            [nfc_fold(b.text) for b in blocks],
+            [b.index for b in blocks if b.is_heading],
+            [b.link_share > 0.5 for b in blocks],
+        ),
+        no_title,
+    )
+
+
+def _blocks(root: lxml.html.HtmlElement, info: PageInfo, errors: _Errors) -> list[Block]:
     """Blocks after tag cleaning and class/id boilerplate removal around a provisional container."""
     errors.guard("text", lambda: clean_tree(root), None)
     blocks: list[Block] = errors.guard("text", lambda: linearize(root), [])
@@ -179,6 +210,19 @@ def _is_js_placeholder(text: str, info: PageInfo) -> bool:
     return len(low) < 20 and "javascript" in info.noscript.lower()
 
 
+def _js_signals(blocks: list[Block], info: PageInfo) -> bool:
+    """Does the page say it needs JavaScript (a `<noscript>` about it, a 加载中 placeholder block)?"""
+    if "javascript" in info.noscript.lower():
+        return True
+    marks = [p.replace(" ", "") for p in JS_PLACEHOLDERS]
+    return any(b.chars <= 40 and any(m in b.text.lower().replace(" ", "") for m in marks) for b in blocks)
+
+
+def _thin(text: str) -> bool:
+    """Is a body too thin to be an article (fewer than `THIN_BODY_CHARS` non-space characters)?"""
+    return len(text) - text.count(" ") < THIN_BODY_CHARS
+
+
 def _editors(report: LineReport, tail: list[str]) -> str | None:
     names = list(report.editors)
     for line in tail:
@@ -213,52 +257,60 @@ def _before_title(norm: list[str], title_idx: int | None) -> list[str]:
     return out
 
 
+#: plan, normalized lines, body indices, line report, kept indices, kept lines (normalized, shown)
+_BodyRun = tuple[NormPlan, list[str], list[int], LineReport, list[int], list[str], list[str]]
+
+
 def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     root = parse_html(html)
     if root is None:
         return Article(flags=("js_required",))
     info: PageInfo = errors.guard("meta", lambda: read_page_info(root), PageInfo())
-    blocks = _blocks(root, errors)
+    blocks = _blocks(root, info, errors)
+    raw_title, title_idx = _title(info, blocks, errors)
     no_body: tuple[lxml.html.HtmlElement | None, list[Block]] = (None, [])
     container, body = errors.guard("text", lambda: body_blocks(blocks), no_body)
     shown_nfc = [nfc(b.text) for b in blocks]
     folded = [fold_width(t) for t in shown_nfc]
     metas_folded = {k: nfc_fold(v) for k, v in info.metas.items()}
-    no_title: tuple[str | None, int | None] = (None, None)
-    raw_title, title_idx = errors.guard(
-        "title",
-        lambda: choose_title(
-            metas_folded,
-            nfc_fold(info.title_tag),
-            folded,
-            [b.index for b in blocks if b.is_heading],
-            [b.link_share > 0.5 for b in blocks],
-        ),
-        no_title,
-    )
-    body_idx = [b.index for b in body]
-    plan: NormPlan = plan_normalization("\n".join([raw_title or "", *(folded[i] for i in body_idx)]))
-    disp = [normalize_line(apply_display(t, plan)) for t in folded]
-    norm = [_to_norm(t, plan) for t in disp]
-    shown = [_page_chars(apply_display(f, plan, t), d) for f, t, d in zip(folded, shown_nfc, disp, strict=True)]
+
+    def run(body: list[Block]) -> _BodyRun:
+        body_idx = [b.index for b in body]
+        plan: NormPlan = plan_normalization("\n".join([raw_title or "", *(folded[i] for i in body_idx)]))
+        disp = [normalize_line(apply_display(t, plan)) for t in folded]
+        norm = [_to_norm(t, plan) for t in disp]
+        shown = [_page_chars(apply_display(f, plan, t), d) for f, t, d in zip(folded, shown_nfc, disp, strict=True)]
+        shown_title = normalize_line(apply_display(raw_title, plan)) if raw_title else None
+        idx = _body_indices(norm, body_idx, title_idx, _to_norm(shown_title, plan) if shown_title else None)
+        report = filter_lines([norm[i] for i in idx])
+        report.keep = [report.keep[j] for j in drop_asides([report.cleaned.get(k, norm[idx[k]]) for k in report.keep])]
+        kept = [idx[k] for k in report.keep]
+        norm_lines = [report.cleaned.get(k, norm[idx[k]]) for k in report.keep]
+        text_lines = [_display_line(shown[idx[k]], norm[idx[k]], report.cleaned.get(k)) for k in report.keep]
+        return plan, norm, body_idx, report, kept, norm_lines, text_lines
+
+    plan, norm, body_idx, report, kept, norm_lines, text_lines = run(body)
+    fallback = False
+    text_rich = sum(b.chars - b.link_chars for b in blocks) >= FALLBACK_MIN_CHARS and not _js_signals(blocks, info)
+    if _thin("".join(norm_lines)) and text_rich:
+        alt_container, alt_body = errors.guard("text", lambda: fallback_blocks(blocks), no_body)
+        if alt_body:
+            alt = run(alt_body)
+            if not _thin("".join(alt[5])):
+                plan, norm, body_idx, report, kept, norm_lines, text_lines = alt
+                container, fallback = alt_container, True
     folded_title = normalize_line(apply_display(raw_title, plan)) if raw_title else None
     norm_title = _to_norm(folded_title, plan) if folded_title else None
     raw_shown = _unfold(raw_title, [nfc(info.title_tag), *map(nfc, info.metas.values()), *shown_nfc])
     title = _page_chars(apply_display(raw_title, plan, raw_shown), folded_title) if raw_title and folded_title else None
-    flags = list(plan.flags)
-
-    idx = _body_indices(norm, body_idx, title_idx, norm_title)
-    report = filter_lines([norm[i] for i in idx])
-    kept = [idx[k] for k in report.keep]
-    norm_lines = [report.cleaned.get(k, norm[idx[k]]) for k in report.keep]
-    text_lines = [_display_line(shown[idx[k]], norm[idx[k]], report.cleaned.get(k)) for k in report.keep]
+    flags = list(plan.flags) + (["body_fallback"] if fallback else [])
     if _spam_count(" ".join([norm_title or "", *norm_lines[:2], *norm_lines[-2:]])) >= SPAM_MIN_TERMS:
         flags.append("spam_injection")
         _drop_spam(norm_lines, text_lines, kept)
     text = "\n".join(text_lines)
     norm_text = "\n".join(norm_lines)
     if _is_js_placeholder(norm_text, info):
-        flags.append("js_required")
+        flags.append("no_body" if text_rich else "js_required")
 
     near = _near_title(norm, title_idx, body_idx, kept)
     metas = {k: normalize_line(apply_plan(v, plan)) for k, v in metas_folded.items()}
@@ -276,7 +328,8 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     if conflict:
         flags.append("date_conflict")
     no_source: tuple[str | None, str | None, bool] = (None, None, False)
-    source, author, placeholder = errors.guard("source", lambda: source_and_author(metas, near), no_source)
+    byline = errors.guard("author", lambda: byline_author(near, norm_lines[:TOP_BODY_LINES], norm_lines[-3:]), None)
+    source, author, placeholder = errors.guard("source", lambda: source_and_author(metas, near, byline), no_source)
     if placeholder:
         flags.append("author_placeholder")
     views = report.views

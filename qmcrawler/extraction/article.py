@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 #: Fields whose normalized values make up a version's content hash. `views`, `editor` and
@@ -64,3 +64,29 @@ class Article:
         for key in ("flags", "keywords", "errors"):
             data[key] = list(data[key])
         return data
+
+    def joined(self, more: tuple[Article, ...]) -> Article:
+        """This page 1 with the bodies of its continuation pages appended, as one article (flag `multi_page`).
+
+        Metadata comes from page 1; texts are joined line by line, attachments and keywords are merged
+        without repeats, `doc_date` is the last page's (the 落款 closes the document).
+        """
+        if not more:
+            return self
+        pages = (self, *more)
+
+        def lines(name: str) -> str:
+            return "\n".join(str(getattr(p, name)) for p in pages if getattr(p, name))
+
+        attachments = tuple(dict.fromkeys(a for p in pages for a in p.attachments))
+        return replace(
+            self,
+            text=lines("text"),
+            original_text=lines("original_text"),
+            norm_text=lines("norm_text"),
+            attachments=attachments,
+            keywords=tuple(dict.fromkeys(k for p in pages for k in p.keywords)),
+            doc_date=next((p.doc_date for p in reversed(pages) if p.doc_date), None),
+            flags=tuple(dict.fromkeys([*self.flags, "multi_page"])),
+            errors=tuple(dict.fromkeys(e for p in pages for e in p.errors)),
+        )

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import lxml.etree
 import lxml.html
 
-from qmcrawler.extraction.vocab import ATTACHMENT_TEXT_RE, BLOCK_TAGS, HEADING_TAGS
+from qmcrawler.extraction.vocab import ATTACHMENT_TEXT_RE, BLOCK_TAGS, FOOTER_RE, HEADING_TAGS
 
 _WS = re.compile(r"\s+")
 _PUNCT = re.compile(r"[，。！？；：、,!?;“”「」…]")
-#: Teaser snippets of list pages end in a cut-off ellipsis (`...`, a single `…`, `...更多`).
-_SNIPPET_END = re.compile(r"(?:\.\.\.|(?<!…)…)\s*(?:\[?(?:更多|详细|全文|詳細)\]?|>>)?\s*$")
+#: Teaser snippets of list pages end in a cut-off ellipsis (`...`, a single `…`, `...更多`) or in a
+#: bracketed `[详情]` link.
+_MORE = r"(?:[\[【]?(?:更多|详细|详情|全文|詳細|詳情|阅读全文|查看全文)[\]】]?|>>)"
+_SNIPPET_END = re.compile(
+    rf"(?:(?:\.\.\.|(?<!…)…)\s*{_MORE}?|(?:……|\.{{4,}})?\s*[\[【](?:详情|詳情|更多|全文)[\]】])\s*$"
+)
 #: A block needs this many characters (with punctuation) to count as body text.
 GOOD_MIN_CHARS = 20
 #: Blocks with a larger share of link text are navigation.
@@ -28,8 +33,14 @@ MAX_LINK_SHARE = 0.5
 #: Weight of link text and of short unpunctuated text against body text.
 LINK_PENALTY = 1.0
 SHORT_PENALTY = 0.3
+#: The fallback body needs this many own characters, with at most this share of link text.
+FALLBACK_MIN_CHARS = 120
+FALLBACK_TEXT_SHARE = 0.7
+FALLBACK_COVER = 0.8
 #: Blocks ending in a cut-off ellipsis and shorter than this are list teasers, not body text.
 SNIPPET_MAX_CHARS = 150
+#: Footer blocks (主办单位…, 备案号…) are shorter than this.
+FOOTER_MAX_CHARS = 200
 
 
 @dataclass
@@ -58,12 +69,14 @@ class Block:
         """Number of sentence punctuation marks."""
         return len(_PUNCT.findall(self.text))
 
-    @property
+    @cached_property
     def weight(self) -> float:
         """Signed contribution to every ancestor's container score."""
         plain = self.chars - self.link_chars
         if self.link_share > MAX_LINK_SHARE:
             return 0.0 if ATTACHMENT_TEXT_RE.search(self.text) else -LINK_PENALTY * self.chars
+        if self.chars < FOOTER_MAX_CHARS and FOOTER_RE.search(self.text):  # 主办单位、备案号: a site footer
+            return -SHORT_PENALTY * self.chars
         if _SNIPPET_END.search(self.text):
             return -SHORT_PENALTY * self.chars if plain < SNIPPET_MAX_CHARS else 0.5 * plain
         if plain >= GOOD_MIN_CHARS and self.punct:
@@ -151,6 +164,31 @@ def body_blocks(blocks: list[Block]) -> tuple[lxml.html.HtmlElement | None, list
         return None, []
     inside = [b for b in blocks if any(a is container for a in b.ancestors)]
     return container, [b for b in inside if not _is_nav(b)]
+
+
+def fallback_blocks(blocks: list[Block]) -> tuple[lxml.html.HtmlElement | None, list[Block]]:
+    """The largest coherent text block, for when the scored container yields no body.
+
+    Among block-level elements whose text is mostly not links, the tightest (least text) one that
+    holds `FALLBACK_COVER` of the most own (non-link) text any of them holds, and its
+    non-navigation blocks; None when no element has `FALLBACK_MIN_CHARS` of own text.
+    """
+    plain: dict[int, int] = {}
+    total: dict[int, int] = {}
+    elements: dict[int, lxml.html.HtmlElement] = {}
+    for block in blocks:
+        for anc in block.ancestors:
+            key = id(anc)
+            plain[key] = plain.get(key, 0) + (0 if _is_nav(block) else block.chars - block.link_chars)
+            total[key] = total.get(key, 0) + block.chars
+            elements[key] = anc
+    coherent = [k for k in plain if plain[k] >= FALLBACK_MIN_CHARS and plain[k] >= FALLBACK_TEXT_SHARE * total[k]]
+    if not coherent:
+        return None, []
+    most = max(plain[k] for k in coherent)
+    best = elements[min((k for k in coherent if plain[k] >= FALLBACK_COVER * most), key=lambda k: total[k])]
+    inside = [b for b in blocks if any(a is best for a in b.ancestors)]
+    return best, [b for b in inside if not _is_nav(b)]
 
 
 def _is_nav(block: Block) -> bool:

@@ -128,6 +128,14 @@ def _score_of(el: lxml.html.HtmlElement, scores: dict[int, float]) -> float:
     return total
 
 
+def _minor_part(el: lxml.html.HtmlElement, scores: dict[int, float], keep_score: float, keep_chars: int) -> bool:
+    """Is `el`, inside the main container, a minor part of it (by score, and for an inline
+    wrapper such as `<font id="zoom">` around the article's text, also by its share of the text)?"""
+    if _score_of(el, scores) >= KEYWORD_GUARD_SHARE * keep_score:
+        return False
+    return id(el) in scores or len(el.text_content()) < KEYWORD_GUARD_SHARE * keep_chars
+
+
 def remove_boilerplate(
     root: lxml.html.HtmlElement, keep: lxml.html.HtmlElement | None, scores: dict[int, float]
 ) -> int:
@@ -139,6 +147,7 @@ def remove_boilerplate(
     """
     protected = {id(a) for a in keep.iterancestors()} | {id(keep)} if keep is not None else set()
     keep_score = scores.get(id(keep), 0.0) if keep is not None else 0.0
+    keep_chars = len(keep.text_content()) if keep is not None else 0
     removed = 0
     stack: list[tuple[lxml.html.HtmlElement, bool]] = [(root, False)]
     while stack:
@@ -153,7 +162,7 @@ def remove_boilerplate(
                 and child.tag not in ("body", "html")
                 and attrs
                 and is_boilerplate_attr(attrs)
-                and (not inside or _score_of(child, scores) < KEYWORD_GUARD_SHARE * keep_score)
+                and (not inside or _minor_part(child, scores, keep_score, keep_chars))
             ):
                 _drop(child)
                 removed += 1

@@ -20,11 +20,13 @@ from qmcrawler.extraction.vocab import (
     SNIPPET_MORE_RE,
     STRIP_TOKEN_RE,
     VIEW_LABELS,
+    WEAK_FOOTER_RE,
 )
 
 _VALUE_TRIM = " |丨/·•,，;；【】[]"
 _DIGITS = re.compile(r"\d+")
 _NAME_SPLIT = re.compile(r"[、,，;；/\s]+")
+_NEXT_LABEL = re.compile(r"\s+[\u4e00-\u9fff]{2,6}\s*[:：]")
 #: A paragraph this long (without `更多`) ends a related-content list.
 LIST_END_CHARS = 60
 #: Metadata lines are short, and so are the values of a single-label line.
@@ -112,7 +114,8 @@ def _cut_repeated_posts(lines: list[str]) -> tuple[int, int]:
 
 
 def split_names(value: str) -> list[str]:
-    """Split `刘洁妍、杨虞波罗` style name lists."""
+    """Split `刘洁妍、杨虞波罗` style name lists; a next label (`孙小美 审核：周大为`) ends the list."""
+    value = _NEXT_LABEL.split(value, maxsplit=1)[0]
     return [v for v in _NAME_SPLIT.split(value.strip("()（）[]【】 ")) if v]
 
 
@@ -154,7 +157,7 @@ def filter_lines(lines: list[str]) -> LineReport:
         if END_MARK_RE.match(line) or COMMENT_START_RE.match(line):
             ended = True
             continue
-        if FOOTER_RE.search(line) and len(line) < 200:
+        if FOOTER_RE.search(line) and len(line) < 200 and not _contact_line(lines, i):
             footer_run += 1
             if footer_run >= 2:
                 ended = True
@@ -195,11 +198,26 @@ def filter_lines(lines: list[str]) -> LineReport:
     return rep
 
 
+def _is_strong_footer(line: str) -> bool:
+    return bool(FOOTER_RE.search(line)) and not WEAK_FOOTER_RE.match(line)
+
+
+def _contact_line(lines: list[str], i: int) -> bool:
+    """Is line `i` a notice's contact line (`联系电话：…`) rather than the site footer's?
+
+    It is, unless a stronger footer marker (版权所有, ICP备…) is on the line itself or the next one.
+    """
+    if not WEAK_FOOTER_RE.match(lines[i]) or _is_strong_footer(lines[i]):
+        return False
+    after = next((ln for ln in lines[i + 1 : i + 2] if ln.strip()), "")
+    return not _is_strong_footer(after)
+
+
 def _trim_footer_tail(lines: list[str], rep: LineReport) -> None:
     """Drop trailing kept lines that are a lone footer marker or an empty label (`相关附件:`)."""
     while rep.keep:
         last = rep.cleaned.get(rep.keep[-1], lines[rep.keep[-1]]).strip()
-        if (FOOTER_RE.search(last) and len(last) < 80) or EMPTY_LABEL_RE.match(last):
+        if (_is_strong_footer(last) and len(last) < 80) or EMPTY_LABEL_RE.match(last):
             rep.keep.pop()
         else:
             break

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from qmcrawler.extraction.dates import date_from_url, find_dates, parse_date, parse_doc_date
 from qmcrawler.extraction.lines import is_dateline, is_meta_line, is_post_header, parse_labelled
@@ -179,6 +180,7 @@ def publish_time(
     top: Sequence[str] = (),
     posts: Sequence[str] = (),
     widget: str = "",
+    now: dt.datetime | None = None,
 ) -> tuple[str | None, bool]:
     """Publish time by §6.4 precedence; the bool is True on a meta/visible date conflict.
 
@@ -188,22 +190,72 @@ def publish_time(
     several dated post headers (`posts`: forum threads, blog entries) gets the first one's date.
     `widget` is the text of a date widget (news.cn splits it over `<em>`s): it adds the time to a
     meta or URL date of the same day, or stands in for them, but never overrides them.
+    Every candidate must be plausible (not after `now` + 1 day, not before 1995: §6.5); an unlabelled
+    visible date more than a day from the URL's date yields to it; without any of these, a dateline's
+    `M月D日电` takes the URL's year (§6.4 step 5).
     """
-    meta_iso = next((d for d in (parse_date(metas.get(n, "")) for n in META_DATE) if d), None)
-    visible = _visible_date(near) or _first_dateline(before) or _first_dateline(top)
+    ok = _plausible(now)
+    meta_iso = next((d for d in (parse_date(metas.get(n, "")) for n in META_DATE) if ok(d)), None)
+    labelled = _labelled_date(near)
+    visible = next(
+        (d for d in (labelled, _visible_date(near), _first_dateline(before), _first_dateline(top)) if ok(d)), None
+    )
+    url_iso = date_from_url(url) if url else None
+    url_iso = url_iso if ok(url_iso) else None
+    if visible and url_iso and visible != labelled and not meta_iso and abs(_days(visible) - _days(url_iso)) > 1:
+        visible = None  # an unlabelled date far from the URL's day is another item's, not this page's
     if meta_iso and visible:
         if meta_iso[:10] == visible[:10]:
             return (visible if len(visible) > len(meta_iso) else meta_iso), False
         gap = abs(_days(meta_iso) - _days(visible))
         return meta_iso, gap > MAX_DATE_GAP_DAYS
     widget_iso = parse_date(widget) if widget and not _HEADER_DATE.search(widget) else None
-    url_iso = date_from_url(url) if url else None
+    widget_iso = widget_iso if ok(widget_iso) else None
     if widget_iso:
         anchor = meta_iso or visible or url_iso
         if anchor is None or (anchor[:10] == widget_iso[:10] and len(widget_iso) > len(anchor)):
             return widget_iso, False
-    found = meta_iso or visible or url_iso
-    return found or _first_post_date(posts), False
+    found = meta_iso or visible or url_iso or _dateline_day(top, url)
+    post = _first_post_date(posts)
+    return found or (post if ok(post) else None), False
+
+
+#: `北京9月1日电`: a dateline's month and day, the year coming from the URL (DOMAIN.md §6.4 step 5).
+_DATELINE_DAY = re.compile(r"^.{0,20}?(\d{1,2})月(\d{1,2})日\s*(?:电|讯)")
+_URL_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:[-/_]?(?:0[1-9]|1[0-2]))(?:[-/_]|\d{2}|$)")
+#: Web publish times before this year are implausible (DOMAIN.md §6.5).
+WEB_MIN_YEAR = 1995
+
+
+def _dateline_day(top: Sequence[str], url: str | None) -> str | None:
+    """The dateline's `M月D日电` with the year of the URL's `/202409/`-style path, if both are there."""
+    if not url or not top:
+        return None
+    m = _DATELINE_DAY.match(top[0])
+    y = _URL_YEAR.search(url)
+    if m is None or y is None:
+        return None
+    return parse_date(f"{y[1]}-{m[1]}-{m[2]}")
+
+
+def _plausible(now: dt.datetime | None) -> Callable[[str | None], bool]:
+    """A check that a publish time is not after `now` (default: the current time) + 1 day, nor before 1995."""
+    limit = (now or dt.datetime.now(dt.UTC)).date() + dt.timedelta(days=1)
+
+    def ok(iso: str | None) -> bool:
+        return iso is not None and int(iso[:4]) >= WEB_MIN_YEAR and dt.date.fromisoformat(iso[:10]) <= limit
+
+    return ok
+
+
+def _labelled_date(near: Sequence[str]) -> str | None:
+    """A date labelled `发布时间`/`日期`… among the metadata lines."""
+    for label, value in labelled_fields(near):
+        if label in DATE_LABELS:
+            found = parse_date(value)
+            if found:
+                return found
+    return None
 
 
 _HEADER_DATE = re.compile(r"今天|星期|周[一二三四五六日天]")
@@ -225,8 +277,11 @@ def clean_source(value: str, metas: dict[str, str]) -> str | None:
     return value[:60]
 
 
-def source_and_author(metas: dict[str, str], near: Sequence[str]) -> tuple[str | None, str | None, bool]:
-    """(source, author, author_was_placeholder) from labelled lines near the title, then meta tags."""
+def source_and_author(
+    metas: dict[str, str], near: Sequence[str], byline: str | None = None
+) -> tuple[str | None, str | None, bool]:
+    """(source, author, author_was_placeholder) from labelled lines near the title, the `byline`
+    author (datelines, bylines, signatures: bylines.py), then meta tags."""
     source: str | None = None
     author: str | None = None
     placeholder = False
@@ -244,6 +299,8 @@ def source_and_author(metas: dict[str, str], near: Sequence[str]) -> tuple[str |
     if not seen_source:
         raw = meta_value(metas, META_SOURCE)
         source = clean_source(raw, metas) if raw else None
+    if author is None and byline and not placeholder:
+        author = byline
     if author is None and not placeholder:
         raw = meta_value(metas, META_AUTHOR)
         if raw.lower() in PLACEHOLDER_AUTHORS:

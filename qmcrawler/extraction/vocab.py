@@ -82,7 +82,7 @@ VIEW_LABELS = frozenset(
 )
 EDITOR_LABELS = frozenset({"责任编辑", "编辑", "责编"})
 KEYWORD_LABELS = frozenset({"关键词", "标签"})
-LABEL_RE = re.compile(r"(?:^|(?<=[\s|丨/【\[(]))(" + "|".join(META_LABELS) + r")" + _SEP)
+LABEL_RE = re.compile(r"(?:^|(?<=[\s|丨/【\[(\d）】\]]))(" + "|".join(META_LABELS) + r")" + _SEP)
 
 #: Placeholder authors (DOMAIN.md §7).
 PLACEHOLDER_AUTHORS: frozenset[str] = frozenset(
@@ -132,11 +132,14 @@ STRIP_TOKEN_RE = re.compile(
 #: Copyright / ICP / footer markers; two such lines in a row start the footer.
 FOOTER_RE = re.compile(
     r"(?:版权所有|©|\(c\)\s*\d{4}|copyright|all rights reserved|[il]cp备\s*\d+号|[il]cp证|公网安备\s*\d+号"
-    r"|网站标识码|^主办单位\s*[:：]|^承办单位|^运行维护单位|^技术支持\s*[:：]|未经(?:书面)?授权(?:禁止|不得)"
+    r"|网站标识码|^主办单位\s*[:：]|^承办单位|^运行维护单位|^技术支持\s*[:：]|未经(?:书面)?授权\s*[,，]?\s*(?:禁止|不得)"
     r"|^声明\s*[:：]\s*凡本网|^网站联系邮箱|^联系电话\s*[:：]|^地址\s*[:：]|^邮编\s*[:：]|联系我们\s*\|"
-    r"|^网站地图|^关于我们)",
+    r"|^网站地图|^关于我们|建议(?:使用|采用).{0,40}(?:浏览器|分辨率))",
     re.IGNORECASE,
 )
+#: Footer markers that a notice's own text also has (its contact lines: `联系电话：`, `地址：`, `邮编：`):
+#: alone, or next to one another, they never end the body; next to a stronger footer marker they do.
+WEAK_FOOTER_RE = re.compile(r"^(?:联系电话|地址|邮编|联系人|传真|电子邮箱|邮箱)\s*[:：]")
 #: Editor lines: `(责编:A、B)`, `责任编辑:X`, `编辑:X`, `【纠错】 责任编辑:X`.
 EDITOR_RE = re.compile(
     r"^[(\[【]?(?:【纠错】\s*)?(?:责编|责任编辑|编辑|审核|校对|值班编辑|实习编辑)\s*[:：]\s*(?P<v>[^)\]】]*)[)\]】]?\s*$"
