@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -73,8 +74,13 @@ def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         conn.close()
 
 
-def start(config: Path, db: Path, site: str | None, out: Path) -> subprocess.Popen[bytes]:
-    argv = crawl_command(config, db, site, {**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR"})
+def yesterday() -> str:
+    """QMC_NOW a day back: a crawl "the day before", whose pages are due again now (revisit_min 1d)."""
+    return (datetime.now(UTC) - timedelta(days=1)).isoformat()
+
+
+def start(config: Path, db: Path, site: str | None, out: Path, now: str) -> subprocess.Popen[bytes]:
+    argv = crawl_command(config, db, site, {**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR", "QMC_NOW": now})
     return subprocess.Popen(
         argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=out.open("wb"), start_new_session=True
     )
@@ -91,7 +97,8 @@ def test_four_sites_and_a_second_crawl_of_one_at_once(tmp_path: Path) -> None:
                 edit_every_site(root)
             jobs = [(f"s{s}", tmp_path / f"r{round_}-s{s}.err") for s in range(SITES)]
             jobs.append(("s0", tmp_path / f"r{round_}-s0-again.err"))
-            procs = [start(config, db, site, out) for site, out in jobs]
+            now = yesterday() if round_ == 1 else datetime.now(UTC).isoformat()
+            procs = [start(config, db, site, out, now) for site, out in jobs]
             codes = [p.wait(timeout=240) for p in procs]
             errors = {out.name: out.read_text(encoding="utf-8", errors="replace") for _, out in jobs}
             s0 = sorted([codes[0], codes[-1]])
@@ -120,7 +127,10 @@ def test_the_daemon_with_two_workers_and_every_site_due_at_once(tmp_path: Path) 
     with MiniWeb([root]) as web:
         config = write_config(tmp_path / "sites.toml", web.base, schedule="* * * * *")
         first = subprocess.run(  # the day before: one crawl of everything
-            crawl_command(config, db, None, LOCAL_SETTINGS), cwd=PROJECT_ROOT, capture_output=True, check=False
+            crawl_command(config, db, None, {**LOCAL_SETTINGS, "QMC_NOW": yesterday()}),
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            check=False,
         )
         assert first.returncode == 0, first.stderr[-2000:]
         edit_every_site(root)

@@ -34,7 +34,7 @@ def query(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[obj
 
 @pytest.mark.timeout(300)  # several crawls or commands, each its own process
 def test_a_sigkilled_crawl_is_marked_killed_by_the_next_crawl(tmp_path: Path) -> None:
-    routes = {f"/art/p{i}.htm": {"delay": 0.3} for i in range(30)}
+    routes = {f"/art/p{i}.htm": {"delay": 2.0} for i in range(30)}  # the crawl outlasts a poll on a loaded machine
     root = make_site(tmp_path / "web", 30, routes)
     with serve(tmp_path, [root], SITES) as site:
         proc = subprocess.Popen(  # a direct crawl (cron, a shell), not the scheduler

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,11 +18,13 @@ from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.extraction import extract
 from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db, queries
+from tests.conftest import daily
 
 FIXTURE = Path(__file__).parent / "fixtures" / "multipage"
 ARTICLE = "/n1/2026/0901/c1004-40001111.html"
 PAGE2 = "n1/2026/0901/c1004-40001111-2.html"
 PAGE3 = "/n1/2026/0901/c1004-40001111-3.html"
+DAY0 = datetime(2026, 9, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -30,9 +33,13 @@ class PagedWeb:
     root: Path
     tmp: Path
     config: Path
+    crawls: int = 0
 
     def crawl(self) -> subprocess.CompletedProcess[str]:
-        result = run_crawl(self.config, self.tmp / "qm.db", settings=LOCAL_SETTINGS, timeout=180)
+        """One crawl, a day after the one before (QMC_NOW), when the stored article is due again."""
+        now = daily(DAY0, self.crawls)
+        self.crawls += 1
+        result = run_crawl(self.config, self.tmp / "qm.db", settings={**LOCAL_SETTINGS, "QMC_NOW": now}, timeout=180)
         assert result.returncode == 0, result.stderr[-3000:]
         return result
 

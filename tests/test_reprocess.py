@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from qmcrawler.monitor.content import content_fields, content_hash
 from qmcrawler.storage import open_db, queries
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.writer import Store
+from tests.conftest import daily
 
 HTML = """<html><head><title>关于开展质量月活动的通知</title></head><body>
 <h1>关于开展质量月活动的通知</h1>
@@ -105,11 +107,12 @@ def test_reprocess_keeps_attachment_hashes_and_the_next_crawl_writes_nothing(tmp
         config = tmp_path / "sites.toml"
         config.write_text((HERE / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), "utf-8")
 
-        def crawl() -> None:
-            result = run_crawl(config, db_path, sites="samr", settings=LOCAL_SETTINGS, timeout=120)
+        def crawl(day: int) -> None:  # daily runs: the next day the stored pages are due again
+            now = daily(datetime(2026, 9, 1, tzinfo=UTC), day)
+            result = run_crawl(config, db_path, sites="samr", settings={**LOCAL_SETTINGS, "QMC_NOW": now}, timeout=120)
             assert result.returncode == 0, result.stderr[-3000:]
 
-        crawl()
+        crawl(0)
         db = open_db(db_path, create=False)
         with_files = [
             r
@@ -122,7 +125,7 @@ def test_reprocess_keeps_attachment_hashes_and_the_next_crawl_writes_nothing(tmp
         result = CliRunner().invoke(cli, ["reprocess", "--db", str(db_path), "--site", "samr", "--config", str(config)])
         assert result.exit_code == 0, result.output
         assert "0 changed by the extractor" in result.output
-        crawl()
+        crawl(1)
     db = open_db(db_path, create=False)
     assert (db.table("versions").count, db.table("changes").count) == counts
     assert [r["outcome"] for r in db.query("SELECT DISTINCT outcome FROM fetches WHERE run_id = 2")] == ["unchanged"]

@@ -20,6 +20,9 @@ from tests.conftest import Site
 
 DAY0 = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)
 
+#: each test runs up to nine crawls, each its own process, on a shared 2-core machine
+pytestmark = pytest.mark.timeout(600)
+
 
 def at(days: float) -> str:
     """QMC_NOW `days` after DAY0, written with a +08:00 offset."""

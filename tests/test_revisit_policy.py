@@ -131,7 +131,7 @@ def test_claiming_due_pages_is_one_indexed_query_without_sorting(memdb: Database
 def test_upgrade_spreads_known_pages_over_their_revisit_window(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = Database(path)
-    migrations.apply(old, stop_before="0010_frontier")
+    migrations.apply(old, stop_before="0012_frontier")
     for i in range(1, 201):
         seen = (T0 - timedelta(days=i % 100)).strftime("%Y-%m-%dT%H:%M:%SZ")
         old.table("pages").insert(
