@@ -54,14 +54,6 @@ POLICIES = {
     "frontier": "",
     "re-check everything": 'revisit_min = "1s"\nrevisit_max = "1s"\nmax_fetches_per_run = 1000000\n',
 }
-CONFIG = """[sites.bench]
-name = "基准测试站"
-start_urls = ["{base}/news/index.html"]
-allowed_domains = ["127.0.0.1"]
-follow = ['/news/index_\\d+\\.html$']
-articles = ['/news/art/\\d+/t\\d+\\.html$']
-max_list_pages = {lists}
-"""
 
 
 @dataclass
@@ -213,7 +205,7 @@ def simulate(name: str, plan: Plan, work: Path, results: dict[str, Result], meas
     _save_state(work, alive, rounds)
     with fastweb.FastWeb(root) as web:
         config = work / "sites.toml"
-        config.write_text(CONFIG.format(base=web.base, lists=LISTS) + POLICIES[name], encoding="utf-8")
+        config.write_text(sitegen.CONFIG.format(base=web.base, lists=LISTS) + POLICIES[name], encoding="utf-8")
         day = 0
         for mark in [m - 1 for m in measured] + [plan.days]:
             if mark > day:
