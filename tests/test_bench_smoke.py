@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from qmcrawler.run.runner import PROJECT_ROOT
 
 
@@ -25,6 +27,7 @@ def test_render_bench_prints_its_table() -> None:
     assert rendered[6].strip() == "2"  # both articles stored when rendered
 
 
+@pytest.mark.timeout(600)  # eight crawls, each its own process
 def test_revisit_bench_prints_its_table() -> None:
     proc = subprocess.run(
         [sys.executable, "bench/revisit.py", "--days", "4", "--per-day", "2"],
