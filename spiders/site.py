@@ -39,7 +39,7 @@ from qmcrawler.crawl.budget import Budget
 from qmcrawler.crawl.fetchoptions import FetchOptions
 from qmcrawler.crawl.files import sniff_type
 from qmcrawler.crawl.listing import dataproxy_records, hanweb_store, jpaas_html, jpaas_query
-from qmcrawler.crawl.pages import MAX_PAGES, PAGE_MARK, continuation_urls
+from qmcrawler.crawl.pages import MAX_PAGES, PAGE_MARK, continuation_urls, may_continue
 from qmcrawler.crawl.urls import canonical_url, page_number, same_site, trs_pages
 from qmcrawler.extraction.encoding import decode_html
 from qmcrawler.items import FetchFailure, PageItem
@@ -291,7 +291,9 @@ class SiteSpider(Revisits, scrapy.Spider):
             known_raw_hash=known.raw_hash if known else None,
             known_content_hash=known.content_hash if known and not known.has_attachments else None,
         )
-        pages = continuation_urls(url, links_of(html, response.url)) if response.status == 200 and html else []
+        pages = []
+        if response.status == 200 and html and may_continue(url, html, response.url):
+            pages = continuation_urls(url, links_of(html, response.url))
         pages = [u for u in pages if not site.is_list(u)]
         yield self._page_request(site, item, pages, 1) if pages else item
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from qmcrawler.cli.main import cli
@@ -110,6 +114,36 @@ def test_bands_catch_every_pair_within_the_threshold() -> None:
 
 def test_short_texts_get_no_fingerprint() -> None:
     assert simhash("通知") is None
+
+
+def reference_simhash(text: str) -> int | None:
+    """SimHash as extractor 1.3.0 first stored it: one BLAKE2b per distinct gram, votes added bit by bit."""
+    chars = "".join(re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z0-9]+", text))
+    if len(chars) < 40:
+        return None
+    grams = {chars[i : i + 3] for i in range(len(chars) - 2)}
+    votes = [0] * 64
+    for gram in grams:
+        value = int.from_bytes(hashlib.blake2b(gram.encode("utf-32-le"), digest_size=8).digest(), "big")
+        for k in range(64):
+            votes[k] += 1 if value >> k & 1 else -1
+    return sum(1 << k for k in range(64) if votes[k] > 0)
+
+
+def test_fingerprints_keep_the_stored_values() -> None:
+    """Stored `versions.simhash` values stay comparable: the same texts give the values the first
+    implementation computed (tests/fixtures/simhash_values.json was written by it)."""
+    golden = json.loads((Path(__file__).parent / "fixtures" / "simhash_values.json").read_text(encoding="utf-8"))
+    assert len(golden) >= 8
+    for name, case in golden.items():
+        assert simhash(case["text"]) == case["simhash"], name
+        assert reference_simhash(case["text"]) == case["simhash"], name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("质量月检测标准的一是在不了ab9Z，。 \n國"), min_size=0, max_size=400))
+def test_fingerprint_equals_the_per_gram_loop(text: str) -> None:
+    assert simhash(text) == reference_simhash(text)
 
 
 def store_article(db: Database, article: Article, url: str, site: str, **record: Any) -> str:

@@ -32,6 +32,24 @@ def _shape(url: str) -> tuple[str, str, str, str] | None:
     return parts.netloc.lower(), directory, m["stem"], m["ext"] or ""
 
 
+def may_continue(page_url: str, html: str, base_url: str | None = None) -> bool:
+    """False when `html` cannot link a continuation page of `page_url`: its file stem followed by
+    `_` or `-` (or a character reference) occurs nowhere in it.
+
+    A continuation link's file name is the stem plus `_N` or `-N` as written in its href, so
+    when that text is absent the page need not be parsed for links at all (most pages). Links
+    are resolved against `base_url` (where redirects ended): when it is another URL, an empty
+    or `#` href could name a continuation page without spelling it, so the page is parsed.
+    """
+    base = _shape(page_url)
+    if base is None:
+        return False
+    if base_url is not None and base_url.split("#", 1)[0] != page_url:
+        return True
+    stem = base[2]
+    return any(stem + sep in html for sep in ("_", "-", "&"))
+
+
 def continuation_urls(page_url: str, links: Iterable[str], max_pages: int = MAX_PAGES) -> list[str]:
     """The links among `links` that are pages 2…`max_pages` of the article at `page_url`, in page order."""
     base = _shape(page_url)

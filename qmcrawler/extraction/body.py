@@ -16,7 +16,7 @@ from functools import cached_property
 import lxml.etree
 import lxml.html
 
-from qmcrawler.extraction.vocab import ATTACHMENT_TEXT_RE, BLOCK_TAGS, FOOTER_RE, HEADING_TAGS
+from qmcrawler.extraction.vocab import ATTACHMENT_TEXT_RE, BLOCK_TAGS, HEADING_TAGS, footer_marker
 
 _WS = re.compile(r"\s+")
 _PUNCT = re.compile(r"[，。！？；：、,!?;“”「」…]")
@@ -26,6 +26,15 @@ _MORE = r"(?:[\[【]?(?:更多|详细|详情|全文|詳細|詳情|阅读全文|�
 _SNIPPET_END = re.compile(
     rf"(?:(?:\.\.\.|(?<!…)…)\s*{_MORE}?|(?:……|\.{{4,}})?\s*[\[【](?:详情|詳情|更多|全文)[\]】])\s*$"
 )
+#: the last character (before trailing spaces) of every _SNIPPET_END match
+_SNIPPET_LAST = frozenset(".…>]】多细細情文")
+
+
+def snippet_end(text: str) -> bool:
+    """Does `text` end like a list teaser (`_SNIPPET_END`)? Looked at only when its last character can."""
+    return text.rstrip()[-1:] in _SNIPPET_LAST and _SNIPPET_END.search(text) is not None
+
+
 #: A block needs this many characters (with punctuation) to count as body text.
 GOOD_MIN_CHARS = 20
 #: Blocks with a larger share of link text are navigation.
@@ -75,9 +84,9 @@ class Block:
         plain = self.chars - self.link_chars
         if self.link_share > MAX_LINK_SHARE:
             return 0.0 if ATTACHMENT_TEXT_RE.search(self.text) else -LINK_PENALTY * self.chars
-        if self.chars < FOOTER_MAX_CHARS and FOOTER_RE.search(self.text):  # 主办单位、备案号: a site footer
+        if self.chars < FOOTER_MAX_CHARS and footer_marker(self.text):  # 主办单位、备案号: a site footer
             return -SHORT_PENALTY * self.chars
-        if _SNIPPET_END.search(self.text):
+        if snippet_end(self.text):
             return -SHORT_PENALTY * self.chars if plain < SNIPPET_MAX_CHARS else 0.5 * plain
         if plain >= GOOD_MIN_CHARS and self.punct:
             return plain - LINK_PENALTY * self.link_chars

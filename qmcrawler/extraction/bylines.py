@@ -9,6 +9,7 @@ Hand-written: no library reads Chinese bylines; the patterns are the ones of DOM
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -30,13 +31,13 @@ _NAME = (
 )
 _NAMES = rf"{_NAME}(?:\s*[、，,\s]\s*{_NAME}){{0,7}}"
 #: `…电（记者 张三 李四）`, `…讯 (通讯员 王五)`: the dateline at the start of the first body lines.
-_DATELINE = re.compile(rf"^.{{0,40}}?[电讯]\s*[（(]\s*((?:{_ROLE}\s*)?{_NAMES}(?:\s*{_ROLE}\s*{_NAMES})*)\s*[）)]")
+_DATELINE = rf"^.{{0,40}}?[电讯]\s*[（(]\s*((?:{_ROLE}\s*)?{_NAMES}(?:\s*{_ROLE}\s*{_NAMES})*)\s*[）)]"
 #: A byline line (after at most a short desk name): `记者 张三`, `本报记者 张三 李四`, `文/张三`,
 #: `作者：张三`, `本报记者罗科苏盈发自北京`.
-_BYLINE = re.compile(rf"^(?:[^\s，。]{{2,14}}\s+)?[【\[（(]?\s*({_ROLE}\s*{_NAMES}(?:\s*{_ROLE}\s*{_NAMES})*)")
+_BYLINE = rf"^(?:[^\s，。]{{2,14}}\s+)?[【\[（(]?\s*({_ROLE}\s*{_NAMES}(?:\s*{_ROLE}\s*{_NAMES})*)"
 #: A signature closing the body, alone or after the last sentence: `（记者 张三）`, `…。(信报记者 蔡雪婧)`,
 #: `（张三 李四）`; `图说：…(林宜静摄)` and `模特儿╱黄丞妮(小罗家族)` are captions, not signatures.
-_SIGNATURE = re.compile(rf"(?:^|[。！？!?”\"])\s*[（(]\s*((?:{_ROLE}\s*)?{_NAMES})\s*[）)]\s*$")
+_SIGNATURE = rf"(?:^|[。！？!?”\"])\s*[（(]\s*((?:{_ROLE}\s*)?{_NAMES})\s*[）)]\s*$"
 _ROLE_RE = re.compile(_ROLE)
 _SPLIT = re.compile(r"\s*[、，,]\s*|\s+")
 #: Words that look like names in a trailing `（…）` but are not people.
@@ -73,11 +74,22 @@ def _names(span: str) -> str | None:
     return sep.join(names) or None
 
 
-def _first(pattern: re.Pattern[str], lines: Sequence[str], max_chars: int | None) -> str | None:
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """The dateline, byline and signature patterns, compiled when first used.
+
+    Compiling the three takes about 0.1 s of CPU (every `[\u4e00-\u9fff]` in them is a 21,000-
+    character class that `re` builds one character at a time), which a crawl that finds no new
+    page (only 304s and unchanged bytes) never needs.
+    """
+    return re.compile(pattern)
+
+
+def _first(pattern: str, lines: Sequence[str], max_chars: int | None) -> str | None:
     for line in lines:
         if max_chars is not None and len(line) > max_chars:
             continue
-        m = pattern.search(line)
+        m = _compiled(pattern).search(line)
         if m:
             found = _names(m.group(1))
             if found:

@@ -16,6 +16,7 @@ bytes sent as text/html) are flagged `undecodable`: the crawl logs a failed fetc
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from dataclasses import dataclass
 
@@ -52,6 +53,8 @@ COMMON_HANZI_MIN = 0.8
 SAMPLE_CHARS = 20_000
 
 _META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_\-:.]+)""", re.I)
+#: characters up to U+2E7F (everything below the CJK radicals), deleted to count the others
+_NARROW = re.compile("[\x00-\u2e7f]+")
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
@@ -101,11 +104,12 @@ def mojibake_score(text: str) -> float:
     if not text:
         return 0.0
     marks = sum(text.count(m) for m in MOJIBAKE_MARKS)
-    wide = sum(1 for ch in text if ord(ch) > 0x2E7F) or 1
+    wide = len(_NARROW.sub("", text)) or 1  # characters above U+2E7F, counted in C
     return marks / wide
 
 
-def _frequent_hanzi() -> frozenset[str]:
+@functools.cache
+def frequent_hanzi() -> frozenset[str]:
     """GB2312 level 1 (rows B0–D7: 3,755 characters) and Big5's frequent set (A440–C67E: 5,401)."""
     chars: set[str] = set()
     for codec, leads, trails in (
@@ -121,11 +125,14 @@ def _frequent_hanzi() -> frozenset[str]:
     return frozenset(chars)
 
 
-FREQUENT_HANZI = _frequent_hanzi()
 #: control characters (but tab, newline, form feed, CR), C1 controls, U+FFFD (private-use characters
 #: are not counted: real pages use them, e.g. U+E5E5 as indentation left by a GBK conversion)
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 _HANZI = re.compile("[\u3400-\u9fff\U00020000-\U0002ffff]")
+#: the hanzi checked for commonness: the first HANZI_SAMPLE of the sample, looked for in its first
+#: HANZI_WINDOW characters first (the whole sample only when they hold fewer)
+HANZI_SAMPLE = 2000
+HANZI_WINDOW = 6000
 
 
 def plausible(text: str, body: bytes) -> bool:
@@ -137,10 +144,13 @@ def plausible(text: str, body: bytes) -> bool:
         return False
     if len(_BAD_CHARS.findall(sample)) > BAD_CHAR_LIMIT * len(sample):
         return False
-    hanzi = _HANZI.findall(sample, 0, SAMPLE_CHARS)[:2000]
+    hanzi = _HANZI.findall(sample, 0, HANZI_WINDOW)  # the first HANZI_SAMPLE hanzi are usually there
+    if len(hanzi) < HANZI_SAMPLE:
+        hanzi = _HANZI.findall(sample)
+    hanzi = hanzi[:HANZI_SAMPLE]
     if len(hanzi) < 20:
         return True
-    return sum(ch in FREQUENT_HANZI for ch in hanzi) >= COMMON_HANZI_MIN * len(hanzi)
+    return sum(map(frequent_hanzi().__contains__, hanzi)) >= COMMON_HANZI_MIN * len(hanzi)
 
 
 def _try(body: bytes, codec: str) -> str | None:

@@ -12,7 +12,6 @@ from qmcrawler.extraction.vocab import (
     EDITOR_LABELS,
     EDITOR_RE,
     END_MARK_RE,
-    FOOTER_RE,
     KEYWORD_LABELS,
     LABEL_RE,
     LIST_DATE_RE,
@@ -21,6 +20,7 @@ from qmcrawler.extraction.vocab import (
     STRIP_TOKEN_RE,
     VIEW_LABELS,
     WEAK_FOOTER_RE,
+    footer_marker,
 )
 
 _VALUE_TRIM = " |丨/·•,，;；【】[]"
@@ -157,7 +157,7 @@ def filter_lines(lines: list[str]) -> LineReport:
         if END_MARK_RE.match(line) or COMMENT_START_RE.match(line):
             ended = True
             continue
-        if FOOTER_RE.search(line) and len(line) < 200 and not _contact_line(lines, i):
+        if len(line) < 200 and footer_marker(line) and not _contact_line(lines, i):
             footer_run += 1
             if footer_run >= 2:
                 ended = True
@@ -199,7 +199,7 @@ def filter_lines(lines: list[str]) -> LineReport:
 
 
 def _is_strong_footer(line: str) -> bool:
-    return bool(FOOTER_RE.search(line)) and not WEAK_FOOTER_RE.match(line)
+    return footer_marker(line) and not WEAK_FOOTER_RE.match(line)
 
 
 def _contact_line(lines: list[str], i: int) -> bool:

@@ -137,6 +137,23 @@ FOOTER_RE = re.compile(
     r"|^网站地图|^关于我们|建议(?:使用|采用).{0,40}(?:浏览器|分辨率))",
     re.IGNORECASE,
 )
+#: Text that every FOOTER_RE match contains, lower-cased; a line without any of them has no footer
+#: marker, which is cheaper to tell than scanning it with FOOTER_RE's two dozen alternatives. The
+#: Latin pieces avoid `i`, `k` and `s`, which IGNORECASE also matches with `ı`, `İ`, `K` and `ſ`.
+_FOOTER_PIECES = _words(
+    "版权所有 © (c opyr rved cp备 cp证 公网安备 网站标识码 主办单位 承办单位 运行维护单位 技术支持 未经 声明 "
+    "网站联系邮箱 联系电话 地址 邮编 联系我们 网站地图 关于我们 建议"
+)
+#: literals only: re finds them with its first-character skip, not by trying every alternative everywhere
+_FOOTER_PIECE_RE = re.compile("|".join(map(re.escape, _FOOTER_PIECES)))
+
+
+def footer_marker(text: str) -> bool:
+    """Does `text` hold a copyright / ICP / footer marker (`FOOTER_RE.search`)?"""
+    low = text.lower()
+    return _FOOTER_PIECE_RE.search(low) is not None and FOOTER_RE.search(text) is not None
+
+
 #: Footer markers that a notice's own text also has (its contact lines: `联系电话：`, `地址：`, `邮编：`):
 #: alone, or next to one another, they never end the body; next to a stronger footer marker they do.
 WEAK_FOOTER_RE = re.compile(r"^(?:联系电话|地址|邮编|联系人|传真|电子邮箱|邮箱)\s*[:：]")

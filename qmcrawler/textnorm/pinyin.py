@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 from dataclasses import dataclass
-
-from pypinyin.pinyin_dict import pinyin_dict
+from pathlib import Path
 
 HAN_CLASS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
@@ -16,7 +16,7 @@ ANNOT_RE = re.compile(rf"(?<=[{HAN_CLASS}])((?:\([{PYCH}]{{1,6}}\))+)")
 _GROUP_RE = re.compile(rf"\(([{PYCH}]{{1,6}})\)")
 #: Byte-shifted GBK mojibake next to a pinyin group: cannot be repaired, only flagged.
 MOJIBAKE_RE = re.compile("[?\ufffd][a-zü\u00e0-\u01dc]{1,6}\\)")
-_HAN_RE = re.compile(f"[{HAN_CLASS}]")
+_NOT_HAN = re.compile(f"[^{HAN_CLASS}]+")
 _TONED_SET = frozenset(TONED)
 
 _DETONE = str.maketrans(
@@ -44,10 +44,31 @@ def detone(syllable: str) -> str:
     return syllable.translate(_DETONE)
 
 
+@functools.cache
+def _pinyin_dict() -> dict[int, str]:
+    """pypinyin's character → readings table, loaded when first needed (a page with `(pinyin)` groups).
+
+    Its module `pypinyin.pinyin_dict` is executed from its file on its own: importing it the usual
+    way runs `pypinyin/__init__`, which loads the phrase dictionary and the segmenter first (0.7 s
+    of CPU in every crawl process, for a table most crawls never read).
+    """
+    spec = importlib.util.find_spec("pypinyin")  # a top-level name: found, not imported
+    places = list(spec.submodule_search_locations or []) if spec else []
+    source = next((Path(p) / "pinyin_dict.py" for p in places if (Path(p) / "pinyin_dict.py").exists()), None)
+    loaded = importlib.util.spec_from_file_location("qmcrawler_pinyin_dict", source) if source else None
+    if loaded is None or loaded.loader is None:
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        return dict(pinyin_dict)
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    return dict(module.pinyin_dict)
+
+
 @functools.lru_cache(maxsize=65536)
 def readings(char: str) -> frozenset[str]:
     """The toneless readings pypinyin's dictionary gives `char` (empty if unknown)."""
-    raw = pinyin_dict.get(ord(char), "")
+    raw = _pinyin_dict().get(ord(char), "")
     return frozenset(detone(r.strip()) for r in raw.split(",") if r.strip())
 
 
@@ -99,7 +120,7 @@ def pinyin_stats(text: str) -> PinyinStats:
     return PinyinStats(
         toned=toned,
         untoned=untoned,
-        han=len(_HAN_RE.findall(text)),
+        han=len(_NOT_HAN.sub("", text)),  # deleting the others in C: no list of characters
         mojibake=len(MOJIBAKE_RE.findall(text)),
     )
 

@@ -9,6 +9,7 @@ from typing import Any
 import opencc
 
 HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NOT_HAN = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 #: Convert only when at least this share of Han characters changes (DOMAIN.md §4.5), so that
 #: rare name characters in simplified pages stay as written.
@@ -25,17 +26,23 @@ def _changes(char: str) -> bool:
     return bool(_converter().convert(char) != char)
 
 
+def han_chars(text: str) -> str:
+    """The Han characters of `text`, in order (the others deleted in C)."""
+    return _NOT_HAN.sub("", text)
+
+
 def han_count(text: str) -> int:
     """Number of Han characters in `text`."""
-    return len(HAN_RE.findall(text))
+    return len(han_chars(text))
 
 
 def t2s_ratio(text: str) -> float:
     """Share of Han characters that OpenCC `t2s` changes on their own (0.0 when there are none)."""
-    hans = HAN_RE.findall(text)
+    hans = han_chars(text)
     if not hans:
         return 0.0
-    return sum(1 for c in hans if _changes(c)) / len(hans)
+    changed = [c for c in set(hans) if _changes(c)]  # each distinct character looked up once
+    return sum(map(hans.count, changed)) / len(hans)
 
 
 def should_convert(text: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 #: Full-width ASCII variants and the ideographic space. NFKC would also rewrite ①, ㎡, … and
@@ -15,9 +16,22 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+_WIDE = re.compile("[\uff01-\uff5e\u3000]")
+
+
 def fold_width(text: str) -> str:
-    """Fold full-width ASCII forms to ASCII and the ideographic space to a space."""
-    return text.translate(_WIDTH_TABLE)
+    """Fold full-width ASCII forms to ASCII and the ideographic space to a space.
+
+    The same as `text.translate(_WIDTH_TABLE)`, but a text holds few distinct full-width
+    characters (，：（）), so replacing each of them in C is several times faster than
+    translate's dictionary lookup per character. Each replaces one code point by an ASCII one
+    that is never replaced itself, so the order does not matter.
+    """
+    if text.isascii():
+        return text
+    for char in set(_WIDE.findall(text)):
+        text = text.replace(char, _WIDTH_TABLE[ord(char)])
+    return text
 
 
 def nfc_fold(text: str) -> str:

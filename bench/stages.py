@@ -1,0 +1,204 @@
+"""Where the CPU of a new page goes: each stage of the pipeline, in-process, on the generated site.
+
+    .venv/bin/python bench/stages.py [--pages 300] [--repeat 3]
+
+Runs the pipeline's own functions, stage by stage, over N article pages of bench/sitegen.py (the
+site bench/peers.py crawls) and prints CPU milliseconds per page (time.process_time, medians
+over `--repeat`), in the order a crawl runs them:
+
+- the spider's side: decoding the body (`decode_html`) and looking for continuation pages
+  (`links_of` + `continuation_urls`, only when the page can link one: `may_continue`);
+- the extraction worker's side (pipelines/extract.py): the pickling of the HTML sent to the
+  worker and of the (Article, fingerprint) sent back, `extract`, the SimHash fingerprint;
+- the reactor's stages: content fields and hash (normalize), relevance and mirror signs;
+- the store (a fresh SQLite file, transactions of QMC_BATCH_SIZE downloads as the writer thread
+  commits them), and within it the passages and their trigram index.
+
+What it does not show is Scrapy itself (downloading, scheduling, middlewares): bench/peers.py
+measures that as the bare Scrapy crawl, in the same run as the whole crawl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import sitegen  # noqa: E402
+from pipelines.extract import extract_and_fingerprint  # noqa: E402
+from pipelines.store import to_record  # noqa: E402
+from qmcrawler.crawl.pages import continuation_urls, may_continue  # noqa: E402
+from qmcrawler.extraction import extract  # noqa: E402
+from qmcrawler.extraction.encoding import decode_html  # noqa: E402
+from qmcrawler.items import PageItem  # noqa: E402
+from qmcrawler.monitor.changes import CONTENT  # noqa: E402
+from qmcrawler.monitor.content import content_fields, content_hash  # noqa: E402
+from qmcrawler.monitor.copies import fingerprint_text, mirror_reasons, simhash  # noqa: E402
+from qmcrawler.monitor.relevance import score  # noqa: E402
+from qmcrawler.storage import open_db, passages  # noqa: E402
+from qmcrawler.storage.writer import Store  # noqa: E402
+from spiders.responses import links_of  # noqa: E402
+
+BASE = "http://127.0.0.1:8000"
+BATCH = 100
+
+
+def _cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.process_time()
+    out = fn()
+    return time.process_time() - start, out
+
+
+def spider_side(bodies: list[bytes], urls: list[str]) -> tuple[dict[str, float], list[str]]:
+    """Decoding and the continuation-page lookup of spiders/site.py's parse_article."""
+    decode, htmls = _cpu(lambda: [decode_html(b, "text/html").text for b in bodies])
+
+    def pages() -> list[list[str]]:
+        return [
+            continuation_urls(u, links_of(h, u)) if may_continue(u, h, u) else []
+            for u, h in zip(urls, htmls, strict=True)
+        ]
+
+    links, _ = _cpu(pages)
+    return {"decode the body (decode_html)": decode, "continuation pages (links_of)": links}, htmls
+
+
+def worker_side(htmls: list[str], urls: list[str]) -> tuple[dict[str, float], list[Any]]:
+    """What the extraction worker does, and the pickling on both sides of its pipe."""
+    sent, _ = _cpu(
+        lambda: [
+            pickle.loads(pickle.dumps((extract_and_fingerprint, h, u, ()), -1))  # noqa: S301 - our own bytes
+            for h, u in zip(htmls, urls, strict=True)
+        ]
+    )
+    took, articles = _cpu(lambda: [extract(h, u) for h, u in zip(htmls, urls, strict=True)])
+
+    def fingerprints() -> list[int | None]:
+        out = []
+        for article in articles:
+            fields = content_fields(article)
+            out.append(simhash(fingerprint_text(fields["title"], fields["text"])))
+        return out
+
+    fp, prints = _cpu(fingerprints)
+    results = list(zip(articles, prints, strict=True))
+    back, _ = _cpu(lambda: [pickle.loads(pickle.dumps(r, -1)) for r in results])  # noqa: S301 - our own bytes
+    return {
+        "pickling, to the worker and back": sent + back,
+        "extraction (extract)": took,
+        "SimHash fingerprint": fp,
+    }, results
+
+
+def reactor_side(items: list[PageItem]) -> dict[str, float]:
+    """The normalize and relevance stages."""
+
+    def normalize() -> None:
+        for item in items:
+            assert item.article is not None
+            item.fields = content_fields(item.article)
+            item.content_hash = content_hash(item.fields)
+
+    def relevance() -> None:
+        for item in items:
+            assert item.fields is not None
+            assert item.article is not None
+            result = score(item.fields["title"], item.fields["text"], ("质量月",), item.fields.get("publish_time"))
+            item.is_relevant = result.is_relevant
+            item.fields.update(
+                relevance=result.score,
+                year=result.year,
+                likely_mirror=bool(
+                    mirror_reasons(item.url, item.fields["title"], item.fields["text"], item.article.flags)
+                ),
+            )
+
+    norm, _ = _cpu(normalize)
+    rel, _ = _cpu(relevance)
+    return {"content fields and hash (normalize)": norm, "relevance and mirror signs": rel}
+
+
+def store_side(items: list[PageItem], db_path: Path) -> dict[str, float]:
+    """The store stage: one savepoint per download, commits every BATCH downloads."""
+    db = open_db(db_path)
+    store = Store(db, defer_removals=True)
+    run_id = store.begin_run("site", "bench")
+    spent = [0.0]
+    index_version = passages.index_version
+
+    def timed_index(*args: Any, **kwargs: Any) -> int:
+        start = time.process_time()
+        try:
+            return index_version(*args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - start
+
+    def write() -> None:
+        for n, item in enumerate(items, 1):
+            if not db.conn.in_transaction:
+                db.execute("BEGIN IMMEDIATE")
+            with db.atomic():
+                store.record(to_record(item), run_id)
+            if n % BATCH == 0:
+                db.conn.commit()
+        if db.conn.in_transaction:
+            db.conn.commit()
+
+    passages.index_version = timed_index
+    try:
+        total, _ = _cpu(write)
+    finally:
+        passages.index_version = index_version
+        db.conn.close()
+    return {"store (SQLite), without passages": total - spent[0], "store: passages and their trigram index": spent[0]}
+
+
+def one_run(count: int, tmp: Path, rep: int) -> dict[str, float]:
+    """CPU seconds of every stage over `count` pages."""
+    urls = [BASE + sitegen.article_path(i) for i in range(count)]
+    bodies = [sitegen.article_html(i).encode("utf-8") for i in range(count)]
+    times, htmls = spider_side(bodies, urls)
+    worker, results = worker_side(htmls, urls)
+    times |= worker
+    items = []
+    for url, body, html, (article, fp) in zip(urls, bodies, htmls, results, strict=True):
+        item = PageItem(url=url, site="bench", status=200, final_url=url, fetched_at="2024-09-01T00:00:00Z")
+        item.body, item.html, item.kind, item.article, item.fingerprint = body, html, CONTENT, article, fp
+        item.encoding = "utf-8"
+        items.append(item)
+    times |= reactor_side(items)
+    times |= store_side(items, tmp / f"stages-{rep}.db")
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stages `--repeat` times and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=300, help="article pages (default 300)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs; medians are shown (default 3)")
+    args = parser.parse_args(argv)
+    if args.pages < 1 or args.repeat < 1:
+        parser.error("--pages and --repeat must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="qmc-bench-stages-") as tmp:
+        runs = [one_run(args.pages, Path(tmp), rep) for rep in range(args.repeat)]
+    medians = {name: statistics.median(r[name] for r in runs) * 1000 / args.pages for name in runs[0]}
+    total = sum(medians.values())
+    print(f"| stage ({args.pages} new pages, medians of {args.repeat}) | CPU ms per page | share |")
+    print("|---|---|---|")
+    for name, ms in medians.items():
+        print(f"| {name} | {ms:.2f} | {ms / total:.0%} |")
+    print(f"| **total, without Scrapy** | {total:.2f} | 100% |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
