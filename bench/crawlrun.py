@@ -81,6 +81,25 @@ class Measured:
     cpu: float  # seconds, user + system of the process and the descendants it waited for
 
 
+#: where the measured processes keep their bytecode (git-ignored, kept between runs)
+PYCACHE = PROJECT_ROOT / ".bench-venvs" / "pycache"
+
+
+def process_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a measured process: `env` (default ours) with bytecode caching on.
+
+    An installed program runs from compiled bytecode (pip writes it at install, Python at the
+    first run). With PYTHONDONTWRITEBYTECODE set, as on some CI machines, every run would compile
+    every module it imports from source again, and the tool importing the most would look slowest
+    to start. So the caches are kept under PYCACHE (PYTHONPYCACHEPREFIX: the source trees and the
+    venvs stay untouched), and bench/peers.py runs each tool once before measuring.
+    """
+    out = dict(os.environ if env is None else env)
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
+    out["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return out
+
+
 def measured(
     argv: list[str],
     cwd: Path,
@@ -88,7 +107,8 @@ def measured(
     stderr: IO[str] | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Measured:
-    """Run argv to its end, sampling the PSS of its process tree; CPU from os.wait4's rusage."""
+    """Run argv to its end (environment: `process_env(env)`), sampling the PSS of its process tree;
+    CPU from os.wait4's rusage."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv,
@@ -96,7 +116,7 @@ def measured(
         stdin=subprocess.DEVNULL,
         stdout=stdout or subprocess.DEVNULL,
         stderr=stderr or subprocess.DEVNULL,
-        env=None if env is None else dict(env),
+        env=process_env(env),
     )
     peak = 0
     stop = threading.Event()

@@ -144,3 +144,13 @@ def test_byline_patterns_compile_when_first_used() -> None:
     assert bylines._compiled.cache_info().currsize == 0
     assert bylines.byline_author([], ["新华社北京9月1日电（记者 张三 李四）"], []) == "张三 李四"
     assert bylines._compiled.cache_info().currsize >= 1
+
+
+@SETTINGS
+@given(texts)
+def test_str_split_is_the_whitespace_regex(text: str) -> None:
+    """linearize and meta collapse and drop whitespace with str.split: exactly what `\\s+` matches."""
+    collapsed = re.sub(r"\s+", " ", text)
+    assert " ".join(text.split()) == collapsed.strip()
+    assert sum(map(len, text.split())) == len(collapsed) - collapsed.count(" ")
+    assert "".join(text.split()) == re.sub(r"\s+", "", text)
