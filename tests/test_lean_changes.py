@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -25,6 +27,7 @@ from qmcrawler.storage.writer import _refresh_display
 from qmcrawler.textnorm import comparison_form
 from tests.changedb import page_with_edit
 from tests.conftest import daily
+from tests.test_datasette import datasette, get  # noqa: F401 - the Datasette server fixture
 
 DEMO = PROJECT_ROOT / "qmcrawler" / "demo"
 CANNED = yaml.safe_load((PROJECT_ROOT / "datasette.yaml").read_text(encoding="utf-8"))["databases"]["qm"]["queries"]
@@ -74,9 +77,10 @@ def _readings(path: Path) -> dict[str, Any]:
         out[name] = [conn.execute(sql, {"site": "", "url": u}).fetchall() for u in urls]
     out["fts"] = {
         q: conn.execute(
-            "SELECT rowid, text FROM passages WHERE rowid IN (SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?) ORDER BY rowid",
+            "SELECT rowid, text FROM passages WHERE rowid IN "
+            "(SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?) ORDER BY rowid",
             [f'"{q}"'],
-        ).fetchall()  # noqa: E501
+        ).fetchall()
         for q in ("质量强国", "质量月", "市场监管")
     }
     conn.close()
@@ -170,3 +174,13 @@ def test_datasette_qmc_diff_makes_the_new_diff(memdb: Database) -> None:
     assert diffs["new"] == next(c for c in queries.changes(memdb) if c["kind"] == "new")["diff"]
     assert diffs["new"].startswith("- title: （空）\n+ title: ")
     assert "[-33-]{+34+}" in diffs["changed"]
+
+
+def test_datasette_changes_table_shows_the_new_diff(datasette: str) -> None:  # noqa: F811 - the fixture
+    with urllib.request.urlopen(f"{datasette}/qm/changes?kind=new", timeout=10) as response:  # 127.0.0.1 only
+        page = response.read().decode("utf-8")
+    assert '<div class="qmc-diff">' in page
+    assert "+ title: 关于开展2018年全国“质量月”活动的通知" in html.unescape(page)
+    assert "市场监管总局联合33个部门开展2018年全国“质量月”活动。" in html.unescape(page)
+    rows = get(f"{datasette}/qm/changes.json?_shape=array&kind=new")
+    assert [r["diff"] for r in rows] == [None]  # the stored value: NULL, the version holds it

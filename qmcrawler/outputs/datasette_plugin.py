@@ -98,8 +98,10 @@ def _marked(line: str) -> str:
 
 
 @hookimpl
-def render_cell(value: object, column: str, datasette: Any) -> Markup | None:
+def render_cell(row: Any, value: object, column: str, table: str | None, database: str, datasette: Any) -> Any:
     """Coloured diffs and local times; None leaves every other cell to Datasette."""
+    if value is None and column == "diff" and table == "changes":
+        return _new_diff_cell(row, database, datasette)
     if not isinstance(value, str) or not value:
         return None
     if column == "diff":
@@ -108,6 +110,27 @@ def render_cell(value: object, column: str, datasette: Any) -> Markup | None:
         shown = local_time(value, _zone(datasette))
         return Markup(f'<time class="qmc-time" datetime="{escape(value)}" title="{escape(value)} (UTC)">{shown}</time>')  # noqa: S704
     return None
+
+
+def _new_diff_cell(row: Any, database: str, datasette: Any) -> Any:
+    """The `changes` table's empty diff of a `new` change: made from its version (an awaitable), as `qmc_diff` does."""
+    try:
+        kind, version_id = row["kind"], row["to_version"]
+    except (IndexError, KeyError):  # the columns were not selected (`_col`)
+        return None
+    if kind != "new" or version_id is None:
+        return None
+
+    async def cell() -> Markup | None:
+        cols = ", ".join(changediff.COLUMNS)
+        found = await datasette.get_database(database).execute(
+            f"SELECT {cols} FROM versions WHERE id = ?",  # noqa: S608 - constant column names
+            [version_id],
+        )
+        version = found.first()
+        return Markup(diff_html(changediff.new_diff(dict(version)))) if version else None  # noqa: S704 - escaped
+
+    return cell
 
 
 def _has_all(title: str | None, text: str | None, flags: str | None, query: str | None) -> int:
