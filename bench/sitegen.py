@@ -23,6 +23,7 @@ allowed_domains = ["127.0.0.1"]
 follow = ['/news/index_\\d+\\.html$']
 articles = ['/news/art/\\d+/t\\d+\\.html$']
 max_list_pages = {lists}
+max_fetches_per_run = 1000000
 """
 
 _WORDS = (
