@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         total = args.pages + lists
         with fastweb.FastWeb(web_root) as web:
             config = tmp / "sites.toml"
-            config.write_text(sitegen.CONFIG.format(base=web.base, lists=lists), encoding="utf-8")
+            config.write_text(sitegen.CONFIG.format(base=web.base, lists=lists) + sitegen.WHOLE_SITE, encoding="utf-8")
             paths = [sitegen.article_path(i) for i in range(args.pages)]
             server_rps = fastweb.load(web.base, paths)
             bare = crawl(config, tmp / "bare.db", BARE)

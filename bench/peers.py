@@ -46,7 +46,7 @@ STARTUP_PAGE = "<!DOCTYPE html><html><head><meta charset='utf-8'><title>空</tit
 def make_site(web_root: Path, base: str, pages: int, lists: int, tmp: Path) -> Site:
     """The Site every tool gets (and qmcrawler's two sites.toml files)."""
     config, startup = tmp / "sites.toml", tmp / "startup.toml"
-    config.write_text(sitegen.CONFIG.format(base=base, lists=lists), encoding="utf-8")
+    config.write_text(sitegen.CONFIG.format(base=base, lists=lists) + sitegen.WHOLE_SITE, encoding="utf-8")
     text = sitegen.CONFIG.format(base=base, lists=1).replace("/news/index.html", "/startup.html")
     startup.write_text(text, encoding="utf-8")
     urls = [base + sitegen.article_path(i) for i in range(pages)]

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         changed = 0
         with fastweb.FastWeb(web_root) as web:
             config = tmp / "sites.toml"
-            config.write_text(sitegen.CONFIG.format(base=web.base, lists=lists), encoding="utf-8")
+            config.write_text(sitegen.CONFIG.format(base=web.base, lists=lists) + sitegen.WHOLE_SITE, encoding="utf-8")
             crawl(config, db)
             first_file, first_size, first_parts = measure(db)
             for n in range(2, args.crawls + 1):
