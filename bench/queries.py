@@ -118,7 +118,9 @@ def _flush(
     )
     execute(
         "INSERT INTO changes (id, page_id, run_id, kind, from_version, to_version, fields, diff, detected_at, "
-        "cause) VALUES (?, ?, 1, ?, ?, ?, '[\"text\"]', '- 旧句子\n+ 新句子', ?, 'page')",
+        "cause) VALUES (?1, ?2, 1, ?3, ?4, ?5, '[\"text\"]', "
+        # a `new` change stores no diff: it is made from its version when read (qmcrawler.storage.changediff)
+        "CASE ?3 WHEN 'new' THEN NULL ELSE '- 旧句子\n+ 新句子' END, ?6, 'page')",
         rows_c,
     )
     execute(

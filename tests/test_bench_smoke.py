@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +47,25 @@ def test_revisit_bench_prints_its_table() -> None:
     assert everything[1].strip() == "re-check everything"
     assert int(everything[2]) == 2 + 4 * 2  # day 4: two list pages and every article published so far
     assert int(frontier[2]) <= int(everything[2])
+
+
+def test_searchindex_bench_prints_its_tables(tmp_path: Path) -> None:
+    from qmcrawler.storage import open_db
+    from tests.changedb import page_with_edit
+
+    db = open_db(tmp_path / "qm.db")
+    page_with_edit(db)
+    db.close()
+    proc = subprocess.run(
+        [sys.executable, "bench/searchindex.py", str(tmp_path / "qm.db")],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in proc.stdout.splitlines()}
+    assert "4 characters: works" in rows[("one row per passage (passages_fts)", "full")]
+    assert "phrase queries are not supported" in rows[("one row per passage (passages_fts)", "none")]
+    assert any(line.startswith("| zlib level 6 (the store) |") for line in proc.stdout.splitlines())

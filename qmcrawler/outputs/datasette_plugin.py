@@ -10,7 +10,9 @@ Datasette's own hooks do the work (https://docs.datasette.io/en/stable/plugin_ho
   (a search term's comparison form), `qmc_phrase(q)` (the FTS5 phrase of its longest term),
   `qmc_matches(title, text, flags, q)` (every term occurs), `qmc_snippet(title, text, flags, q)`
   (one line of the page's own text around the match), `qmc_day(ts)` (local calendar day),
-  `qmc_canonical(url)` (the crawler's canonical form of a URL).
+  `qmc_canonical(url)` (the crawler's canonical form of a URL), `qmc_diff(kind, diff, version
+  columns…)` (a change's diff as people read it: a `new` change's is made from its version,
+  `qmcrawler.storage.changediff`).
 - `extra_css_urls` + `register_routes`: a small stylesheet (titles get room, URLs wrap).
 
 Configure the zone in datasette.yaml: `plugins: {qmcrawler: {timezone: Asia/Shanghai}}`.
@@ -30,6 +32,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from qmcrawler.crawl.urls import canonical_url
+from qmcrawler.storage import changediff
 from qmcrawler.storage.textsearch import FTS_MIN_CHARS, snippet, terms_of
 from qmcrawler.textnorm import comparison_form
 
@@ -95,8 +98,10 @@ def _marked(line: str) -> str:
 
 
 @hookimpl
-def render_cell(value: object, column: str, datasette: Any) -> Markup | None:
+def render_cell(row: Any, value: object, column: str, table: str | None, database: str, datasette: Any) -> Any:
     """Coloured diffs and local times; None leaves every other cell to Datasette."""
+    if value is None and column == "diff" and table == "changes":
+        return _new_diff_cell(row, database, datasette)
     if not isinstance(value, str) or not value:
         return None
     if column == "diff":
@@ -105,6 +110,27 @@ def render_cell(value: object, column: str, datasette: Any) -> Markup | None:
         shown = local_time(value, _zone(datasette))
         return Markup(f'<time class="qmc-time" datetime="{escape(value)}" title="{escape(value)} (UTC)">{shown}</time>')  # noqa: S704
     return None
+
+
+def _new_diff_cell(row: Any, database: str, datasette: Any) -> Any:
+    """The `changes` table's empty diff of a `new` change: made from its version (an awaitable), as `qmc_diff` does."""
+    try:
+        kind, version_id = row["kind"], row["to_version"]
+    except (IndexError, KeyError):  # the columns were not selected (`_col`)
+        return None
+    if kind != "new" or version_id is None:
+        return None
+
+    async def cell() -> Markup | None:
+        cols = ", ".join(changediff.COLUMNS)
+        found = await datasette.get_database(database).execute(
+            f"SELECT {cols} FROM versions WHERE id = ?",  # noqa: S608 - constant column names
+            [version_id],
+        )
+        version = found.first()
+        return Markup(diff_html(changediff.new_diff(dict(version)))) if version else None  # noqa: S704 - escaped
+
+    return cell
 
 
 def _has_all(title: str | None, text: str | None, flags: str | None, query: str | None) -> int:
@@ -126,6 +152,12 @@ def _snippet(title: str | None, text: str | None, flags: str | None, query: str 
     return snippet(title, text or "", terms_of(query or ""), "t2s_applied" in (flags or ""))
 
 
+def _diff(kind: str | None, diff: str | None, version_id: int | None, *columns: Any) -> str | None:
+    """`qmc_diff(c.kind, c.diff, vt.id, vt.title, vt.text, vt.publish_time, vt.source, vt.author, vt.attachments)`."""
+    version = dict(zip(changediff.COLUMNS, columns, strict=True)) if version_id is not None else None
+    return changediff.shown(kind, diff, version)
+
+
 @hookimpl
 def prepare_connection(conn: sqlite3.Connection, datasette: Any) -> None:
     """Register the qmc_* SQL functions (deterministic, so SQLite may use them freely)."""
@@ -137,6 +169,7 @@ def prepare_connection(conn: sqlite3.Connection, datasette: Any) -> None:
     conn.create_function(
         "qmc_day", 1, lambda ts: local_time(ts, zone)[:10] if ts and _UTC_RE.match(ts) else ts, deterministic=True
     )
+    conn.create_function("qmc_diff", 3 + len(changediff.COLUMNS), _diff, deterministic=True)
     conn.create_function("qmc_canonical", 1, lambda u: canonical_url(u.strip()) if u else u, deterministic=True)
 
 

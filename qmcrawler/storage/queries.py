@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qmcrawler.storage import textsearch
+from qmcrawler.storage import changediff, textsearch
 
 FTS_MIN_CHARS = textsearch.FTS_MIN_CHARS
 
@@ -20,7 +20,8 @@ SELECT c.id, c.run_id, p.url, p.site, c.kind, c.fields, c.cause,
        c.from_version, c.to_version, c.page_id,
        COALESCE(vt.year, vf.year) AS year, COALESCE(vt.relevance, vf.relevance) AS relevance,
        COALESCE(vt.copy_of, vf.copy_of) AS copy_of, cp.url AS copy_of_url,
-       COALESCE(vt.likely_mirror, vf.likely_mirror, 0) AS likely_mirror
+       COALESCE(vt.likely_mirror, vf.likely_mirror, 0) AS likely_mirror,
+       c.diff IS NULL AND c.kind = 'new' AND vt.id IS NOT NULL AS _made_on_read
 FROM changes c
 JOIN pages p ON p.id = c.page_id
 LEFT JOIN versions vt ON vt.id = c.to_version
@@ -34,7 +35,10 @@ _NOT_A_COPY_NOTICE = (
 )
 
 
-def _change_row(row: dict[str, Any]) -> dict[str, Any]:
+def _change_row(db: Database, row: dict[str, Any]) -> dict[str, Any]:
+    if row.pop("_made_on_read"):  # a `new` change: its diff is made from its version
+        version = version_columns(db, int(row["to_version"]), changediff.COLUMNS)
+        row["diff"] = changediff.shown(row["kind"], row["diff"], version)
     row["fields"] = json.loads(row["fields"] or "[]")
     row["is_relevant"] = bool(row["is_relevant"])
     row["likely_mirror"] = bool(row["likely_mirror"])
@@ -61,7 +65,7 @@ def changes(
     sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.detected_at DESC, c.id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
-    return [_change_row(dict(r)) for r in db.query(sql, params)]
+    return [_change_row(db, dict(r)) for r in db.query(sql, params)]
 
 
 def _filters(
@@ -112,7 +116,7 @@ def versions(db: Database, page_id: int) -> list[dict[str, Any]]:
 def page_changes(db: Database, page_id: int) -> list[dict[str, Any]]:
     """Changes of one page, oldest first."""
     sql = _CHANGE_SELECT + " WHERE c.page_id = ? ORDER BY c.id"
-    return [_change_row(dict(r)) for r in db.query(sql, [page_id])]
+    return [_change_row(db, dict(r)) for r in db.query(sql, [page_id])]
 
 
 def page_fetches(db: Database, page_id: int, limit: int = 20) -> list[dict[str, Any]]:
@@ -176,6 +180,12 @@ def run_by_pid(db: Database, pid: int, started_after: str) -> dict[str, Any] | N
     return dict(rows[0]) if rows else None
 
 
+def version_columns(db: Database, version_id: int, columns: tuple[str, ...]) -> dict[str, Any] | None:
+    """Some columns of one `versions` row (names from this package, never from input), or None."""
+    sql = f"SELECT {', '.join(columns)} FROM versions WHERE id = ?"  # noqa: S608
+    return next((dict(r) for r in db.query(sql, [version_id])), None)
+
+
 def version(db: Database, version_id: int | None) -> dict[str, Any] | None:
     """One `versions` row by id (attachments and flags decoded), or None."""
     if version_id is None:
@@ -213,7 +223,7 @@ def pending_notifications(
     ]
     params.append(target)
     sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.id"
-    return [_change_row(dict(r)) for r in db.query(sql, params)]
+    return [_change_row(db, dict(r)) for r in db.query(sql, params)]
 
 
 def target_start(db: Database, target: str) -> int | None:

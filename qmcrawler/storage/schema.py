@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from qmcrawler.storage import copylinks, frontier, passages
+from qmcrawler.storage import copylinks, frontier, leanchanges, passages
 from qmcrawler.storage.records import utcnow
 
 migrations = Migrations("qmcrawler")
@@ -323,6 +323,17 @@ def frontier_table(db: Database) -> None:
     ):
         db.execute(sql)
     frontier.spread_known_pages(db, utcnow())
+
+
+@migrations(name="0013_lean_new_changes")
+def lean_new_changes(db: Database) -> None:
+    """A `new` change's diff is made from its version when read (qmcrawler.storage.changediff).
+
+    Stored diffs equal to that are emptied, others kept; the passages index is compacted
+    (qmcrawler.storage.leanchanges). Every change reads as before.
+    """
+    leanchanges.empty_new_diffs(db)
+    leanchanges.compact_passage_index(db)
 
 
 def newer_migrations(db: Database) -> list[str]:

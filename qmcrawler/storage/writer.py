@@ -16,7 +16,7 @@ from qmcrawler.monitor.content import comparison_key, raw_hash
 from qmcrawler.monitor.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.monitor.diff import diff_fields
 from qmcrawler.monitor.revisit import Policy
-from qmcrawler.storage import copylinks, frontier, passages
+from qmcrawler.storage import changediff, copylinks, frontier, passages
 from qmcrawler.storage.records import FetchRecord, utcnow
 from qmcrawler.storage.runs import RunLog
 
@@ -277,7 +277,7 @@ class Store(RunLog):
         from_version: int | None,
         to_version: int | None,
         fields: list[str],
-        diff: str,
+        diff: str | None,
         at: str,
         cause: str = "page",
     ) -> None:
@@ -323,12 +323,14 @@ def _get(db: Database, table: str, pk: int) -> dict[str, Any]:
     return dict(row)
 
 
-def _describe(kind: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple[list[str], str]:
-    """Changed fields and the readable diff for a change row."""
+def _describe(kind: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> tuple[list[str], str | None]:
+    """Changed fields and the readable diff for a change row (None for a new page: made on read)."""
     if kind == "removed" or new is None:
         return [], ""
     if old is None:
-        fields = [f for f in HASHED_FIELDS if new.get(f)]
+        fields = changediff.new_fields(new)
+        if kind == "new":  # the version holds it all (qmcrawler.storage.changediff)
+            return fields, None
         return fields, diff_fields({}, new, fields)
     key = comparison_key(old, new)
     before, after = (
@@ -354,6 +356,7 @@ def _refresh_display(db: Database, old: Mapping[str, Any], version: Mapping[str,
     """
     if old.get("extractor_version") == version.get("extractor_version"):
         return
+    changediff.materialize(db, int(old["id"]))  # a `new` change keeps the diff it was made with
     db.execute(
         "UPDATE versions SET title = ?, text = ?, extractor_version = ? WHERE id = ?",
         [version.get("title"), version.get("text") or "", version.get("extractor_version"), old["id"]],
