@@ -46,3 +46,19 @@ def test_revisit_bench_prints_its_table() -> None:
     assert everything[1].strip() == "re-check everything"
     assert int(everything[2]) == 2 + 4 * 2  # day 4: two list pages and every article published so far
     assert int(frontier[2]) <= int(everything[2])
+
+
+def test_schedstart_bench_prints_its_table() -> None:
+    proc = subprocess.run(
+        [sys.executable, "bench/schedstart.py", "--sites", "2", "--pages", "1", "--repeat", "1"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line.split("|") for line in proc.stdout.splitlines() if line.startswith("| ")]
+    assert rows[0][2].strip() == "crawl processes"
+    assert [r[2].strip() for r in rows[2:]] == ["2", "1"]  # one process per site, then one for both
+    assert rows[2][7].strip() == "1.00× / 1.00×"  # the baseline against itself
