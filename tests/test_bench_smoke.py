@@ -48,6 +48,7 @@ def test_revisit_bench_prints_its_table() -> None:
     assert int(frontier[2]) <= int(everything[2])
 
 
+@pytest.mark.timeout(600)  # 2 + 1 schedule.py ticks, each with crawl processes
 def test_schedstart_bench_prints_its_table() -> None:
     proc = subprocess.run(
         [sys.executable, "bench/schedstart.py", "--sites", "2", "--pages", "1", "--repeat", "1"],
