@@ -13,6 +13,10 @@ crawls may write the same database at once: every transaction starts with BEGIN 
 
 Removals are confirmed when the crawl ends (qmcrawler.storage.outage), site by site, so a site
 that answers 404 for most of its known pages in one run is a site outage, not mass deletion.
+
+With `QMC_RUN_PER_SITE` (what `schedule.py` sets when it crawls several sites in one process)
+every site gets its own `runs` row: its downloads and changes point to it, and it ends with its
+own status, stats and summary line (qmcrawler.storage.siteruns).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import contextlib
 import logging
 import sqlite3
 import time
+from collections import Counter, defaultdict
 from typing import Any
 
 from scrapy import Spider, signals
@@ -37,8 +42,8 @@ from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import FAILED
 from qmcrawler.monitor.content import stored_text
 from qmcrawler.monitor.revisit import Policy
-from qmcrawler.options import Options
-from qmcrawler.storage import lastrun, memo, open_db, outage
+from qmcrawler.options import Options, setting_bool
+from qmcrawler.storage import lastrun, memo, open_db, outage, siteruns
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
@@ -65,6 +70,9 @@ class StorePipeline:
         self.flusher: LoopingCall | None = None
         self.failed: str | None = None
         self.started = time.monotonic()
+        self.per_site = setting_bool(crawler.settings, "QMC_RUN_PER_SITE", False)
+        self.run_ids: dict[str, int] = {}  # site id -> its run (all the same one unless per_site)
+        self.outcomes: defaultdict[str, Counter[str]] = defaultdict(Counter)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -85,7 +93,13 @@ class StorePipeline:
         try:
             for run in self.store.close_dead_runs(self.sites):
                 log.warning("run %s (pid %s) was left running by a process that is gone: marked killed", *run)
-            self.run_id = self.store.begin_run(spider.name if spider else "site", ",".join(self.sites))
+            name = spider.name if spider else "site"
+            if self.per_site and self.sites:
+                self.run_ids = {site: self.store.begin_run(name, site) for site in self.sites}
+                self.run_id = self.run_ids[self.sites[0]]
+            else:
+                self.run_id = self.store.begin_run(name, ",".join(self.sites))
+                self.run_ids = dict.fromkeys(self.sites, self.run_id)
         except sqlite3.Error as e:
             self._failed(e)
             return
@@ -104,29 +118,49 @@ class StorePipeline:
             return
         self._stop_writer()
         self._commit()
+        runs: dict[int, list[str]] = {}
+        for site, run_id in self.run_ids.items():
+            runs.setdefault(run_id, []).append(site)
+        for run_id, sites in (runs or {self.run_id: []}).items():
+            self._close_run(run_id, sites, reason)
+        self.store.db.close()
+        self.store = None
+
+    def _close_run(self, run_id: int, sites: list[str], reason: str) -> None:
+        """Settle the run's removals site by site, then close it with its status, stats and summary line."""
+        assert self.store is not None  # noqa: S101 - set in open_spider
         if not self.failed:
             try:
-                for site in outage.settle_removals(self.store, self.run_id, self.sites):
+                for site in outage.settle_removals(self.store, run_id, sites):
                     log.warning("%s", site.message)
                     if self.crawler.stats is not None:
                         self.crawler.stats.set_value(f"qmcrawler/outage/{site.site}", site.gone)
             except sqlite3.Error as e:
                 self._failed(e)
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        if self.per_site and len(self.sites) > 1:
+            stats = siteruns.site_stats(stats, sites[0], self.sites, self.outcomes[sites[0]])
         status = "failed" if self.failed else "finished" if reason == "finished" else reason
+        error = siteruns.site_failure(self.store.db, run_id, ",".join(sites)) if status == "finished" else None
+        if error:
+            status, stats[siteruns.SITE_ERROR_STAT] = "failed", error
         try:
-            self.store.finish_run(self.run_id, status, stats)
+            self.store.finish_run(run_id, status, stats)
         except sqlite3.Error as e:
             log.error(
-                "could not close run %s as %s (%s): the next crawl of its sites marks it killed", self.run_id, status, e
+                "could not close run %s as %s (%s): the next crawl of its sites marks it killed", run_id, status, e
             )
         # one line instead of Scrapy's stats dump (STATS_DUMP = False; the stats are in runs.stats)
-        seconds = time.monotonic() - self.started
-        summary_log.info(
-            "run %s %s: %.1f s; %s", self.run_id, status, seconds, lastrun.summary(self.store.db, self.run_id)
+        summary_log.log(
+            logging.ERROR if error else logging.INFO,
+            "run %s %s: %.1f s; %s%s%s",
+            run_id,
+            status,
+            time.monotonic() - self.started,
+            f"site {sites[0]}; " if self.per_site and len(sites) == 1 else "",
+            lastrun.summary(self.store.db, run_id),
+            f"; {error}" if error else "",
         )
-        self.store.db.close()
-        self.store = None
 
     async def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
         if self.store is None or self.failed:
@@ -139,6 +173,7 @@ class StorePipeline:
             outcome = await maybe_deferred_to_future(deferToThreadPool(reactor, self.writer, self._write, item))
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"qmcrawler/store/{outcome}")
+        self.outcomes[item.site][outcome] += 1
         return item
 
     def _write(self, item: PageItem | FetchFailure) -> str:
@@ -180,7 +215,7 @@ class StorePipeline:
         if self.writer is not None and not db.conn.in_transaction:
             db.execute("BEGIN IMMEDIATE")  # take the write lock first: other crawls write too
         with db.atomic():  # the fetch, its validators and its files: all or nothing (a savepoint in a batch)
-            outcome = self.store.record(to_record(item), self.run_id)
+            outcome = self.store.record(to_record(item), self.run_ids.get(item.site, self.run_id))
             if isinstance(item, PageItem):
                 remember(self.store, item, outcome)
         if self.writer is not None and self.batch.added():

@@ -69,3 +69,20 @@ def test_searchindex_bench_prints_its_tables(tmp_path: Path) -> None:
     assert "4 characters: works" in rows[("one row per passage (passages_fts)", "full")]
     assert "phrase queries are not supported" in rows[("one row per passage (passages_fts)", "none")]
     assert any(line.startswith("| zlib level 6 (the store) |") for line in proc.stdout.splitlines())
+
+
+@pytest.mark.timeout(600)  # 2 + 1 schedule.py ticks, each with crawl processes
+def test_schedstart_bench_prints_its_table() -> None:
+    proc = subprocess.run(
+        [sys.executable, "bench/schedstart.py", "--sites", "2", "--pages", "1", "--repeat", "1"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line.split("|") for line in proc.stdout.splitlines() if line.startswith("| ")]
+    assert rows[0][2].strip() == "crawl processes"
+    assert [r[2].strip() for r in rows[2:]] == ["2", "1"]  # one process per site, then one for both
+    assert rows[2][7].strip() == "1.00× / 1.00×"  # the baseline against itself

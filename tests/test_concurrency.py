@@ -138,7 +138,7 @@ def test_the_daemon_with_two_workers_and_every_site_due_at_once(tmp_path: Path) 
         log = (tmp_path / "daemon.log").open("wb")
         daemon = subprocess.Popen(
             [sys.executable, "schedule.py", "--config", str(config), "--db", str(db), "--jitter", "0",
-             "--workers", "2", *settings],
+             "--batch-window", "2", "--sites-per-crawl", "2", "--workers", "2", *settings],
             cwd=PROJECT_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -154,8 +154,10 @@ def test_the_daemon_with_two_workers_and_every_site_due_at_once(tmp_path: Path) 
     output = (tmp_path / "daemon.log").read_text(encoding="utf-8", errors="replace")
     assert "database is locked" not in output, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
-    runs = rows(db, "SELECT sites, status FROM runs WHERE id > 1 ORDER BY id")
-    assert sorted(runs[:SITES]) == [(f"s{s}", "finished") for s in range(SITES)], (runs, output[-3000:])
+    runs = rows(db, "SELECT sites, status, pid FROM runs WHERE id > 1 ORDER BY id")
+    assert sorted(r[:2] for r in runs[:SITES]) == [(f"s{s}", "finished") for s in range(SITES)], (runs, output[-3000:])
+    pids = [r[2] for r in runs[:SITES]]
+    assert sorted(pids.count(pid) for pid in set(pids)) == [2, 2], runs  # due together: two sites per process
     changed = rows(
         db,
         "SELECT p.site, p.url FROM changes c JOIN pages p ON p.id = c.page_id WHERE c.kind = 'changed' ORDER BY p.site",

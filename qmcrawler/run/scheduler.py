@@ -4,8 +4,10 @@
     python schedule.py --once          # crawl every site now, notify, exit 1 if a crawl failed (cron)
     python schedule.py --list          # the jobs and their next run times
 
-Each job runs `python -m scrapy crawl site -a sites=ID` in a subprocess (qmcrawler.run.supervisor),
-with fixed job ids (`crawl:ID`), `coalesce`, `max_instances=1`, a misfire grace time and jitter.
+Each job (fixed id `crawl:ID`, `coalesce`, a misfire grace time) hands its site to a batcher
+(qmcrawler.run.batcher): the sites due together are crawled in one subprocess,
+`python -m scrapy crawl site -a sites=A,B,C` (qmcrawler.run.supervisor), up to `--sites-per-crawl`
+sites each, with one run row, lock and log line per site.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor as Pool
 from datetime import datetime, tzinfo
 from pathlib import Path
 from types import FrameType
@@ -30,6 +33,7 @@ from qmcrawler.config import Config, ConfigError, Site, load_config
 from qmcrawler.outputs.clock import LocalFormatter, local, zone
 from qmcrawler.outputs.notify import NotifyError, register_targets, send_pending
 from qmcrawler.outputs.targets import notify_urls
+from qmcrawler.run.batcher import Batcher
 from qmcrawler.run.locks import NOTIFY, LockBusy, SiteLock
 from qmcrawler.run.supervisor import CrawlOptions, CrawlResult, Supervisor
 from qmcrawler.storage import StoreError, db_path, open_db
@@ -85,7 +89,7 @@ def _crontab_dow(field: str) -> str:
 
 
 class CrawlScheduler:
-    """APScheduler jobs over a Supervisor; `run_site` is also what `--once` calls."""
+    """APScheduler jobs over a Batcher and a Supervisor; `run_sites` is also what `--once` calls."""
 
     def __init__(
         self,
@@ -95,10 +99,16 @@ class CrawlScheduler:
         misfire_grace: int = 3600,
         workers: int = 2,
         trigger: Callable[[Site], BaseTrigger] | None = None,
+        window: float = 60.0,
+        per_crawl: int = 8,
     ) -> None:
         self.config = config
         self.supervisor = supervisor
-        self.trigger = trigger or (lambda site: cron_trigger(site.schedule, jitter, site.id))
+        self.workers = max(1, workers)
+        self.per_crawl = max(1, per_crawl)
+        # the jitter delays each batch, not each site: jittered sites would not be due together
+        self.trigger = trigger or (lambda site: cron_trigger(site.schedule, 0, site.id))
+        self.batcher = Batcher(self.run_sites, window, self.per_crawl, self.workers, jitter)
         self.scheduler = BackgroundScheduler(
             timezone=TZ,
             executors={"default": ThreadPoolExecutor(workers)},
@@ -106,7 +116,7 @@ class CrawlScheduler:
         )
         for site in config.sites.values():
             self.scheduler.add_job(
-                self.run_site,
+                self.batcher.add,
                 self.trigger(site),
                 args=[site.id],
                 id=f"crawl:{site.id}",
@@ -114,12 +124,23 @@ class CrawlScheduler:
                 replace_existing=True,
             )
 
-    def run_site(self, site: str) -> CrawlResult:
-        """Crawl one site, then send the notification digest (never raises for a notify failure)."""
-        result = self.supervisor.crawl(site)
-        if result.status != "skipped":
+    def run_sites(self, sites: Sequence[str]) -> list[CrawlResult]:
+        """Crawl these sites, `per_crawl` to a process, then send the notification digest.
+
+        Never raises for a notify failure. One result per site, in order.
+        """
+        results = [r for chunk in self._chunks(sites) for r in self.supervisor.crawl_many(chunk)]
+        if any(r.status != "skipped" for r in results):
             self.notify()
-        return result
+        return results
+
+    def run_site(self, site: str) -> CrawlResult:
+        """Crawl one site, then send the notification digest."""
+        return self.run_sites([site])[0]
+
+    def _chunks(self, sites: Sequence[str]) -> list[list[str]]:
+        sites = list(dict.fromkeys(sites))
+        return [sites[i : i + self.per_crawl] for i in range(0, len(sites), self.per_crawl)]
 
     def notify(self) -> None:
         """Send pending notifications; failures are logged and retried after the next crawl."""
@@ -165,10 +186,13 @@ class CrawlScheduler:
         log.info("stopping: no new crawls, telling running crawls to stop")
         self.supervisor.request_stop()
         self.scheduler.shutdown(wait=True)
+        self.batcher.close(wait=True)
 
     def run_once(self) -> list[CrawlResult]:
-        """Crawl every site now, one after another, then notify once."""
-        results = [self.supervisor.crawl(site) for site in self.config.sites]
+        """Crawl every site now, `per_crawl` to a process and `workers` processes at a time, then notify once."""
+        with Pool(self.workers, thread_name_prefix="qmc-once") as pool:
+            done = list(pool.map(self.supervisor.crawl_many, self._chunks(list(self.config.sites))))
+        results = [r for chunk in done for r in chunk]
         if any(r.status != "skipped" for r in results):
             self.notify()
         return results
@@ -191,7 +215,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             stop_grace=args.stop_grace,
             settings=_settings(args.set),
         )
-        sched = CrawlScheduler(config, Supervisor(options), args.jitter, args.misfire_grace, args.workers)
+        sched = CrawlScheduler(
+            config,
+            Supervisor(options),
+            args.jitter,
+            args.misfire_grace,
+            args.workers,
+            window=args.batch_window,
+            per_crawl=args.sites_per_crawl,
+        )
         if args.list:
             last = _last_runs(options.db, config)
             for job_id, expr, when in sched.next_runs():
@@ -256,7 +288,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--jitter", type=int, default=300, help="random delay per job run, up to N s (300)")
     p.add_argument("--misfire-grace", type=int, default=3600, help="a run missed by up to N s still runs (3600)")
-    p.add_argument("--workers", type=int, default=2, help="crawls of different sites at once (2)")
+    p.add_argument("--workers", type=_whole, default=2, help="crawl processes at once (2)")
+    p.add_argument(
+        "--sites-per-crawl", type=_whole, default=8, help="sites crawled together in one crawl process, at most (8)"
+    )
+    p.add_argument(
+        "--batch-window",
+        type=_not_negative,
+        default=60.0,
+        help="a batch of due sites starts N s after its first site became due; later ones join it (60)",
+    )
     p.add_argument(
         "-s",
         "--set",
@@ -278,6 +319,20 @@ def _settings(pairs: Sequence[str]) -> dict[str, str]:
             raise ValueError(f"--set {pair!r}: expected NAME=VALUE")
         out[name.strip()] = value
     return out
+
+
+def _whole(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return number
+
+
+def _not_negative(value: str) -> float:
+    number = float(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return number
 
 
 def _positive(value: str) -> float:

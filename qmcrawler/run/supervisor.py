@@ -1,26 +1,32 @@
-"""One supervised crawl: site lock, subprocess with a time limit, and a `runs` row however it ends.
+"""Supervised crawls: site locks, one subprocess with a time limit, and a `runs` row per site however it ends.
 
-The crawl's store pipeline writes its own `runs` row. When the subprocess dies without closing
-it (a crash, the time limit, a kill), the supervisor closes it as `failed` / `timeout` /
-`stopped`, or inserts a failed row if the crawl never got as far as opening the database.
+`crawl_many` crawls several sites in one subprocess (`-a sites=a,b,c -s QMC_RUN_PER_SITE=true`):
+start-up (Python, Scrapy, our modules) is paid once instead of once per site, while each site
+keeps its own lock, run row, status and log line. A site another process is crawling is skipped
+(`skipped`, with the holder's pid) and the others crawl.
+
+The crawl's store pipeline writes the sites' `runs` rows. When the subprocess dies without
+closing them (a crash, the time limit, a kill), the supervisor closes each as `failed` /
+`timeout` / `stopped`, or inserts a failed row for a site whose row was never written.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from qmcrawler.run.locks import LockBusy, SiteLock
 from qmcrawler.run.runner import crawl_command, start_crawl
-from qmcrawler.storage import lastrun, open_db, queries
+from qmcrawler.storage import lastrun, open_db, siteruns
 from qmcrawler.storage.records import utcnow
 from qmcrawler.storage.writer import Store
 
@@ -52,6 +58,7 @@ class CrawlResult:
     seconds: float = 0.0
     message: str = ""
     changes: int = 0  # page changes the run found
+    pid: int | None = None  # the crawl process (shared by the sites crawled together)
 
     @property
     def ok(self) -> bool:
@@ -64,34 +71,51 @@ class Supervisor:
 
     def __init__(self, options: CrawlOptions, command: Callable[[str], list[str]] | None = None) -> None:
         self.options = options
-        self.command = command or self._default_command
+        self.command = command or self._default_command  # gets the comma-separated site ids
         self._procs: set[subprocess.Popen[bytes]] = set()
         self._lock = threading.Lock()
         self.stopping = threading.Event()
 
-    def _default_command(self, site: str) -> list[str]:
-        return crawl_command(self.options.config, self.options.db, site, self.options.settings)
+    def _default_command(self, sites: str) -> list[str]:
+        settings = {"QMC_RUN_PER_SITE": "true", **self.options.settings}
+        return crawl_command(self.options.config, self.options.db, sites, settings)
 
     def crawl(self, site: str) -> CrawlResult:
         """Crawl one site now unless another process is crawling it or we are stopping."""
-        if self.stopping.is_set():
-            return CrawlResult(site, "skipped", message="stopping")
-        lock = SiteLock.for_site(self.options.db, site)
-        try:
-            lock.acquire()
-        except LockBusy as e:
-            log.warning("skipping %s: %s", site, e)
-            return CrawlResult(site, "skipped", message=str(e))
-        try:
-            return self._run(site, lock)
-        finally:
-            lock.release()
+        return self.crawl_many([site])[0]
 
-    def _run(self, site: str, lock: SiteLock) -> CrawlResult:
+    def crawl_many(self, sites: Sequence[str]) -> list[CrawlResult]:
+        """Crawl these sites together in one subprocess; one result per site, in order.
+
+        A site another process is crawling is skipped (logged, status `skipped`); the others crawl.
+        """
+        sites = list(dict.fromkeys(sites))
+        if self.stopping.is_set():
+            return [CrawlResult(site, "skipped", message="stopping") for site in sites]
+        locks: dict[str, SiteLock] = {}
+        results: dict[str, CrawlResult] = {}
+        try:
+            for site in sites:
+                lock = SiteLock.for_site(self.options.db, site)
+                try:
+                    lock.acquire()
+                except LockBusy as e:
+                    log.warning("skipping %s: %s", site, e)
+                    results[site] = CrawlResult(site, "skipped", message=str(e))
+                    continue
+                locks[site] = lock
+            if locks:
+                results.update(self._run(list(locks), [lock.fileno for lock in locks.values()]))
+        finally:
+            for lock in locks.values():
+                lock.release()
+        return [results[site] for site in sites]
+
+    def _run(self, sites: list[str], fds: list[int]) -> dict[str, CrawlResult]:
         started_at, t0 = utcnow(), time.monotonic()
-        log.info("crawl %s: starting", site)
         with tempfile.TemporaryFile() as output:
-            proc = start_crawl(self.command(site), output, pass_fds=[lock.fileno])
+            proc = start_crawl(self.command(",".join(sites)), output, pass_fds=fds)
+            log.info("crawl %s: starting (pid %s)", ", ".join(sites), proc.pid)
             with self._lock:
                 self._procs.add(proc)
             try:
@@ -100,21 +124,21 @@ class Supervisor:
                 with self._lock:
                     self._procs.discard(proc)
             tail = _tail(output)
-        result = self._record(site, proc, started_at, time.monotonic() - t0, timed_out, tail)
-        level = logging.INFO if result.ok else logging.ERROR
-        log.log(
-            level,
-            "crawl %s: %s (run %s, exit %s, %.1f s, %d change%s)%s",
-            site,
-            result.status,
-            result.run_id,
-            result.returncode,
-            result.seconds,
-            result.changes,
-            "" if result.changes == 1 else "s",
-            f": {result.message}" if result.message else "",
-        )
-        return result
+        results = self._record(sites, proc, started_at, time.monotonic() - t0, timed_out, tail)
+        for result in results.values():
+            log.log(
+                logging.INFO if result.ok else logging.ERROR,
+                "crawl %s: %s (run %s, exit %s, %.1f s, %d change%s)%s",
+                result.site,
+                result.status,
+                result.run_id,
+                result.returncode,
+                result.seconds,
+                result.changes,
+                "" if result.changes == 1 else "s",
+                f": {result.message}" if result.message else "",
+            )
+        return results
 
     def _wait(self, proc: subprocess.Popen[bytes]) -> bool:
         """Wait for the crawl; past the time limit tell it to stop, then kill it. True if timed out."""
@@ -127,34 +151,64 @@ class Supervisor:
             return True
 
     def _record(
-        self, site: str, proc: subprocess.Popen[bytes], started_at: str, seconds: float, timed_out: bool, tail: str
-    ) -> CrawlResult:
-        """Make sure the run ends as a `runs` row with a final status; return the result."""
+        self,
+        sites: list[str],
+        proc: subprocess.Popen[bytes],
+        started_at: str,
+        seconds: float,
+        timed_out: bool,
+        tail: str,
+    ) -> dict[str, CrawlResult]:
+        """Make sure every site's run ends as a `runs` row with a final status; return the results."""
         rc = proc.returncode
         db = open_db(self.options.db)
         try:
-            row = queries.run_by_pid(db, proc.pid, started_at)
-            status = row["status"] if row else None
-            if timed_out:
-                status = "timeout"
-            elif self.stopping.is_set() and status in (None, "running", "shutdown"):
-                status = "stopped"
-            elif rc != 0 or status in (None, "running"):
-                status = "failed"
-            message = "" if status == "finished" else _message(status, rc, tail, self.options.timeout)
-            run_id = row["id"] if row else None
-            if row is None or row["status"] != status:
-                stats: dict[str, Any] = {
-                    "qmcrawler/scheduler/exit_code": rc,
-                    "qmcrawler/scheduler/seconds": round(seconds, 1),
-                }
-                if message:
-                    stats["qmcrawler/scheduler/error"] = message
-                run_id = Store(db).fail_run(run_id, status, stats, sites=site, started_at=started_at)
-            changes = lastrun.run_changes(db, run_id) if run_id else 0
+            rows = siteruns.process_runs(db, proc.pid, started_at)
+            closed: dict[object, tuple[int, str, str]] = {}  # a row shared by several sites is closed once
+            results = {}
+            for site in sites:
+                row = next((r for r in reversed(rows) if site in str(r["sites"] or "").split(",")), None)
+                key = row["id"] if row else site  # a site without a row gets its own
+                if key not in closed:
+                    closed[key] = self._close(db, site, row, rc, started_at, seconds, timed_out, tail)
+                run_id, status, message = closed[key]
+                changes = lastrun.site_changes(db, run_id, site)
+                results[site] = CrawlResult(site, status, run_id, rc, seconds, message, changes, proc.pid)
         finally:
             db.close()
-        return CrawlResult(site, status, run_id, rc, seconds, message, changes)
+        return results
+
+    def _close(
+        self,
+        db: Any,
+        site: str,
+        row: dict[str, Any] | None,
+        rc: int | None,
+        started_at: str,
+        seconds: float,
+        timed_out: bool,
+        tail: str,
+    ) -> tuple[int, str, str]:
+        """The run id, final status and message of one row; closes or inserts it when the crawl did not."""
+        status = row["status"] if row else None
+        if timed_out:
+            status = "timeout"
+        elif self.stopping.is_set() and status in (None, "running", "shutdown"):
+            status = "stopped"
+        elif rc != 0 or status in (None, "running"):
+            status = "failed"
+        error = json.loads(row["stats"] or "{}").get(siteruns.SITE_ERROR_STAT) if row else None
+        message = "" if status == "finished" else error or _message(status, rc, tail, self.options.timeout)
+        run_id: int | None = int(row["id"]) if row else None
+        if run_id is None or row is None or row["status"] != status:
+            stats: dict[str, Any] = {
+                "qmcrawler/scheduler/exit_code": rc,
+                "qmcrawler/scheduler/seconds": round(seconds, 1),
+            }
+            if message:
+                stats["qmcrawler/scheduler/error"] = message
+            run_id = Store(db).fail_run(run_id, status, stats, sites=site, started_at=started_at)
+        return run_id, str(status), message
 
     def request_stop(self) -> None:
         """Start no new crawl; tell running crawls to stop (SIGTERM), kill them after the grace time.

@@ -53,17 +53,7 @@ def last_runs(db: Database, sites: Sequence[Site]) -> dict[str, LastRun]:
             finished_at=str(run["finished_at"]) if run["finished_at"] else None,
             status=str(run["status"]),
             failed=_failed(db, run_id, wanted[site_id], solo),
-            changes=int(
-                next(
-                    iter(
-                        db.query(
-                            "SELECT count(*) AS n FROM changes c JOIN pages p ON p.id = c.page_id "
-                            "WHERE c.run_id = ? AND p.site = ? AND COALESCE(c.cause, 'page') = 'page'",
-                            [run_id, site_id],
-                        )
-                    )
-                )["n"]
-            ),
+            changes=site_changes(db, run_id, site_id),
         )
     return out
 
@@ -97,3 +87,12 @@ def run_changes(db: Database, run_id: int) -> int:
     """Page changes a run found (what `changes` lists for it)."""
     sql = "SELECT count(*) AS n FROM changes WHERE run_id = ? AND COALESCE(cause, 'page') = 'page'"
     return int(next(iter(db.query(sql, [run_id])))["n"])
+
+
+def site_changes(db: Database, run_id: int, site: str) -> int:
+    """Page changes a run found on one site's pages (a run of several sites counts each site's own)."""
+    sql = (
+        "SELECT count(*) AS n FROM changes c JOIN pages p ON p.id = c.page_id "
+        "WHERE c.run_id = ? AND p.site = ? AND COALESCE(c.cause, 'page') = 'page'"
+    )
+    return int(next(iter(db.query(sql, [run_id, site])))["n"])
