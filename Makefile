@@ -33,10 +33,12 @@ cjk-font:
 	@fc-list :lang=zh 2>/dev/null | grep -q . || \
 	  { echo "installing fonts-wqy-microhei (Debian)"; apt-get update -qq && apt-get install -y -qq fontconfig fonts-wqy-microhei; }
 
+# the tests' crawl subprocesses reuse compiled bytecode even where the environment sets
+# PYTHONDONTWRITEBYTECODE (each would compile Scrapy and the project again: about 2 s a crawl)
 test: $(VENV) chromium cjk-font
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)
 	$(VENV)/bin/ruff check .
