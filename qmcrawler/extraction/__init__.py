@@ -328,8 +328,14 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     if conflict:
         flags.append("date_conflict")
     no_source: tuple[str | None, str | None, bool] = (None, None, False)
-    byline = errors.guard("author", lambda: byline_author(near, norm_lines[:TOP_BODY_LINES], norm_lines[-3:]), None)
-    source, author, placeholder = errors.guard("source", lambda: source_and_author(metas, near, byline), no_source)
+    byline = errors.guard(
+        "author", lambda: byline_author(near, norm_lines[:TOP_BODY_LINES], norm_lines[-3:], norm_title), None
+    )
+    source, author, placeholder = errors.guard(
+        "source",
+        lambda: source_and_author(metas, near, byline, (url or info.canonical, info.title_tag), info.heading_link),
+        no_source,
+    )
     if placeholder:
         flags.append("author_placeholder")
     views = report.views
