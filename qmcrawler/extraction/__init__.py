@@ -54,7 +54,9 @@ __all__ = ["EXTRACTOR_VERSION", "extract"]
 #: so that re-extraction is not mistaken for a page change.
 #: 1.3.0: `title`/`text` keep the page's full-width characters (comparison forms and hashes unchanged);
 #: multi-page articles, body fallback, bylines, date checks, asides (issue 14).
-EXTRACTOR_VERSION = "1.3.0"
+#: 1.4.0: authors from two-line bylines, `[ 名 ] 来源`, bare name lines, padded `作者` fields, blog
+#: owners; organisations and the site's own name in `<meta name=author>` are no longer authors.
+EXTRACTOR_VERSION = "1.4.0"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
