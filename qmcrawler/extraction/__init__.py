@@ -54,7 +54,9 @@ __all__ = ["EXTRACTOR_VERSION", "extract"]
 #: so that re-extraction is not mistaken for a page change.
 #: 1.3.0: `title`/`text` keep the page's full-width characters (comparison forms and hashes unchanged);
 #: multi-page articles, body fallback, bylines, date checks, asides (issue 14).
-EXTRACTOR_VERSION = "1.3.0"
+#: 1.4.0: authors from two-line bylines, `[ 名 ] 来源`, bare name lines, padded `作者` fields, blog
+#: owners; organisations and the site's own name in `<meta name=author>` are no longer authors.
+EXTRACTOR_VERSION = "1.4.0"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -328,8 +330,14 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
     if conflict:
         flags.append("date_conflict")
     no_source: tuple[str | None, str | None, bool] = (None, None, False)
-    byline = errors.guard("author", lambda: byline_author(near, norm_lines[:TOP_BODY_LINES], norm_lines[-3:]), None)
-    source, author, placeholder = errors.guard("source", lambda: source_and_author(metas, near, byline), no_source)
+    byline = errors.guard(
+        "author", lambda: byline_author(near, norm_lines[:TOP_BODY_LINES], norm_lines[-3:], norm_title), None
+    )
+    source, author, placeholder = errors.guard(
+        "source",
+        lambda: source_and_author(metas, near, byline, (url or info.canonical, info.title_tag), info.heading_link),
+        no_source,
+    )
     if placeholder:
         flags.append("author_placeholder")
     views = report.views

@@ -30,6 +30,8 @@ class PageInfo:
     noscript: str = ""
     canonical: str = ""
     widget_time: str = ""
+    #: (href, text) of the first link in an `<h1>`: a blog's header naming its owner.
+    heading_link: tuple[str, str] = ("", "")
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
@@ -61,6 +63,9 @@ def read_page_info(root: lxml.html.HtmlElement) -> PageInfo:
             info.canonical = link.get("href") or ""
             break
     info.widget_time = _widget_time(root)
+    link = root.find(".//h1//a[@href]")
+    if link is not None:
+        info.heading_link = (link.get("href") or "", link.text_content().strip()[:40])
     return info
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
+from qmcrawler.extraction.bylines import ORG_END_RE, blog_owner, field_author
 from qmcrawler.extraction.dates import date_from_url, find_dates, parse_date, parse_doc_date
 from qmcrawler.extraction.lines import is_dateline, is_meta_line, is_post_header, parse_labelled
 from qmcrawler.extraction.vocab import (
@@ -276,11 +278,34 @@ def clean_source(value: str, metas: dict[str, str]) -> str | None:
     return value[:60]
 
 
+def _site_words(metas: dict[str, str], site: tuple[str, str]) -> list[str]:
+    """Names of the site itself: the URL's host, `<title>` segments after the first, `og:site_name`."""
+    url, title_tag = site
+    host = urlsplit(url).hostname or "" if url else ""
+    return [w.lower() for w in (host, *title_segments(title_tag)[1:], meta_value(metas, META_SITENAME)) if w]
+
+
+def meta_author(raw: str, metas: dict[str, str], site: tuple[str, str]) -> str | None:
+    """A `<meta name=author>` that names a person: not an organisation (`南方网`), not the site
+    itself (`网易` on a `…_网易新闻中心` page, `chinanews` on www.chinanews.com)."""
+    name = field_author(raw) if raw else None
+    if not name or not _NAME.match(name) or ORG_END_RE.search(name):
+        return None
+    if any(name.lower() in w for w in _site_words(metas, site)):
+        return None
+    return name
+
+
 def source_and_author(
-    metas: dict[str, str], near: Sequence[str], byline: str | None = None
+    metas: dict[str, str],
+    near: Sequence[str],
+    byline: str | None = None,
+    site: tuple[str, str] = ("", ""),
+    heading_link: tuple[str, str] = ("", ""),
 ) -> tuple[str | None, str | None, bool]:
     """(source, author, author_was_placeholder) from labelled lines near the title, the `byline`
-    author (datelines, bylines, signatures: bylines.py), then meta tags."""
+    author (datelines, bylines, signatures: bylines.py), meta tags, then a blog's owner.
+    `site`: (url, `<title>`); `heading_link`: the `<h1>` link (a blog header)."""
     source: str | None = None
     author: str | None = None
     placeholder = False
@@ -290,11 +315,11 @@ def source_and_author(
             seen_source = True
             source = clean_source(value, metas)
         elif label in AUTHOR_LABELS and author is None and not placeholder:
-            name = value.split(" ")[0].strip() if value else ""
+            name = (field_author(value) or "") if value else ""
             if name.lower() in PLACEHOLDER_AUTHORS:
                 placeholder = True
             elif name and not _NUMERIC.match(name):
-                author = name[:40]
+                author = name
     if not seen_source:
         raw = meta_value(metas, META_SOURCE)
         source = clean_source(raw, metas) if raw else None
@@ -304,8 +329,10 @@ def source_and_author(
         raw = meta_value(metas, META_AUTHOR)
         if raw.lower() in PLACEHOLDER_AUTHORS:
             placeholder = True
-        elif raw and _NAME.match(raw):
-            author = raw
+        else:
+            author = meta_author(raw, metas, site)
+    if author is None and not placeholder:
+        author = blog_owner(site[0], title_segments(site[1]), heading_link)
     return source, author, placeholder
 
 
