@@ -8,6 +8,8 @@ as a changed content hash or a lost footer on some crawled page.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,10 +142,15 @@ def test_may_continue_never_hides_a_continuation_page(parts: list[str], final_ur
 
 
 def test_byline_patterns_compile_when_first_used() -> None:
-    bylines._compiled.cache_clear()
-    assert bylines._compiled.cache_info().currsize == 0
+    probe = (
+        "import qmcrawler.extraction.bylines as b;"
+        "print(b._DATELINE._compiled is None, b._BYLINE._compiled is None);"
+        "b.byline_author([], ['新华社北京9月1日电（记者 张三 李四）'], []);"
+        "print(b._DATELINE._compiled is None)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True", "False"]
     assert bylines.byline_author([], ["新华社北京9月1日电（记者 张三 李四）"], []) == "张三 李四"
-    assert bylines._compiled.cache_info().currsize >= 1
 
 
 @SETTINGS
