@@ -11,17 +11,18 @@ import pytest
 from qmcrawler.run.runner import PROJECT_ROOT
 
 
-def test_render_bench_prints_its_table() -> None:
+def bench(argv: list[str], timeout: int) -> str:
+    """Run a bench script from the project root; its standard output (the run must succeed)."""
     proc = subprocess.run(
-        [sys.executable, "bench/render.py", "--pages", "2"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        [sys.executable, *argv], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, check=False
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
+    return proc.stdout
+
+
+def test_render_bench_prints_its_table() -> None:
+    stdout = bench(["bench/render.py", "--pages", "2"], timeout=300)
+    rows = [line for line in stdout.splitlines() if line.startswith("| ")]
     assert rows[0].startswith("| mode | pages | seconds | pages/s")
     plain, rendered = rows[1].split("|"), rows[2].split("|")
     assert plain[6].strip().startswith("0 ")  # the body needs JavaScript: nothing stored plain
@@ -30,16 +31,8 @@ def test_render_bench_prints_its_table() -> None:
 
 @pytest.mark.timeout(600)  # eight crawls, each its own process
 def test_revisit_bench_prints_its_table() -> None:
-    proc = subprocess.run(
-        [sys.executable, "bench/revisit.py", "--days", "4", "--per-day", "2"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = [line.split("|") for line in proc.stdout.splitlines() if line.startswith("| ")]
+    stdout = bench(["bench/revisit.py", "--days", "4", "--per-day", "2"], timeout=600)
+    rows = [line.split("|") for line in stdout.splitlines() if line.startswith("| ")]
     assert rows[0][1].strip() == "policy"
     assert rows[0][2].strip() == "fetches, day 4"
     frontier, everything = rows[1], rows[2]
@@ -56,33 +49,17 @@ def test_searchindex_bench_prints_its_tables(tmp_path: Path) -> None:
     db = open_db(tmp_path / "qm.db")
     page_with_edit(db)
     db.close()
-    proc = subprocess.run(
-        [sys.executable, "bench/searchindex.py", str(tmp_path / "qm.db")],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in proc.stdout.splitlines()}
+    stdout = bench(["bench/searchindex.py", str(tmp_path / "qm.db")], timeout=300)
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in stdout.splitlines()}
     assert "4 characters: works" in rows[("one row per passage (passages_fts)", "full")]
     assert "phrase queries are not supported" in rows[("one row per passage (passages_fts)", "none")]
-    assert any(line.startswith("| zlib level 6 (the store) |") for line in proc.stdout.splitlines())
+    assert any(line.startswith("| zlib level 6 (the store) |") for line in stdout.splitlines())
 
 
 @pytest.mark.timeout(600)  # 2 + 1 schedule.py ticks, each with crawl processes
 def test_schedstart_bench_prints_its_table() -> None:
-    proc = subprocess.run(
-        [sys.executable, "bench/schedstart.py", "--sites", "2", "--pages", "1", "--repeat", "1"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    rows = [line.split("|") for line in proc.stdout.splitlines() if line.startswith("| ")]
+    stdout = bench(["bench/schedstart.py", "--sites", "2", "--pages", "1", "--repeat", "1"], timeout=600)
+    rows = [line.split("|") for line in stdout.splitlines() if line.startswith("| ")]
     assert rows[0][2].strip() == "crawl processes"
     assert [r[2].strip() for r in rows[1:]] == ["2", "1"]  # one process per site, then one for both
     assert rows[1][7].strip() == "1.00× / 1.00×"  # the baseline against itself
