@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -28,33 +29,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def datasette(tmp_path: Path) -> Iterator[str]:
-    """Serve a small qm.db; yield the base URL once Datasette answers."""
-    db = open_db(tmp_path / "qm.db")
-    page_with_edit(db)
-    db.close()
+@contextlib.contextmanager
+def serve_datasette(db: Path, wait: float = 30) -> Iterator[str]:
+    """Serve `db` with datasette.yaml (and so the qmcrawler plugin) on a free 127.0.0.1 port;
+    yield the base URL once Datasette answers, stop it afterwards."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "datasette",
-            "serve",
-            str(tmp_path / "qm.db"),
-            "-m",
-            str(PROJECT_ROOT / "datasette.yaml"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        [sys.executable, "-m", "datasette", "serve", str(db), "-m", str(PROJECT_ROOT / "datasette.yaml"),
+         "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
+    )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + wait
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -63,11 +50,21 @@ def datasette(tmp_path: Path) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"datasette did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
                 time.sleep(0.1)
-        yield base
+        yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         proc.stderr.close()  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def datasette(tmp_path: Path) -> Iterator[str]:
+    """Serve a small qm.db; yield the base URL once Datasette answers."""
+    db = open_db(tmp_path / "qm.db")
+    page_with_edit(db)
+    db.close()
+    with serve_datasette(tmp_path / "qm.db") as base:
+        yield base
 
 
 def get(url: str) -> list[dict[str, object]]:

@@ -12,10 +12,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -27,7 +25,7 @@ import pytest
 from PIL import Image
 
 from qmcrawler.run.runner import PROJECT_ROOT
-from tests.test_datasette import free_port
+from tests.test_datasette import serve_datasette
 from tests.test_report import chromium
 
 #: the module builds the demo database first (three crawls): slow on a loaded machine
@@ -50,38 +48,8 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         timeout=600,
         check=True,
     )
-    port = free_port()
-    datasette = str(Path(sys.executable).parent / "datasette")
-    proc = subprocess.Popen(
-        [
-            datasette,
-            "serve",
-            str(db),
-            "-m",
-            str(PROJECT_ROOT / "datasette.yaml"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"datasette did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/demo"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stderr.close()  # type: ignore[union-attr]
+    with serve_datasette(db, wait=60) as base:
+        yield base + "/demo"
 
 
 def get(url: str) -> object:
