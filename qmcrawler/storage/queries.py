@@ -21,13 +21,20 @@ SELECT c.id, c.run_id, p.url, p.site, c.kind, c.fields, c.cause,
        COALESCE(vt.year, vf.year) AS year, COALESCE(vt.relevance, vf.relevance) AS relevance,
        COALESCE(vt.copy_of, vf.copy_of) AS copy_of, cp.url AS copy_of_url,
        COALESCE(vt.likely_mirror, vf.likely_mirror, 0) AS likely_mirror,
-       c.diff IS NULL AND c.kind = 'new' AND vt.id IS NOT NULL AS _made_on_read
+       {made} AS _made_on_read, {new_columns}
 FROM changes c
 JOIN pages p ON p.id = c.page_id
 LEFT JOIN versions vt ON vt.id = c.to_version
 LEFT JOIN versions vf ON vf.id = c.from_version
 LEFT JOIN pages cp ON cp.id = COALESCE(vt.copy_of, vf.copy_of)
 """
+#: a `new` change whose diff is made on read, and the columns of its version it is made from (read
+#: in the same query, and only for such rows)
+_MADE_ON_READ = "c.diff IS NULL AND c.kind = 'new' AND vt.id IS NOT NULL"
+_CHANGE_SELECT = _CHANGE_SELECT.format(
+    made=_MADE_ON_READ,
+    new_columns=", ".join(f"CASE WHEN {_MADE_ON_READ} THEN vt.{c} END AS _new_{c}" for c in changediff.COLUMNS),
+)
 #: a repost on another site or a mirror is never a new notice of its own: its `new` change exists (with
 #: `copy_of`) but is not notified; a site repeating its own text under a new URL still is
 _NOT_A_COPY_NOTICE = (
@@ -35,10 +42,10 @@ _NOT_A_COPY_NOTICE = (
 )
 
 
-def _change_row(db: Database, row: dict[str, Any]) -> dict[str, Any]:
+def _change_row(row: dict[str, Any]) -> dict[str, Any]:
+    version = {c: row.pop(f"_new_{c}") for c in changediff.COLUMNS}
     if row.pop("_made_on_read"):  # a `new` change: its diff is made from its version
-        version = version_columns(db, int(row["to_version"]), changediff.COLUMNS)
-        row["diff"] = changediff.shown(row["kind"], row["diff"], version)
+        row["diff"] = changediff.new_diff(version)
     row["fields"] = json.loads(row["fields"] or "[]")
     row["is_relevant"] = bool(row["is_relevant"])
     row["likely_mirror"] = bool(row["likely_mirror"])
@@ -65,7 +72,7 @@ def changes(
     sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.detected_at DESC, c.id DESC"
     if limit:
         sql += f" LIMIT {int(limit)}"
-    return [_change_row(db, dict(r)) for r in db.query(sql, params)]
+    return [_change_row(dict(r)) for r in db.query(sql, params)]
 
 
 def _filters(
@@ -116,7 +123,7 @@ def versions(db: Database, page_id: int) -> list[dict[str, Any]]:
 def page_changes(db: Database, page_id: int) -> list[dict[str, Any]]:
     """Changes of one page, oldest first."""
     sql = _CHANGE_SELECT + " WHERE c.page_id = ? ORDER BY c.id"
-    return [_change_row(db, dict(r)) for r in db.query(sql, [page_id])]
+    return [_change_row(dict(r)) for r in db.query(sql, [page_id])]
 
 
 def page_fetches(db: Database, page_id: int, limit: int = 20) -> list[dict[str, Any]]:
@@ -180,12 +187,6 @@ def run_by_pid(db: Database, pid: int, started_after: str) -> dict[str, Any] | N
     return dict(rows[0]) if rows else None
 
 
-def version_columns(db: Database, version_id: int, columns: tuple[str, ...]) -> dict[str, Any] | None:
-    """Some columns of one `versions` row (names from this package, never from input), or None."""
-    sql = f"SELECT {', '.join(columns)} FROM versions WHERE id = ?"  # noqa: S608
-    return next((dict(r) for r in db.query(sql, [version_id])), None)
-
-
 def version(db: Database, version_id: int | None) -> dict[str, Any] | None:
     """One `versions` row by id (attachments and flags decoded), or None."""
     if version_id is None:
@@ -223,7 +224,7 @@ def pending_notifications(
     ]
     params.append(target)
     sql = _CHANGE_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY c.id"
-    return [_change_row(db, dict(r)) for r in db.query(sql, params)]
+    return [_change_row(dict(r)) for r in db.query(sql, params)]
 
 
 def target_start(db: Database, target: str) -> int | None:
