@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 
-.PHONY: demo test lint crawl schedule bench clean chromium cjk-font browse
+.PHONY: demo test lint crawl schedule bench clean chromium cjk-font postgresql browse
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -33,9 +33,15 @@ cjk-font:
 	@fc-list :lang=zh 2>/dev/null | grep -q . || \
 	  { echo "installing fonts-wqy-microhei (Debian)"; apt-get update -qq && apt-get install -y -qq fontconfig fonts-wqy-microhei; }
 
+# PostgreSQL 15 with pg_trgm (contrib) for the PostgreSQL half of the suite: Debian's packages,
+# installed only when no initdb is found. The tests start their own cluster as the postgres user.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ls /usr/share/postgresql/*/extension/pg_trgm.control >/dev/null 2>&1 || \
+	  { echo "installing postgresql (Debian)"; apt-get update -qq && apt-get install -y -qq postgresql postgresql-contrib; }
+
 # the tests' crawl subprocesses reuse compiled bytecode even where the environment sets
 # PYTHONDONTWRITEBYTECODE (each would compile Scrapy and the project again: about 2 s a crawl)
-test: $(VENV) chromium cjk-font
+test: $(VENV) chromium cjk-font postgresql
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 2 --dist loadfile

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import time
 from collections import Counter, defaultdict
 from typing import Any
@@ -43,7 +42,7 @@ from qmcrawler.monitor.changes import FAILED
 from qmcrawler.monitor.content import stored_text
 from qmcrawler.monitor.revisit import Policy
 from qmcrawler.options import Options, setting_bool
-from qmcrawler.storage import lastrun, memo, open_db, outage, siteruns
+from qmcrawler.storage import DB_ERRORS, lastrun, memo, open_db, outage, siteruns
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
@@ -100,7 +99,7 @@ class StorePipeline:
             else:
                 self.run_id = self.store.begin_run(name, ",".join(self.sites))
                 self.run_ids = dict.fromkeys(self.sites, self.run_id)
-        except sqlite3.Error as e:
+        except DB_ERRORS as e:
             self._failed(e)
             return
         if self.perf.batched:
@@ -135,7 +134,7 @@ class StorePipeline:
                     log.warning("%s", site.message)
                     if self.crawler.stats is not None:
                         self.crawler.stats.set_value(f"qmcrawler/outage/{site.site}", site.gone)
-            except sqlite3.Error as e:
+            except DB_ERRORS as e:
                 self._failed(e)
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
         if self.per_site and len(self.sites) > 1:
@@ -146,7 +145,7 @@ class StorePipeline:
             status, stats[siteruns.SITE_ERROR_STAT] = "failed", error
         try:
             self.store.finish_run(run_id, status, stats)
-        except sqlite3.Error as e:
+        except DB_ERRORS as e:
             log.error(
                 "could not close run %s as %s (%s): the next crawl of its sites marks it killed", run_id, status, e
             )
@@ -182,16 +181,16 @@ class StorePipeline:
             return "not_stored"
         try:
             return self._write_one(item)
-        except sqlite3.Error as e:
+        except DB_ERRORS as e:
             self._failed(e)
             return "not_stored"
 
-    def _failed(self, error: sqlite3.Error) -> None:
+    def _failed(self, error: Exception) -> None:
         """A write failed: roll the open batch back, remember why, and stop the crawl (any thread)."""
         if self.failed:
             return
         if self.store is not None and self.store.db.conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*DB_ERRORS):
                 self.store.db.conn.rollback()
         self.batch.committed()
         run = f"run {self.run_id} failed" if self.run_id is not None else "no run recorded"
@@ -213,7 +212,7 @@ class StorePipeline:
         assert self.store is not None  # noqa: S101 - set in open_spider
         db = self.store.db
         if self.writer is not None and not db.conn.in_transaction:
-            db.execute("BEGIN IMMEDIATE")  # take the write lock first: other crawls write too
+            db.begin()  # SQLite: BEGIN IMMEDIATE, the write lock first (other crawls write too)
         with db.atomic():  # the fetch, its validators and its files: all or nothing (a savepoint in a batch)
             outcome = self.store.record(to_record(item), self.run_ids.get(item.site, self.run_id))
             if isinstance(item, PageItem):
@@ -226,7 +225,7 @@ class StorePipeline:
         if self.store is not None and self.store.db.conn.in_transaction and not self.failed:
             try:
                 self.store.db.conn.commit()
-            except sqlite3.Error as e:
+            except DB_ERRORS as e:
                 self._failed(e)
         self.batch.committed()
 

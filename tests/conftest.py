@@ -1,4 +1,11 @@
-"""Shared fixtures: the mini-web on 127.0.0.1, crawls in a subprocess, an in-memory database."""
+"""Shared fixtures: the mini-web on 127.0.0.1, crawls in a subprocess, a database on either backend.
+
+`backend` is "sqlite" unless a module is marked `pytest.mark.both_backends` (storage, change
+semantics, search and CLI tests): then each of its tests runs twice, on SQLite and on a real
+PostgreSQL server (tests/pgserver.py, one per pytest worker, started on first use). The `site`
+and `memdb` fixtures follow `backend`; `db_target(backend, tmp_path)` gives a fresh database's
+path or URL to tests that open their own.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from sqlite_utils import Database
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db
+from tests.pgserver import PgServer, start_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -35,7 +43,7 @@ class Site:
     root: Path
     web: MiniWeb
     config: Path
-    db: Path
+    db: Path | str  # a path (SQLite) or a postgresql:// URL
     start: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     crawls: int = 0
 
@@ -76,8 +84,52 @@ class Site:
         return open_db(self.db)
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_backends: run each test on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+        metafunc.parametrize("backend", BACKENDS)
+
+
+_server: PgServer | None = None
+
+
+def pg_server() -> PgServer:
+    """This pytest worker's PostgreSQL server (started on first use, stopped at exit)."""
+    global _server
+    if _server is None:
+        import atexit
+
+        _server = start_server()
+        atexit.register(_server.close)
+    return _server
+
+
+@pytest.fixture(name="pg_server")
+def pg_server_fixture() -> PgServer:
+    return pg_server()
+
+
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
+def backend() -> str:
+    """The database backend of this test: "sqlite" unless the module is marked both_backends."""
+    return "sqlite"
+
+
+def db_target(backend: str, tmp_path: Path, name: str = "qm.db") -> Path | str:
+    """A new database for this test: a path in tmp_path (SQLite) or a fresh PostgreSQL database's URL."""
+    if backend == "postgresql":
+        return pg_server().new_database()
+    return tmp_path / name
+
+
+@pytest.fixture
+def site(tmp_path: Path, backend: str) -> Iterator[Site]:
     """The fixture mini-web (tests/fixtures/web), copied so tests can edit it between crawls."""
     root = tmp_path / "web"
     shutil.copytree(FIXTURES / "web", root)
@@ -86,10 +138,12 @@ def site(tmp_path: Path) -> Iterator[Site]:
         config.write_text(
             (root / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), encoding="utf-8"
         )
-        yield Site(root=root, web=web, config=config, db=tmp_path / "qm.db")
+        yield Site(root=root, web=web, config=config, db=db_target(backend, tmp_path))
 
 
 @pytest.fixture
-def memdb() -> Database:
-    """A fresh, migrated in-memory database."""
-    return open_db(":memory:")
+def memdb(backend: str) -> Iterator[Database]:
+    """A fresh, migrated database: in memory (SQLite) or a new PostgreSQL database."""
+    db = open_db(":memory:" if backend == "sqlite" else pg_server().new_database())
+    yield db
+    db.close()

@@ -1,7 +1,9 @@
-"""Storage: the one place that talks to the database (SQLite via sqlite-utils).
+"""Storage: the one place that talks to the database (SQLite via sqlite-utils, or PostgreSQL).
 
-Pipelines, the CLI and the scheduler call these functions and never write SQL themselves, so
-a PostgreSQL backend later replaces this package and nothing else.
+Pipelines, the CLI and the scheduler call these functions and never write SQL themselves.
+`open_db` takes a path (or `sqlite:///path`) for SQLite and a `postgresql://` URL for
+PostgreSQL (`qmcrawler.storage.pgdb`); both answer `query`, `execute`, `atomic` and `begin`,
+and the statements are the same on both except where `dialect_of(db)` says otherwise.
 
 Several crawl processes (and the scheduler, and the CLI) write one database at once. In WAL
 mode a deferred transaction that reads and then writes fails with SQLITE_BUSY at once when
@@ -17,10 +19,16 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 from sqlite_utils import Database
 
+from qmcrawler.storage import pgschema
+from qmcrawler.storage.pgdb import PgDatabase, dialect_of, is_postgres_url
 from qmcrawler.storage.schema import newer_migrations, upgrade
+
+__all__ = ["DB_ERRORS", "NewerDatabase", "PgDatabase", "QmDatabase", "StoreError", "dialect_of", "open_db"]
 
 DEFAULT_DB = "qm.db"
 #: how long a writer waits for another process's write transaction (seconds)
@@ -35,8 +43,19 @@ class NewerDatabase(StoreError):
     """The database was written by a newer qmcrawler (a migration this version does not know)."""
 
 
+#: what a failing database raises, on either backend
+DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+
+
 class QmDatabase(Database):
     """A sqlite-utils Database whose transactions take the write lock first (BEGIN IMMEDIATE)."""
+
+    dialect = "sqlite"
+
+    def begin(self) -> None:
+        """Open a transaction that lasts until `conn.commit()` (a crawl's batch), write lock first."""
+        if not self.conn.in_transaction:
+            self.execute("BEGIN IMMEDIATE")
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Database]:
@@ -61,11 +80,12 @@ class QmDatabase(Database):
 
 
 def db_path(path: str | os.PathLike[str] | None = None) -> str:
-    """The database to use: the argument, else env `QMC_DB`, else ./qm.db."""
-    return str(path or os.environ.get("QMC_DB") or DEFAULT_DB)
+    """The database to use: the argument, else env `QMC_DB`, else ./qm.db (`sqlite:///` dropped)."""
+    p = str(path or os.environ.get("QMC_DB") or DEFAULT_DB)
+    return p.removeprefix("sqlite:///") if p.startswith("sqlite:///") else p
 
 
-def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Database:
+def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) -> Any:
     """Open (and create/upgrade) a qmcrawler database in WAL mode.
 
     With `create=False` a missing file is an error (read-only commands should not invent an
@@ -73,6 +93,8 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
     not know is refused (NewerDatabase) before anything is written to it.
     """
     p = db_path(path)
+    if is_postgres_url(p):
+        return open_postgres(p)
     if p != ":memory:":
         if not create and not Path(p).exists():
             raise StoreError(f"{p}: database not found")
@@ -85,7 +107,7 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
         conn = sqlite3.connect(p, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level="IMMEDIATE")
         db = QmDatabase(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000}")
-        newer = newer_migrations(db)
+        newer = newer_migrations(db) or [r for r in [pgschema.newer_revision(db)] if r]
         if newer:
             conn.close()
             raise NewerDatabase(
@@ -96,6 +118,32 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
             db.enable_wal()
         db.execute("PRAGMA foreign_keys = ON")
         upgrade(db)
+        pgschema.stamp_sqlite(db)
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{p}: cannot use database: {e}") from None
+    return db
+
+
+def open_postgres(url: str) -> PgDatabase:
+    """Connect to a qmcrawler database on PostgreSQL, creating or upgrading its schema (Alembic)."""
+    shown = pgschema._safe(url)
+    try:
+        db = PgDatabase(url)
+    except psycopg.Error as e:
+        raise StoreError(f"{shown}: cannot connect: {str(e).strip().splitlines()[0]}") from None
+    try:
+        pgschema.check_locale(db, url)
+        newer = pgschema.newer_revision(db)
+        if newer:
+            raise NewerDatabase(
+                f"{shown}: written by a newer qmcrawler (unknown revision {newer!r}): "
+                "upgrade qmcrawler to use it; the database was not changed"
+            )
+        pgschema.upgrade_postgres(db, url)
+    except pgschema.LocaleError as e:
+        db.close()
+        raise StoreError(str(e)) from None
+    except psycopg.Error as e:
+        db.close()
+        raise StoreError(f"{shown}: cannot use database: {str(e).strip().splitlines()[0]}") from None
     return db

@@ -25,6 +25,12 @@ _COLUMNS = (
     "page_id, site, next_check_at, priority, interval_s, checks, changes, stable_since, "
     "last_check_at, last_change_at, reason"
 )
+#: insert or replace one entry (the same statement on SQLite and PostgreSQL)
+_SAVE = (
+    f"INSERT INTO frontier ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "  # noqa: S608 - constants
+    "ON CONFLICT (page_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.replace(" ", "").split(",")[1:])
+)
 #: the claim: a site's due pages, removal confirmations first, then the most overdue
 DUE_SQL = (
     f"SELECT page_id FROM frontier WHERE site = ? AND priority IN ({CONFIRM}, {REVISIT}) "  # noqa: S608
@@ -60,7 +66,7 @@ def _z(moment: datetime | None) -> str | None:
 def save(db: Database, page_id: int, site: str, e: Entry) -> None:
     """Insert or replace one page's entry."""
     db.execute(
-        f"INSERT OR REPLACE INTO frontier ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        _SAVE,
         [
             page_id,
             site,

@@ -66,7 +66,8 @@ def index_version(db: Database, version_id: int, title: str | None, text: str | 
     if not keyed:
         return 0
     conn = db.conn
-    added = conn.executemany("INSERT OR IGNORE INTO passages (key, text) VALUES (?, ?)", keyed.items()).rowcount
+    new = "INSERT INTO passages (key, text) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    added = conn.executemany(new, keyed.items()).rowcount
     ids: list[int] = []
     keys = list(keyed)
     for start in range(0, len(keys), _CHUNK):
@@ -74,7 +75,7 @@ def index_version(db: Database, version_id: int, title: str | None, text: str | 
         marks = ", ".join("?" * len(chunk))
         ids += [r[0] for r in conn.execute(f"SELECT id FROM passages WHERE key IN ({marks})", chunk)]  # noqa: S608
     conn.executemany(
-        "INSERT OR IGNORE INTO version_passages (passage_id, version_id) VALUES (?, ?)",
+        "INSERT INTO version_passages (passage_id, version_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         ((pid, version_id) for pid in ids),
     )
     return added

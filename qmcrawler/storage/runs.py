@@ -16,6 +16,9 @@ from qmcrawler.storage.records import utcnow
 STORE_ERROR_STAT = "qmcrawler/store/error"
 
 
+_JSON: dict[str, Any] = {"ensure_ascii": False, "default": str}
+
+
 class RunLog:
     """Writes `runs` and `notifications` rows; each call is one transaction."""
 
@@ -24,18 +27,12 @@ class RunLog:
     def begin_run(self, spider: str, sites: str) -> int:
         """Insert a `runs` row with status `running`; return its id."""
         with self.db.atomic():
-            table = self.db.table("runs")
-            table.insert(
-                {
-                    "spider": spider,
-                    "sites": sites,
-                    "started_at": utcnow(),
-                    "status": "running",
-                    "stats": "{}",
-                    "pid": os.getpid(),
-                }
-            )
-            return int(table.last_pk or 0)
+            row = self.db.execute(
+                "INSERT INTO runs (spider, sites, started_at, status, stats, pid) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                [spider, sites, utcnow(), "running", "{}", os.getpid()],
+            ).fetchone()
+            return int(row[0])
 
     def close_dead_runs(self, sites: Collection[str]) -> list[tuple[int, int | None]]:
         """Mark `killed` the `running` runs of these sites whose process is gone; return (id, pid) each.
@@ -64,13 +61,9 @@ class RunLog:
     def finish_run(self, run_id: int, status: str, stats: Mapping[str, Any]) -> None:
         """Close a run with its final status and stats."""
         with self.db.atomic():
-            self.db.table("runs").update(
-                run_id,
-                {
-                    "finished_at": utcnow(),
-                    "status": status,
-                    "stats": json.dumps(dict(stats), ensure_ascii=False, default=str),
-                },
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
+                [utcnow(), status, json.dumps(dict(stats), ensure_ascii=False, default=str), run_id],
             )
 
     def fail_run(
@@ -87,27 +80,17 @@ class RunLog:
         `stats` are merged into the row's existing stats. Returns the run id.
         """
         with self.db.atomic():
-            table = self.db.table("runs")
             if run_id is None:
-                table.insert(
-                    {
-                        "spider": spider,
-                        "sites": sites,
-                        "started_at": started_at or utcnow(),
-                        "finished_at": utcnow(),
-                        "status": status,
-                        "stats": json.dumps(dict(stats), ensure_ascii=False, default=str),
-                    }
-                )
-                return int(table.last_pk or 0)
-            old = json.loads(table.get(run_id)["stats"] or "{}")
-            table.update(
-                run_id,
-                {
-                    "finished_at": utcnow(),
-                    "status": status,
-                    "stats": json.dumps({**old, **stats}, ensure_ascii=False, default=str),
-                },
+                row = self.db.execute(
+                    "INSERT INTO runs (spider, sites, started_at, finished_at, status, stats) "
+                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                    [spider, sites, started_at or utcnow(), utcnow(), status, json.dumps(dict(stats), **_JSON)],
+                ).fetchone()
+                return int(row[0])
+            old = json.loads(next(self.db.query("SELECT stats FROM runs WHERE id = ?", [run_id]))["stats"] or "{}")
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
+                [utcnow(), status, json.dumps({**old, **stats}, **_JSON), run_id],
             )
             return run_id
 
@@ -115,8 +98,8 @@ class RunLog:
         """Register a notification target starting after the newest change; return its start."""
         with self.db.atomic():
             self.db.execute(
-                "INSERT OR IGNORE INTO notify_targets (target, added_at, from_change) "
-                "SELECT ?, ?, COALESCE(MAX(id), 0) FROM changes",
+                "INSERT INTO notify_targets (target, added_at, from_change) "
+                "SELECT ?, ?, COALESCE(MAX(id), 0) FROM changes WHERE true ON CONFLICT DO NOTHING",
                 [target, utcnow()],
             )
             row = next(iter(self.db.query("SELECT from_change FROM notify_targets WHERE target = ?", [target])))

@@ -62,7 +62,7 @@ def site_failure(db: Database, run_id: int, site: str) -> str | None:
     """Why a site's run failed when every one of its downloads failed or was blocked, else None."""
     marks = ", ".join("?" for _ in FAILED_OUTCOMES)
     row = db.execute(
-        f"SELECT count(*), sum(outcome IN ({marks})) FROM fetches WHERE run_id = ?",  # noqa: S608
+        f"SELECT count(*), sum(CASE WHEN outcome IN ({marks}) THEN 1 ELSE 0 END) FROM fetches WHERE run_id = ?",  # noqa: S608
         [*FAILED_OUTCOMES, run_id],
     ).fetchone()
     total, failed = int(row[0] or 0), int(row[1] or 0)

@@ -121,7 +121,7 @@ class Store(RunLog):
         body = rec.raw or b""
         h = raw_hash(body)
         self.db.execute(
-            "INSERT OR IGNORE INTO raw (hash, size, encoding, content, first_seen) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO raw (hash, size, encoding, content, first_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [h, len(body), rec.encoding, zlib.compress(body, 6), rec.fetched_at],
         )
         return h
@@ -304,8 +304,8 @@ def _insert(db: Database, table: str, row: Mapping[str, Any]) -> int:
     """INSERT one row (table and column names come from this module, never from input); its rowid."""
     columns = ", ".join(row)
     marks = ", ".join("?" * len(row))
-    cursor = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))  # noqa: S608
-    return int(cursor.lastrowid or 0)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id"  # noqa: S608
+    return int(db.execute(sql, list(row.values())).fetchone()[0])
 
 
 def _update(db: Database, table: str, pk: int, values: Mapping[str, Any]) -> None:
