@@ -16,7 +16,6 @@ from qmcrawler.storage.passages import MAX_CHARS, search_sql, split_passages
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.writer import Store
 
-
 URL = "http://127.0.0.1/news/a1.html"
 
 
