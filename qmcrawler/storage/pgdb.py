@@ -23,7 +23,8 @@ import psycopg
 from psycopg.adapt import Dumper
 from psycopg.rows import dict_row
 
-#: how long to keep trying to reach a server that is (re)starting, in seconds
+#: how long to keep trying to reach a server again after losing it (restart, failover), in seconds;
+#: the first connection is tried once, so a wrong URL is one line at once
 CONNECT_PATIENCE = 30.0
 #: how long a statement waits for a row lock held by another worker (milliseconds)
 LOCK_TIMEOUT_MS = 60_000
@@ -123,11 +124,11 @@ class PgDatabase:
     def __init__(self, url: str) -> None:
         self.url = url
         self._depth = 0  # open transaction (1) and savepoints inside it
-        self.raw = self._connect()
+        self.raw = self._connect(patience=0.0)
         self.conn = PgConnection(self)
 
-    def _connect(self) -> psycopg.Connection[Any]:
-        deadline = time.monotonic() + CONNECT_PATIENCE
+    def _connect(self, patience: float | None = None) -> psycopg.Connection[Any]:
+        deadline = time.monotonic() + (CONNECT_PATIENCE if patience is None else patience)
         while True:
             try:
                 raw: psycopg.Connection[Any] = psycopg.connect(libpq_url(self.url), connect_timeout=10, autocommit=True)

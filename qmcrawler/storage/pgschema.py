@@ -46,10 +46,19 @@ def newer_revision(db: Any) -> str | None:
 
 
 def stamp_sqlite(db: Any) -> None:
-    """Mark an SQLite database built by migrations 0001-0013 as being at the Alembic baseline."""
-    db.execute("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
-    if current_revision(db) is None:
-        db.execute("INSERT INTO alembic_version (version_num) VALUES (?)", [BASELINE])
+    """Mark an SQLite database built by migrations 0001-0013 as being at the Alembic baseline.
+
+    Several processes may open a new database at once: the stamp is written under the write
+    lock, and only when no revision is there yet.
+    """
+    if current_revision(db) is not None:
+        return
+    with db.atomic():
+        db.execute("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        db.execute(
+            "INSERT INTO alembic_version (version_num) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM alembic_version)",
+            [BASELINE],
+        )
 
 
 def check_locale(db: Any, url: str) -> None:
