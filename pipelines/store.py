@@ -42,7 +42,7 @@ from qmcrawler.monitor.changes import FAILED
 from qmcrawler.monitor.content import stored_text
 from qmcrawler.monitor.revisit import Policy
 from qmcrawler.options import Options, setting_bool
-from qmcrawler.storage import DB_ERRORS, lastrun, memo, open_db, outage, siteruns
+from qmcrawler.storage import db_errors, lastrun, memo, open_db, outage, siteruns
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
@@ -99,7 +99,7 @@ class StorePipeline:
             else:
                 self.run_id = self.store.begin_run(name, ",".join(self.sites))
                 self.run_ids = dict.fromkeys(self.sites, self.run_id)
-        except DB_ERRORS as e:
+        except db_errors() as e:
             self._failed(e)
             return
         if self.perf.batched:
@@ -134,7 +134,7 @@ class StorePipeline:
                     log.warning("%s", site.message)
                     if self.crawler.stats is not None:
                         self.crawler.stats.set_value(f"qmcrawler/outage/{site.site}", site.gone)
-            except DB_ERRORS as e:
+            except db_errors() as e:
                 self._failed(e)
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
         if self.per_site and len(self.sites) > 1:
@@ -145,7 +145,7 @@ class StorePipeline:
             status, stats[siteruns.SITE_ERROR_STAT] = "failed", error
         try:
             self.store.finish_run(run_id, status, stats)
-        except DB_ERRORS as e:
+        except db_errors() as e:
             log.error(
                 "could not close run %s as %s (%s): the next crawl of its sites marks it killed", run_id, status, e
             )
@@ -181,7 +181,7 @@ class StorePipeline:
             return "not_stored"
         try:
             return self._write_one(item)
-        except DB_ERRORS as e:
+        except db_errors() as e:
             self._failed(e)
             return "not_stored"
 
@@ -190,7 +190,7 @@ class StorePipeline:
         if self.failed:
             return
         if self.store is not None and self.store.db.conn.in_transaction:
-            with contextlib.suppress(*DB_ERRORS):
+            with contextlib.suppress(*db_errors()):
                 self.store.db.conn.rollback()
         self.batch.committed()
         run = f"run {self.run_id} failed" if self.run_id is not None else "no run recorded"
@@ -225,7 +225,7 @@ class StorePipeline:
         if self.store is not None and self.store.db.conn.in_transaction and not self.failed:
             try:
                 self.store.db.conn.commit()
-            except DB_ERRORS as e:
+            except db_errors() as e:
                 self._failed(e)
         self.batch.committed()
 

@@ -103,3 +103,17 @@ def test_sqlite_databases_are_stamped_with_the_alembic_baseline(tmp_path: Path) 
     db.close()
     with pytest.raises(NewerDatabase):
         open_db(tmp_path / "qm.db")
+
+
+def test_a_sqlite_crawl_imports_no_postgresql_driver(tmp_path: Path) -> None:
+    """psycopg, SQLAlchemy and Alembic cost a crawl into SQLite about 0.2-0.5 s of start-up: never imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pipelines.store, spiders.site, qmcrawler.storage as s\n"
+        f"db = s.open_db({str(tmp_path / 'qm.db')!r}); db.close(); s.open_db({str(tmp_path / 'qm.db')!r})\n"
+        "print(sorted(m for m in ('psycopg', 'sqlalchemy', 'alembic', 'procrastinate') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"

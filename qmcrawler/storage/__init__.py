@@ -19,16 +19,18 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from sqlite_utils import Database
 
 from qmcrawler.storage import pgschema
-from qmcrawler.storage.pgdb import PgDatabase, dialect_of, is_postgres_url
+from qmcrawler.storage.dialects import db_errors, dialect_of, is_postgres_url, safe_url
 from qmcrawler.storage.schema import newer_migrations, upgrade
 
-__all__ = ["DB_ERRORS", "NewerDatabase", "PgDatabase", "QmDatabase", "StoreError", "dialect_of", "open_db"]
+if TYPE_CHECKING:
+    from qmcrawler.storage.pgdb import PgDatabase
+
+__all__ = ["NewerDatabase", "QmDatabase", "StoreError", "db_errors", "dialect_of", "open_db"]
 
 DEFAULT_DB = "qm.db"
 #: how long a writer waits for another process's write transaction (seconds)
@@ -43,8 +45,13 @@ class NewerDatabase(StoreError):
     """The database was written by a newer qmcrawler (a migration this version does not know)."""
 
 
-#: what a failing database raises, on either backend
-DB_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
+def __getattr__(name: str) -> Any:
+    """`DB_ERRORS`: both drivers' errors (imports psycopg; crawl code uses `db_errors()` instead)."""
+    if name == "DB_ERRORS":
+        import psycopg
+
+        return (sqlite3.Error, psycopg.Error)
+    raise AttributeError(name)
 
 
 class QmDatabase(Database):
@@ -126,7 +133,11 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
 
 def open_postgres(url: str) -> PgDatabase:
     """Connect to a qmcrawler database on PostgreSQL, creating or upgrading its schema (Alembic)."""
-    shown = pgschema._safe(url)
+    import psycopg
+
+    from qmcrawler.storage.pgdb import PgDatabase
+
+    shown = safe_url(url)
     try:
         db = PgDatabase(url)
     except psycopg.Error as e:

@@ -23,6 +23,10 @@ import psycopg
 from psycopg.adapt import Dumper
 from psycopg.rows import dict_row
 
+from qmcrawler.storage.dialects import dialect_of, is_postgres_url, libpq_url
+
+__all__ = ["PgDatabase", "dialect_of", "is_postgres_url", "translate"]
+
 #: how long to keep trying to reach a server again after losing it (restart, failover), in seconds;
 #: the first connection is tried once, so a wrong URL is one line at once
 CONNECT_PATIENCE = 30.0
@@ -236,17 +240,3 @@ class PgDatabase:
         self._depth = 0
         with contextlib.suppress(psycopg.Error):
             self.raw.close()
-
-
-def is_postgres_url(target: str) -> bool:
-    return target.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
-
-
-def libpq_url(target: str) -> str:
-    """The URL psycopg reads (`postgresql+psycopg://` is SQLAlchemy's spelling)."""
-    return "postgresql://" + target.split("://", 1)[1] if target.startswith("postgresql+") else target
-
-
-def dialect_of(db: Any) -> str:
-    """"postgresql" or "sqlite": the one question callers ask where the databases differ."""
-    return str(getattr(db, "dialect", "sqlite"))

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from qmcrawler.storage.dialects import safe_url
+
 #: the newest revision this version knows (the files in alembic/versions)
 HEAD = "q0001"
 #: every revision this version knows, oldest first
@@ -68,7 +70,7 @@ def check_locale(db: Any, url: str) -> None:
     if ctype in ("C", "POSIX") or "utf" not in ctype.lower().replace("-", ""):
         name = url.rsplit("/", 1)[-1].split("?", 1)[0] or "qm"
         raise LocaleError(
-            f"{_safe(url)}: LC_CTYPE is {ctype!r}, so pg_trgm cannot index Chinese; create the database with "
+            f"{safe_url(url)}: LC_CTYPE is {ctype!r}, so pg_trgm cannot index Chinese; create the database with "
             f"`createdb --template=template0 --encoding=UTF8 --locale=C.UTF-8 {name}`"
         )
 
@@ -103,12 +105,3 @@ def _alembic_upgrade(url: str) -> None:
             command.upgrade(config, "head")
     finally:
         engine.dispose()
-
-
-def _safe(url: str) -> str:
-    """The URL without its password (for messages)."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
