@@ -29,6 +29,7 @@ def search_db() -> Iterator[Database]:
     yield db
     db.close()
 
+
 URL = "http://127.0.0.1/news/a1.html"
 
 
@@ -80,7 +81,8 @@ def test_new_unchanged_noise_changed(memdb: Database) -> None:
     assert page is not None
     assert page["current_version"] == 2
     assert page["status"] == "live"
-    assert [f["outcome"] for f in rows(memdb, "SELECT outcome FROM fetches ORDER BY id")] == ["new", "unchanged", "noise_only", "changed"]
+    outcomes = [f["outcome"] for f in rows(memdb, "SELECT outcome FROM fetches ORDER BY id")]
+    assert outcomes == ["new", "unchanged", "noise_only", "changed"]
 
 
 def test_raw_html_is_compressed_and_content_addressed(memdb: Database) -> None:
