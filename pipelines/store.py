@@ -43,6 +43,7 @@ from qmcrawler.monitor.content import stored_text
 from qmcrawler.monitor.revisit import Policy
 from qmcrawler.options import Options, setting_bool
 from qmcrawler.storage import DB_ERRORS, lastrun, memo, open_db, outage, siteruns
+from qmcrawler.storage.pgschema import safe_url
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
@@ -194,7 +195,9 @@ class StorePipeline:
                 self.store.db.conn.rollback()
         self.batch.committed()
         run = f"run {self.run_id} failed" if self.run_id is not None else "no run recorded"
-        self.failed = f"{self.options.db}: {error}: crawl stopped, {run}"
+        # one line, without a password: PostgreSQL's messages run over several lines
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        self.failed = f"{safe_url(self.options.db)}: {reason}: crawl stopped, {run}"
         log.error("store: %s", self.failed)
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(STORE_ERROR_STAT, self.failed)

@@ -152,8 +152,7 @@ class PgDatabase:
         """Open a transaction (statements and `atomic` blocks inside it commit with `commit()`)."""
         if self._depth:
             return
-        self._usable()
-        self.raw.execute("BEGIN")
+        self._run(lambda: self.raw.execute("BEGIN"))  # nothing is open yet: a lost server is reconnected
         self._depth = 1
 
     def commit(self) -> None:
@@ -247,5 +246,5 @@ def libpq_url(target: str) -> str:
 
 
 def dialect_of(db: Any) -> str:
-    """"postgresql" or "sqlite": the one question callers ask where the databases differ."""
+    """ "postgresql" or "sqlite": the one question callers ask where the databases differ."""
     return str(getattr(db, "dialect", "sqlite"))

@@ -96,10 +96,13 @@ def _alembic_upgrade(url: str) -> None:
         engine.dispose()
 
 
-def _safe(url: str) -> str:
-    """The URL without its password (for messages)."""
+def safe_url(url: str) -> str:
+    """The URL without its password (for messages); anything else (a path) as it is."""
     if "@" not in url or "://" not in url:
         return url
     scheme, rest = url.split("://", 1)
     creds, host = rest.rsplit("@", 1)
     return f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+
+
+_safe = safe_url

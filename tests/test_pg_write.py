@@ -1,0 +1,129 @@
+"""The write path on PostgreSQL when the server goes away: a lost transaction fails the crawl, the next one reconnects.
+
+These tests restart a server, so they use their own (not the worker's shared one, whose other
+tests would see their connections cut).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from qmcrawler.demo.miniweb import MiniWeb
+from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
+from qmcrawler.storage import open_db
+from qmcrawler.storage.runs import STORE_ERROR_STAT
+from qmcrawler.storage.writer import Store
+from tests.consistency import check_consistent
+from tests.dbtools import count, rows
+from tests.pgserver import PgServer, start_server
+from tests.test_concurrency import make_web, write_config
+
+#: one transaction for the whole crawl: the restart below always lands inside it
+ONE_BATCH = {"QMC_BATCH_SIZE": "1000", "QMC_BATCH_SECONDS": "600", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+
+
+@pytest.fixture(scope="module")
+def own_server() -> Iterator[PgServer]:
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def insert_run(db: object) -> None:
+    Store(db).begin_run("site", "demo")  # type: ignore[arg-type]
+
+
+def test_a_transaction_after_a_server_restart_reconnects(own_server: PgServer) -> None:
+    db = open_db(own_server.new_database())
+    try:
+        insert_run(db)
+        own_server.restart()  # the connection is dead, and nothing was open on it
+        insert_run(db)  # BEGIN on a new connection
+        db.begin()  # a crawl's batch, on a connection that is fine
+        insert_run(db)
+        db.conn.commit()
+        assert count(db, "runs") == 3
+    finally:
+        db.close()
+
+
+def test_a_server_lost_inside_a_transaction_raises_and_loses_only_that_transaction(own_server: PgServer) -> None:
+    db = open_db(own_server.new_database())
+    try:
+        insert_run(db)
+        db.begin()
+        insert_run(db)
+        own_server.restart()
+        with pytest.raises(psycopg.OperationalError):  # never silently on a new connection, half a batch lost
+            insert_run(db)
+        db.conn.rollback()
+        assert not db.conn.in_transaction
+        assert count(db, "runs") == 1  # the next statement reconnects; the open transaction is gone
+    finally:
+        db.close()
+
+
+def idle_in_transaction(server: PgServer, database: str) -> bool:
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction'", [database]
+        ).fetchone()
+    return bool(row and row[0])
+
+
+@pytest.mark.timeout(300)  # two crawls and a server restart, on a shared 2-core machine
+def test_a_crawl_whose_server_restarts_mid_batch_fails_and_the_next_crawl_stores_everything(
+    own_server: PgServer, tmp_path: Path
+) -> None:
+    pages = 6
+    url = own_server.new_database()
+    database = url.rsplit("/", 1)[1]
+    with_password = url.replace("postgres@", "postgres:s3cret@")  # trust auth ignores it; messages must not show it
+    root = make_web(tmp_path / "web", pages=pages, delay=1.0)
+    with MiniWeb([root]) as web:
+        config = write_config(tmp_path / "sites.toml", web.base)
+        settings = {**LOCAL_SETTINGS, **ONE_BATCH, "LOG_LEVEL": "CRITICAL"}
+        crawl = subprocess.Popen(
+            crawl_command(config, with_password, "s0", settings),
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not idle_in_transaction(own_server, database):  # the batch is open: downloads wait in it
+            assert crawl.poll() is None, crawl.communicate()[1]
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        own_server.restart()
+        _, stderr = crawl.communicate(timeout=180)
+        assert crawl.returncode == 1, stderr
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        assert len(lines) == 1, stderr  # one line, though PostgreSQL's message has three
+        assert lines[0].startswith(f"error: {url}: "), stderr
+        assert lines[0].endswith("crawl stopped, run 1 failed"), stderr
+        run = rows(url, "SELECT status, stats FROM runs")
+        assert [r["status"] for r in run] == ["failed"]  # closed on a new connection
+        assert "s3cret" not in json.loads(run[0]["stats"])[STORE_ERROR_STAT]
+        assert check_consistent(url) == 0  # the lost batch left nothing half-written
+
+        again = subprocess.run(
+            crawl_command(config, url, "s0", {**LOCAL_SETTINGS, **ONE_BATCH}),
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert check_consistent(url) == pages
+    assert [r["status"] for r in rows(url, "SELECT status FROM runs ORDER BY id")] == ["failed", "finished"]
