@@ -46,6 +46,7 @@ from qmcrawler.storage import DB_ERRORS, lastrun, memo, open_db, outage, siterun
 from qmcrawler.storage.pgschema import safe_url
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.runs import STORE_ERROR_STAT
+from qmcrawler.storage.sitelocks import held_sites
 from qmcrawler.storage.writer import Store
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class StorePipeline:
         self.started = time.monotonic()
         self.sites = [s.id for s in site_list]
         try:
-            for run in self.store.close_dead_runs(self.sites):
+            for run in self.store.close_dead_runs(self.sites, held_sites(self.options.db)):
                 log.warning("run %s (pid %s) was left running by a process that is gone: marked killed", *run)
             name = spider.name if spider else "site"
             if self.per_site and self.sites:

@@ -7,6 +7,7 @@ tests would see their connections cut).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,10 +17,11 @@ import psycopg
 import pytest
 
 from qmcrawler.demo.miniweb import MiniWeb
-from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
+from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command, run_crawl
 from qmcrawler.storage import open_db
 from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
+from tests.conftest import db_target
 from tests.consistency import check_consistent
 from tests.dbtools import count, rows
 from tests.pgserver import PgServer, start_server
@@ -127,3 +129,24 @@ def test_a_crawl_whose_server_restarts_mid_batch_fails_and_the_next_crawl_stores
     assert again.returncode == 0, again.stderr[-3000:]
     assert check_consistent(url) == pages
     assert [r["status"] for r in rows(url, "SELECT status FROM runs ORDER BY id")] == ["failed", "finished"]
+
+
+@pytest.mark.timeout(200)
+def test_a_running_run_of_a_locked_site_is_dead_whatever_its_pid(tmp_path: Path) -> None:
+    """Another machine's crawl left a `running` run whose pid exists here too: the site's lock says it is dead."""
+    url = str(db_target("postgresql", tmp_path))
+    db = open_db(url)
+    try:
+        db.execute(
+            "INSERT INTO runs (spider, sites, started_at, status, stats, pid) VALUES (?, ?, ?, ?, ?, ?)",
+            ["site", "s0", "2026-09-01T00:00:00Z", "running", "{}", os.getpid()],  # a live pid on this machine
+        )
+    finally:
+        db.close()
+    root = make_web(tmp_path / "web", pages=2, delay=0)
+    with MiniWeb([root]) as web:
+        config = write_config(tmp_path / "sites.toml", web.base)
+        result = run_crawl(config, url, sites="s0", settings=dict(LOCAL_SETTINGS), timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "marked killed" in result.stderr
+    assert [r["status"] for r in rows(url, "SELECT status FROM runs ORDER BY id")] == ["killed", "finished"]

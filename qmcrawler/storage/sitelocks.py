@@ -28,6 +28,13 @@ from qmcrawler.storage.pgdb import libpq_url
 _PREFIX = "qmcrawler site lock:"
 #: one session per database for this process: it holds every site lock the process takes
 _SESSIONS: dict[str, psycopg.Connection[Any]] = {}
+#: the sites this process holds the lock of, by database URL
+_HELD: dict[str, set[str]] = {}
+
+
+def held_sites(url: str) -> set[str]:
+    """The sites of this database whose lock this process holds (none for an SQLite path)."""
+    return set(_HELD.get(url, ()))
 
 
 def site_key(site: str) -> int:
@@ -70,6 +77,7 @@ class PgSiteLock:
             row = conn.execute("SELECT pg_try_advisory_lock(%s::bigint)", [self.key]).fetchone()
             if row and row[0]:
                 self._held = True
+                _HELD.setdefault(self.url, set()).add(self.site)
                 return
             if time.monotonic() >= deadline:
                 raise LockBusy(f"{self.site}: already being crawled ({self._holder(conn)})")
@@ -84,6 +92,7 @@ class PgSiteLock:
         if not self._held:
             return
         self._held = False
+        _HELD.get(self.url, set()).discard(self.site)
         conn = _SESSIONS.get(self.url)
         if conn is not None and not conn.closed and not conn.broken:
             conn.execute("SELECT pg_advisory_unlock(%s::bigint)", [self.key])
