@@ -42,17 +42,19 @@ from qmcrawler.monitor.changes import FAILED
 from qmcrawler.monitor.content import stored_text
 from qmcrawler.monitor.revisit import Policy
 from qmcrawler.options import Options, setting_bool
-from qmcrawler.storage import DB_ERRORS, lastrun, memo, open_db, outage, siteruns
+from qmcrawler.run.locks import LockBusy
+from qmcrawler.storage import DB_ERRORS, lastrun, memo, open_db, outage, sitelocks, siteruns
 from qmcrawler.storage.pgschema import safe_url
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.runs import STORE_ERROR_STAT
-from qmcrawler.storage.sitelocks import held_sites
 from qmcrawler.storage.writer import Store
 
 log = logging.getLogger(__name__)
 #: the crawl's one summary line is logged as "qmcrawler" (the name people see in the log)
 summary_log = logging.getLogger("qmcrawler")
 
+#: what stops a crawl's writes: the database failing, or a site's lock lost to another crawl
+WRITE_ERRORS: tuple[type[Exception], ...] = (*DB_ERRORS, LockBusy)
 #: outcomes after which the page's validators describe content we hold
 STORED_OUTCOMES = ("new", "changed", "unchanged", "noise_only")
 
@@ -92,7 +94,7 @@ class StorePipeline:
         self.started = time.monotonic()
         self.sites = [s.id for s in site_list]
         try:
-            for run in self.store.close_dead_runs(self.sites, held_sites(self.options.db)):
+            for run in self.store.close_dead_runs(self.sites, sitelocks.held_sites(self.options.db)):
                 log.warning("run %s (pid %s) was left running by a process that is gone: marked killed", *run)
             name = spider.name if spider else "site"
             if self.per_site and self.sites:
@@ -183,7 +185,7 @@ class StorePipeline:
             return "not_stored"
         try:
             return self._write_one(item)
-        except DB_ERRORS as e:
+        except WRITE_ERRORS as e:
             self._failed(e)
             return "not_stored"
 
@@ -215,6 +217,8 @@ class StorePipeline:
         """Record one download (on the writer thread when batched); commit a full batch."""
         assert self.store is not None  # noqa: S101 - set in open_spider
         db = self.store.db
+        if not db.conn.in_transaction:
+            sitelocks.keep(self.options.db)  # PostgreSQL: the sites' locks survived any server restart
         if self.writer is not None and not db.conn.in_transaction:
             db.begin()  # SQLite: BEGIN IMMEDIATE, the write lock first (other crawls write too)
         with db.atomic():  # the fetch, its validators and its files: all or nothing (a savepoint in a batch)

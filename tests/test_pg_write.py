@@ -1,4 +1,5 @@
-"""The write path on PostgreSQL when the server goes away: a lost transaction fails the crawl, the next one reconnects.
+"""The write path on PostgreSQL when the server goes away: a lost transaction fails the crawl, the next one
+reconnects, and the crawl's site locks are taken again (or the crawl stops if another took them).
 
 These tests restart a server, so they use their own (not the worker's shared one, whose other
 tests would see their connections cut).
@@ -17,9 +18,11 @@ import psycopg
 import pytest
 
 from qmcrawler.demo.miniweb import MiniWeb
+from qmcrawler.run.locks import LockBusy
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command, run_crawl
-from qmcrawler.storage import open_db
+from qmcrawler.storage import open_db, sitelocks
 from qmcrawler.storage.runs import STORE_ERROR_STAT
+from qmcrawler.storage.sitelocks import PgSiteLock
 from qmcrawler.storage.writer import Store
 from tests.conftest import db_target
 from tests.consistency import check_consistent
@@ -150,3 +153,44 @@ def test_a_running_run_of_a_locked_site_is_dead_whatever_its_pid(tmp_path: Path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "marked killed" in result.stderr
     assert [r["status"] for r in rows(url, "SELECT status FROM runs ORDER BY id")] == ["killed", "finished"]
+
+
+def lock_holders(server: PgServer, database: str) -> int:
+    with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+            "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = %s",
+            [database],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_site_locks_lost_in_a_server_restart_are_taken_again(own_server: PgServer) -> None:
+    url = own_server.new_database()
+    lock = PgSiteLock(url, "s0")
+    lock.acquire()
+    try:
+        assert lock_holders(own_server, url.rsplit("/", 1)[1]) == 1
+        own_server.restart()  # the session ends: the server forgets the lock
+        assert lock_holders(own_server, url.rsplit("/", 1)[1]) == 0
+        sitelocks.keep(url)  # what the store does before each write transaction
+        assert lock_holders(own_server, url.rsplit("/", 1)[1]) == 1
+        sitelocks.keep(url)  # the session is fine: nothing to do
+        assert sitelocks.held_sites(url) == {"s0"}
+    finally:
+        lock.release()
+    assert sitelocks.held_sites(url) == set()
+
+
+def test_a_site_taken_by_another_crawl_while_the_session_was_lost_stops_the_writes(own_server: PgServer) -> None:
+    url = own_server.new_database()
+    lock = PgSiteLock(url, "s1")
+    lock.acquire()
+    try:
+        own_server.restart()
+        with psycopg.connect(url, autocommit=True) as other:  # another crawl takes s1 meanwhile
+            other.execute("SELECT pg_advisory_lock(%s::bigint)", [sitelocks.site_key("s1")])
+            with pytest.raises(LockBusy, match=r"s1: already being crawled"):
+                sitelocks.keep(url)
+    finally:
+        lock.release()

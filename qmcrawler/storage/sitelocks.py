@@ -9,6 +9,11 @@ dies, so a crash never leaves a stale lock behind.
 
 The connection names its process (`application_name`), so a crawl that finds a site locked can
 say which process holds it, as the lock files do.
+
+A server restart ends the session and so drops its locks while the crawl goes on (its store
+reconnects between transactions). So the store calls `keep` before each write transaction: a
+lost session is opened again and its locks taken again, and when another crawl has taken one
+meanwhile the crawl stops (LockBusy) instead of writing a site two crawls now share.
 """
 
 from __future__ import annotations
@@ -53,6 +58,28 @@ def _session(url: str) -> psycopg.Connection[Any]:
         conn = psycopg.connect(libpq_url(url), autocommit=True, connect_timeout=10, application_name=_name())
         _SESSIONS[url] = conn
     return conn
+
+
+def keep(url: str) -> None:
+    """Make sure this process still holds its locks on `url` (retake them after a lost session).
+
+    One round trip when locks are held, nothing for an SQLite path. Raises LockBusy when another
+    process took one of the sites while this one had lost its session.
+    """
+    sites = _HELD.get(url)
+    if not sites:
+        return
+    conn = _SESSIONS.get(url)
+    if conn is not None and not conn.closed and not conn.broken:
+        try:
+            conn.execute("SELECT 1")
+            return
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+    for site in sorted(sites):  # a new session: the server dropped the old one's locks
+        _HELD[url].discard(site)
+        PgSiteLock(url, site).acquire()
 
 
 class PgSiteLock:
