@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,7 @@ from tests.pgserver import PgServer, start_server
 from tests.test_concurrency import make_web, write_config
 
 #: one transaction for the whole crawl: the restart below always lands inside it
-ONE_BATCH = {"QMC_BATCH_SIZE": "1000", "QMC_BATCH_SECONDS": "600", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+ONE_BATCH = {"QMC_BATCH_SIZE": "1000", "QMC_BATCH_SECONDS": "600"}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,9 @@ def test_a_server_lost_inside_a_transaction_raises_and_loses_only_that_transacti
 def idle_in_transaction(server: PgServer, database: str) -> bool:
     with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
         row = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction'", [database]
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND state = 'idle in transaction' "
+            "AND now() - xact_start > interval '0.5 seconds'",  # a batch, not a run row's short transaction
+            [database],
         ).fetchone()
     return bool(row and row[0])
 
@@ -93,8 +96,16 @@ def test_a_crawl_whose_server_restarts_mid_batch_fails_and_the_next_crawl_stores
     url = own_server.new_database()
     database = url.rsplit("/", 1)[1]
     with_password = url.replace("postgres@", "postgres:s3cret@")  # trust auth ignores it; messages must not show it
-    root = make_web(tmp_path / "web", pages=pages, delay=1.0)
+    root = make_web(tmp_path / "web", pages=pages, delay=0)
+    release = threading.Event()
+    last = (root / "s0" / "art" / "p5.htm").read_bytes()
+
+    def held(query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        release.wait(timeout=120)  # the last article waits: the batch with the others stays open
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, last
+
     with MiniWeb([root]) as web:
+        web.add_handler("/s0/art/p5.htm", held)
         config = write_config(tmp_path / "sites.toml", web.base)
         settings = {**LOCAL_SETTINGS, **ONE_BATCH, "LOG_LEVEL": "CRITICAL"}
         crawl = subprocess.Popen(
@@ -104,12 +115,15 @@ def test_a_crawl_whose_server_restarts_mid_batch_fails_and_the_next_crawl_stores
             stderr=subprocess.PIPE,
             text=True,
         )
-        deadline = time.monotonic() + 120
-        while not idle_in_transaction(own_server, database):  # the batch is open: downloads wait in it
-            assert crawl.poll() is None, crawl.communicate()[1]
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        own_server.restart()
+        try:
+            deadline = time.monotonic() + 120
+            while not idle_in_transaction(own_server, database):  # the batch is open: downloads wait in it
+                assert crawl.poll() is None, crawl.communicate()[1]
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            own_server.restart()
+        finally:
+            release.set()
         _, stderr = crawl.communicate(timeout=180)
         assert crawl.returncode == 1, stderr
         lines = [line for line in stderr.splitlines() if line.strip()]
