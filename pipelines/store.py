@@ -42,7 +42,9 @@ from qmcrawler.monitor.changes import FAILED
 from qmcrawler.monitor.content import stored_text
 from qmcrawler.monitor.revisit import Policy
 from qmcrawler.options import Options, setting_bool
-from qmcrawler.storage import db_errors, lastrun, memo, open_db, outage, siteruns
+from qmcrawler.run.locks import LockBusy
+from qmcrawler.storage import db_errors, lastrun, memo, open_db, outage, sitelocks, siteruns
+from qmcrawler.storage.dialects import safe_url
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
@@ -50,6 +52,12 @@ from qmcrawler.storage.writer import Store
 log = logging.getLogger(__name__)
 #: the crawl's one summary line is logged as "qmcrawler" (the name people see in the log)
 summary_log = logging.getLogger("qmcrawler")
+
+
+def write_errors() -> tuple[type[Exception], ...]:
+    """What stops a crawl's writes: the database failing, or a site's lock lost to another crawl."""
+    return (*db_errors(), LockBusy)
+
 
 #: outcomes after which the page's validators describe content we hold
 STORED_OUTCOMES = ("new", "changed", "unchanged", "noise_only")
@@ -90,7 +98,7 @@ class StorePipeline:
         self.started = time.monotonic()
         self.sites = [s.id for s in site_list]
         try:
-            for run in self.store.close_dead_runs(self.sites):
+            for run in self.store.close_dead_runs(self.sites, sitelocks.held_sites(self.options.db)):
                 log.warning("run %s (pid %s) was left running by a process that is gone: marked killed", *run)
             name = spider.name if spider else "site"
             if self.per_site and self.sites:
@@ -181,7 +189,7 @@ class StorePipeline:
             return "not_stored"
         try:
             return self._write_one(item)
-        except db_errors() as e:
+        except write_errors() as e:
             self._failed(e)
             return "not_stored"
 
@@ -194,7 +202,9 @@ class StorePipeline:
                 self.store.db.conn.rollback()
         self.batch.committed()
         run = f"run {self.run_id} failed" if self.run_id is not None else "no run recorded"
-        self.failed = f"{self.options.db}: {error}: crawl stopped, {run}"
+        # one line, without a password: PostgreSQL's messages run over several lines
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        self.failed = f"{safe_url(self.options.db)}: {reason}: crawl stopped, {run}"
         log.error("store: %s", self.failed)
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(STORE_ERROR_STAT, self.failed)
@@ -211,6 +221,8 @@ class StorePipeline:
         """Record one download (on the writer thread when batched); commit a full batch."""
         assert self.store is not None  # noqa: S101 - set in open_spider
         db = self.store.db
+        if not db.conn.in_transaction:
+            sitelocks.keep(self.options.db)  # PostgreSQL: the sites' locks survived any server restart
         if self.writer is not None and not db.conn.in_transaction:
             db.begin()  # SQLite: BEGIN IMMEDIATE, the write lock first (other crawls write too)
         with db.atomic():  # the fetch, its validators and its files: all or nothing (a savepoint in a batch)

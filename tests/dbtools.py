@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from qmcrawler.storage import open_db
 
 
-def opened(db: Any) -> Any:
-    """An open database from a database, a path or a URL."""
-    return open_db(db) if isinstance(db, str | Path | os.PathLike) else db
+@contextlib.contextmanager
+def opened(db: Any) -> Iterator[Any]:
+    """An open database from a database (left open), a path or a URL (closed after the block)."""
+    if not isinstance(db, str | Path | os.PathLike):
+        yield db
+        return
+    conn = open_db(db)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def rows(db: Any, sql: str, params: Any = None) -> list[dict[str, Any]]:
     """Every row of a query, as dicts (`?` placeholders on both backends)."""
-    return [dict(r) for r in opened(db).query(sql, params or [])]
+    with opened(db) as conn:
+        return [dict(r) for r in conn.query(sql, params or [])]
 
 
 def count(db: Any, table: str, where: str = "", params: Any = None) -> int:

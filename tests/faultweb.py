@@ -26,7 +26,7 @@ class FaultWeb:
 
     web: MiniWeb
     config: Path
-    db: Path
+    db: Path | str  # a path (SQLite) or a postgresql:// URL
     extra: list[Path] = field(default_factory=list)
     start: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     crawls: int = 0
@@ -53,9 +53,11 @@ class FaultWeb:
 
 
 @contextmanager
-def serve(tmp: Path, layers: Sequence[Path], sites_toml: str, validators: bool = False) -> Iterator[FaultWeb]:
-    """Serve `layers`; `sites_toml` may contain `{base}`."""
+def serve(
+    tmp: Path, layers: Sequence[Path], sites_toml: str, validators: bool = False, db: Path | str | None = None
+) -> Iterator[FaultWeb]:
+    """Serve `layers`; `sites_toml` may contain `{base}`; the database is `db` (default tmp/qm.db)."""
     with MiniWeb(list(layers), validators=validators) as web:
         config = tmp / "sites.toml"
         config.write_text(sites_toml.replace("{base}", web.base), encoding="utf-8")
-        yield FaultWeb(web, config, tmp / "qm.db")
+        yield FaultWeb(web, config, db if db is not None else tmp / "qm.db")

@@ -25,9 +25,11 @@ import pytest
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.run.batcher import Batcher
 from qmcrawler.run.locks import SiteLock
-from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT
+from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, run_crawl
+from tests.conftest import db_target
+from tests.consistency import check_consistent
+from tests.dbtools import rows as dict_rows
 from tests.test_concurrency import SITES, edit_every_site, make_web, rows, write_config
-from tests.test_fault_runs import check_consistent
 
 #: the supervisor's line when a site's crawl has ended
 ENDED = re.compile(r"crawl (s\d): (\w+) \(run (\d+), exit (-?\d+), [\d.]+ s, (\d+) changes?\)")
@@ -151,6 +153,39 @@ def test_a_site_that_cannot_be_read_fails_alone(tmp_path: Path) -> None:
     assert json.loads(str(runs["s1"]["stats"]))["qmcrawler/site/error"].startswith("s1: none of its 1 download")
     assert "qmcrawler/site/error" not in json.loads(str(runs["s0"]["stats"]))
     assert rows(db, "SELECT site, count(*) FROM pages GROUP BY site ORDER BY site") == [("s0", 2), ("s2", 2)]
+
+
+@pytest.mark.both_backends
+@pytest.mark.timeout(300)
+def test_one_crawl_process_with_a_run_per_site_closes_each_site_alone(tmp_path: Path, backend: str) -> None:
+    """The crawl side of a batch (what the scheduler or a queue's worker starts): a runs row per site."""
+    root = make_web(tmp_path / "web", pages=2, delay=0)
+    routes = json.loads((root / "_routes.json").read_text(encoding="utf-8"))
+    (root / "_routes.json").write_text(json.dumps({**routes, "/s1/index.htm": {"status": 500}}), encoding="utf-8")
+    db = db_target(backend, tmp_path)
+    with MiniWeb([root]) as web:
+        config = write_config(tmp_path / "sites.toml", web.base)
+        settings = {**LOCAL_SETTINGS, "RETRY_TIMES": "0", "QMC_RUN_PER_SITE": "true"}
+        result = run_crawl(config, db, settings=settings, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]  # the crawl ran; one of its sites failed
+    runs = {str(r["sites"]): r for r in dict_rows(db, "SELECT * FROM runs ORDER BY id")}
+    assert {site: r["status"] for site, r in runs.items()} == {
+        "s0": "finished",
+        "s1": "failed",
+        "s2": "finished",
+        "s3": "finished",
+    }
+    assert len({r["pid"] for r in runs.values()}) == 1
+    assert json.loads(str(runs["s1"]["stats"]))["qmcrawler/site/error"].startswith("s1: none of its 1 download")
+    for site in ("s0", "s2", "s3"):
+        assert json.loads(str(runs[site]["stats"]))["qmcrawler/store/new"] == 2
+    owners = rows(
+        db,
+        "SELECT DISTINCT r.sites, p.site FROM fetches f JOIN pages p ON p.id = f.page_id "
+        "JOIN runs r ON r.id = f.run_id ORDER BY p.site",
+    )
+    assert owners == [("s0", "s0"), ("s2", "s2"), ("s3", "s3")]  # each download is its own site's run's
+    assert check_consistent(db) == 6
 
 
 def _running(db: Path, after: int, web: MiniWeb, served: int, deadline: float) -> list[int]:

@@ -1,7 +1,8 @@
-"""Concurrent crawls on one SQLite database: real crawl processes, one database file, 127.0.0.1.
+"""Concurrent crawls on one database (SQLite file or PostgreSQL): real crawl processes, 127.0.0.1.
 
-Writers wait for each other (BEGIN IMMEDIATE + the busy timeout) instead of failing; a second
-crawl of a site that is being crawled exits with one line and status 75, however it was started.
+Writers wait for each other (SQLite: BEGIN IMMEDIATE + the busy timeout; PostgreSQL: row locks)
+instead of failing; a second crawl of a site that is being crawled exits with one line and
+status 75, however it was started (lock files beside SQLite, advisory locks in PostgreSQL).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +22,11 @@ import pytest
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.run.locks import SiteLock
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command, run_crawl
-from tests.test_fault_runs import ARTICLE, check_consistent
+from qmcrawler.storage.sitelocks import PgSiteLock
+from tests.conftest import db_target, pg_server
+from tests.consistency import check_consistent
+from tests.dbtools import rows as dict_rows
+from tests.test_fault_runs import ARTICLE
 
 SITES = 4
 PAGES = 8
@@ -66,12 +70,8 @@ def edit_every_site(root: Path) -> None:
         file.write_text(file.read_text(encoding="utf-8").replace("质量提升专项行动", "质量提升三年行动"), "utf-8")
 
 
-def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+def rows(db: Path | str, sql: str) -> list[tuple[object, ...]]:
+    return [tuple(r.values()) for r in dict_rows(db, sql)]
 
 
 def yesterday() -> str:
@@ -79,17 +79,19 @@ def yesterday() -> str:
     return (datetime.now(UTC) - timedelta(days=1)).isoformat()
 
 
-def start(config: Path, db: Path, site: str | None, out: Path, now: str) -> subprocess.Popen[bytes]:
+def start(config: Path, db: Path | str, site: str | None, out: Path, now: str) -> subprocess.Popen[bytes]:
     argv = crawl_command(config, db, site, {**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR", "QMC_NOW": now})
     return subprocess.Popen(
         argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=out.open("wb"), start_new_session=True
     )
 
 
+@pytest.mark.both_backends
 @pytest.mark.timeout(400)  # several crawl processes at once, on a shared 2-core machine
-def test_four_sites_and_a_second_crawl_of_one_at_once(tmp_path: Path) -> None:
+def test_four_sites_and_a_second_crawl_of_one_at_once(tmp_path: Path, backend: str) -> None:
     root = make_web(tmp_path / "web")
-    db = tmp_path / "qm.db"
+    # a database without its schema yet: five processes race to create it (PostgreSQL: Alembic's lock)
+    db = tmp_path / "qm.db" if backend == "sqlite" else pg_server().empty_database(f"race{os.getpid()}")
     with MiniWeb([root]) as web:
         config = write_config(tmp_path / "sites.toml", web.base)
         for round_ in (1, 2):  # round 1 also races the creation and migration of a new database
@@ -120,6 +122,8 @@ def test_four_sites_and_a_second_crawl_of_one_at_once(tmp_path: Path) -> None:
     assert [(site, Path(str(url)).name) for site, url in changed] == [(f"s{s}", "p3.htm") for s in range(SITES)]
 
 
+# SQLite only: schedule.py runs the crawls itself on SQLite; on PostgreSQL it is the dispatcher of
+# a job queue whose workers run them (tested with the queue)
 @pytest.mark.timeout(500)  # several crawl processes at once, on a shared 2-core machine
 def test_the_daemon_with_two_workers_and_every_site_due_at_once(tmp_path: Path) -> None:
     root = make_web(tmp_path / "web", pages=40, delay=0.05)  # writes all through each crawl
@@ -165,11 +169,13 @@ def test_the_daemon_with_two_workers_and_every_site_due_at_once(tmp_path: Path) 
     assert [(site, Path(str(url)).name) for site, url in changed] == [(f"s{s}", "p3.htm") for s in range(SITES)]
 
 
+@pytest.mark.both_backends
 @pytest.mark.timeout(300)  # several crawl processes at once, on a shared 2-core machine
-def test_a_crawl_of_several_sites_skips_the_one_being_crawled(tmp_path: Path) -> None:
+def test_a_crawl_of_several_sites_skips_the_one_being_crawled(tmp_path: Path, backend: str) -> None:
     root = make_web(tmp_path / "web", pages=2, delay=0)
-    db = tmp_path / "qm.db"
-    with MiniWeb([root]) as web, SiteLock.for_site(db, "s0"):  # another process is crawling s0
+    db = db_target(backend, tmp_path)
+    held = SiteLock.for_site(db, "s0") if isinstance(db, Path) else PgSiteLock(db, "s0")
+    with MiniWeb([root]) as web, held:  # another process is crawling s0
         config = write_config(tmp_path / "sites.toml", web.base)
         result = run_crawl(config, db, settings={**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR"}, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -178,3 +184,4 @@ def test_a_crawl_of_several_sites_skips_the_one_being_crawled(tmp_path: Path) ->
     ]
     assert rows(db, "SELECT sites, status FROM runs") == [("s1,s2,s3", "finished")]
     assert rows(db, "SELECT DISTINCT site FROM pages ORDER BY site") == [("s1",), ("s2",), ("s3",)]
+    assert not list(PROJECT_ROOT.glob("postgresql:*"))  # no lock files named after a URL

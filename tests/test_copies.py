@@ -38,6 +38,7 @@ from qmcrawler.storage import open_db, queries
 from qmcrawler.storage.copylinks import copies_of, relink_all
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.writer import Store
+from tests.conftest import db_target
 from tests.sitesweb import EXPECTED, FIXTURE
 
 EXTRACTION = Path(__file__).parent / "fixtures" / "extraction"
@@ -45,6 +46,8 @@ PEOPLE = "http://society.people.com.cn/n1/2018/0831/c1004-30264070.html"
 FARM = "http://www.cjkb-news.com/cjkb/2018/0831/123.html"  # the seed 002 content farm
 MIRROR = "http://www.example.com/news/show-640.aspx"  # the seed 000 company page with pinyin
 AQSIQ = "http://www.aqsiq.gov.cn/xxgk_13386/zxxxgk/201508/t20150824_446510.htm"
+
+pytestmark = pytest.mark.both_backends
 
 
 def page(path: Path, url: str) -> Article:
@@ -213,19 +216,17 @@ def test_mirror_found_first_is_repointed_to_the_clean_copy(memdb: Database, arti
     assert [p["url"] for p in queries.pending_notifications(memdb, "t", ["new"])] == [AQSIQ]
 
 
-def test_changes_output_shows_the_copy(tmp_path: Path, articles: dict[str, Article]) -> None:
-    db = open_db(tmp_path / "qm.db")
+def test_changes_output_shows_the_copy(tmp_path: Path, backend: str, articles: dict[str, Article]) -> None:
+    target = str(db_target(backend, tmp_path))
+    db = open_db(target)
     store_article(db, articles["people"], PEOPLE, "people")
     store_article(db, articles["farm"], FARM, "cjkb")
     db.close()
     runner = CliRunner()
-    rows = [
-        json.loads(line)
-        for line in runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--json"]).output.splitlines()
-    ]
+    rows = [json.loads(line) for line in runner.invoke(cli, ["changes", "--db", target, "--json"]).output.splitlines()]
     farm = next(r for r in rows if r["url"] == FARM)
     assert (farm["copy_of_url"], farm["year"], farm["is_relevant"]) == (PEOPLE, 2018, True)
-    text = runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db")], env={"COLUMNS": "250"}).output
+    text = runner.invoke(cli, ["changes", "--db", target], env={"COLUMNS": "250"}).output
     assert f"repost: copy of page 1 {PEOPLE}" in text
 
 
@@ -284,16 +285,16 @@ def test_relink_all_recomputes_fingerprints_bands_and_links(memdb: Database, art
     assert stored[MIRROR][1] == current(memdb, AQSIQ)["pid"]
 
 
-def test_the_extraction_worker_fingerprint_is_the_one_the_store_would_compute(tmp_path: Path) -> None:
+def test_the_extraction_worker_fingerprint_is_the_one_the_store_would_compute(tmp_path: Path, backend: str) -> None:
     """The worker computes the SimHash beside extraction; it must equal the store's own computation."""
     from pipelines.extract import extract_and_fingerprint
 
     path = FIXTURE / "society.people.com.cn/n1/2018/0831/c1004-30264070.html"
     article, fingerprint = extract_and_fingerprint(decode_html(path.read_bytes(), "text/html").text, PEOPLE)
     assert fingerprint is not None
-    computed = open_db(tmp_path / "a.db")
+    computed = open_db(db_target(backend, tmp_path, "a.db"))
     store_article(computed, article, PEOPLE, "people")  # no fingerprint on the record: the store computes it
     assert current(computed, PEOPLE)["simhash"] == f"{fingerprint:016x}"
-    given = open_db(tmp_path / "b.db")
+    given = open_db(db_target(backend, tmp_path, "b.db"))
     store_article(given, article, PEOPLE, "people", fingerprint=fingerprint ^ 1)  # the record's value is used
     assert current(given, PEOPLE)["simhash"] == f"{fingerprint ^ 1:016x}"

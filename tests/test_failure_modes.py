@@ -1,6 +1,8 @@
 """Failure must look like failure: killed runs, a full disk, a newer database, a site-wide 404.
 
-Real crawl processes against a local server on 127.0.0.1, real SQLite files, a real tmpfs.
+Real crawl processes against a local server on 127.0.0.1, real SQLite files, a real tmpfs; the
+killed run and the site outage also on PostgreSQL (a full disk and a newer SQLite file are
+SQLite's own failures).
 """
 
 from __future__ import annotations
@@ -20,23 +22,38 @@ import pytest
 
 from qmcrawler.run.runner import PROJECT_ROOT, crawl_command, run_crawl
 from qmcrawler.storage import open_db
+from tests.conftest import db_target
+from tests.consistency import check_consistent
+from tests.dbtools import count, rows
 from tests.faultweb import FAULT_SETTINGS, serve
-from tests.test_fault_runs import SITES, check_consistent, make_site
+from tests.test_fault_runs import SITES, make_site
 
 
-def query(db: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+def query(db: Path | str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    return [tuple(r.values()) for r in rows(db, sql, list(params))]
+
+
+def stored_fetches(db: Path | str) -> int:
+    """Fetch rows a running crawl has committed (0 while an SQLite file is not created or migrated yet)."""
+    if isinstance(db, str):
+        return count(db, "fetches")
+    if not db.exists():  # sqlite3, not open_db: the test must not create or migrate it under the crawl
+        return 0
     conn = sqlite3.connect(db)
     try:
-        return conn.execute(sql, params).fetchall()
+        if not conn.execute("SELECT name FROM sqlite_master WHERE name = 'fetches'").fetchall():
+            return 0
+        return int(conn.execute("SELECT count(*) FROM fetches").fetchone()[0])
     finally:
         conn.close()
 
 
+@pytest.mark.both_backends
 @pytest.mark.timeout(300)  # several crawls or commands, each its own process
-def test_a_sigkilled_crawl_is_marked_killed_by_the_next_crawl(tmp_path: Path) -> None:
+def test_a_sigkilled_crawl_is_marked_killed_by_the_next_crawl(tmp_path: Path, backend: str) -> None:
     routes = {f"/art/p{i}.htm": {"delay": 2.0} for i in range(30)}  # the crawl outlasts a poll on a loaded machine
     root = make_site(tmp_path / "web", 30, routes)
-    with serve(tmp_path, [root], SITES) as site:
+    with serve(tmp_path, [root], SITES, db=db_target(backend, tmp_path)) as site:
         proc = subprocess.Popen(  # a direct crawl (cron, a shell), not the scheduler
             crawl_command(site.config, site.db, settings=FAULT_SETTINGS),
             cwd=PROJECT_ROOT,
@@ -45,8 +62,7 @@ def test_a_sigkilled_crawl_is_marked_killed_by_the_next_crawl(tmp_path: Path) ->
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # kill it once it has stored something
-            tables = query(site.db, "SELECT name FROM sqlite_master") if site.db.exists() else []
-            if ("fetches",) in tables and query(site.db, "SELECT count(*) FROM fetches")[0][0]:
+            if stored_fetches(site.db):
                 break
             time.sleep(0.2)
         proc.send_signal(signal.SIGKILL)
@@ -178,10 +194,11 @@ def _gone(root: Path, pages: range, list_status: int | None = None) -> None:
     (root / "_routes.json").write_text(json.dumps(routes), encoding="utf-8")
 
 
+@pytest.mark.both_backends
 @pytest.mark.timeout(400)  # several crawls or commands, each its own process
-def test_a_site_answering_404_everywhere_is_an_outage_not_deletions(tmp_path: Path) -> None:
+def test_a_site_answering_404_everywhere_is_an_outage_not_deletions(tmp_path: Path, backend: str) -> None:
     root = make_site(tmp_path / "web", OUTAGE_PAGES)
-    with serve(tmp_path, [root], SITES) as site:
+    with serve(tmp_path, [root], SITES, db=db_target(backend, tmp_path)) as site:
         site.crawl()
         _gone(root, range(OUTAGE_PAGES), list_status=404)  # a site migration: everything 404, list pages too
         site.day(root)
@@ -192,9 +209,9 @@ def test_a_site_answering_404_everywhere_is_an_outage_not_deletions(tmp_path: Pa
             {"kind": "new", "n": OUTAGE_PAGES}
         ]
         assert site.rows("SELECT DISTINCT status FROM pages") == [{"status": "blocked"}]
-        assert site.rows("SELECT DISTINCT outcome, reason, http_status FROM fetches WHERE run_id > 1 AND page_id") == [
-            {"outcome": "blocked", "reason": "site_outage", "http_status": 404}
-        ]
+        assert site.rows(
+            "SELECT DISTINCT outcome, reason, http_status FROM fetches WHERE run_id > 1 AND page_id IS NOT NULL"
+        ) == [{"outcome": "blocked", "reason": "site_outage", "http_status": 404}]
         (root / "_routes.json").write_text("{}", encoding="utf-8")  # the site is back
         site.day(root)
         site.crawl()
@@ -202,10 +219,11 @@ def test_a_site_answering_404_everywhere_is_an_outage_not_deletions(tmp_path: Pa
     assert site.rows("SELECT DISTINCT status FROM pages") == [{"status": "live"}]
 
 
+@pytest.mark.both_backends
 @pytest.mark.timeout(300)  # several crawls or commands, each its own process
-def test_a_few_deleted_pages_are_still_removed(tmp_path: Path) -> None:
+def test_a_few_deleted_pages_are_still_removed(tmp_path: Path, backend: str) -> None:
     root = make_site(tmp_path / "web", OUTAGE_PAGES)
-    with serve(tmp_path, [root], SITES) as site:
+    with serve(tmp_path, [root], SITES, db=db_target(backend, tmp_path)) as site:
         site.crawl()
         _gone(root, range(4))  # 4 of 10: below the outage rule's 5 pages
         site.day(root)

@@ -6,12 +6,15 @@ import itertools
 import json
 import random
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from qmcrawler.run.runner import PROJECT_ROOT, crawl_command
+from tests.conftest import db_target
+from tests.consistency import check_consistent
 from tests.faultweb import FAULT_SETTINGS, FAULTS, serve
 
 ARTICLE = (FAULTS / "day1" / "art" / "plain.htm").read_text(encoding="utf-8")
@@ -38,9 +41,10 @@ def make_site(root: Path, pages: int, routes: dict[str, object] | None = None) -
     return root
 
 
-def test_second_crawl_with_validators_is_mostly_304_and_writes_nothing(tmp_path: Path) -> None:
+@pytest.mark.both_backends
+def test_second_crawl_with_validators_is_mostly_304_and_writes_nothing(tmp_path: Path, backend: str) -> None:
     root = make_site(tmp_path / "web", 60)
-    with serve(tmp_path, [root], SITES, validators=True) as site:
+    with serve(tmp_path, [root], SITES, validators=True, db=db_target(backend, tmp_path)) as site:
         site.crawl()
         first = len(site.web.log)
         site.crawl()
@@ -54,32 +58,13 @@ def test_second_crawl_with_validators_is_mostly_304_and_writes_nothing(tmp_path:
     ]
 
 
-def check_consistent(db: Path) -> int:
-    """Integrity ok, no half-written versions; returns the number of stored versions."""
-    conn = sqlite3.connect(db)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        orphans = conn.execute(
-            "SELECT count(*) FROM pages p LEFT JOIN versions v ON v.id = p.current_version "
-            "WHERE p.current_version IS NOT NULL AND v.id IS NULL"
-        ).fetchone()[0]
-        assert orphans == 0
-        unlogged = conn.execute(
-            "SELECT count(*) FROM versions v LEFT JOIN changes c ON c.to_version = v.id WHERE c.id IS NULL"
-        ).fetchone()[0]
-        assert unlogged == 0  # every version has its change: written in one transaction
-        return int(conn.execute("SELECT count(*) FROM versions").fetchone()[0])
-    finally:
-        conn.close()
-
-
-def test_sigkill_at_random_moments_keeps_the_database_consistent(tmp_path: Path) -> None:
+@pytest.mark.both_backends
+def test_sigkill_at_random_moments_keeps_the_database_consistent(tmp_path: Path, backend: str) -> None:
     pages = 40
     routes = {f"/art/p{i}.htm": {"delay": 0.1} for i in range(pages)}
     root = make_site(tmp_path / "web", pages, routes)
     rng = random.Random(20180901)  # noqa: S311 - kill moments, not cryptography
-    with serve(tmp_path, [root], SITES) as site:
+    with serve(tmp_path, [root], SITES, db=db_target(backend, tmp_path)) as site:
         argv = crawl_command(site.config, site.db, settings=FAULT_SETTINGS)
         for _ in range(4):
             proc = subprocess.Popen(
@@ -88,7 +73,7 @@ def test_sigkill_at_random_moments_keeps_the_database_consistent(tmp_path: Path)
             time.sleep(rng.uniform(1.5, 5.0))
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
-            if site.db.exists():
+            if not isinstance(site.db, Path) or site.db.exists():
                 check_consistent(site.db)
         site.crawl()
     assert check_consistent(site.db) == pages

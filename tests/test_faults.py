@@ -8,19 +8,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import BACKENDS, db_target
 from tests.faultweb import FAULTS, FaultWeb, serve
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultWeb]:
-    """Crawl day 1, then day 2 twice (removals need two runs); a 5 MB page is added at test time."""
+@pytest.fixture(scope="module", params=BACKENDS)
+def runs(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[FaultWeb]:
+    """Crawl day 1, then day 2 twice (removals need two runs); a 5 MB page is added at test time.
+
+    Once per backend (a module-scoped fixture, so not the `both_backends` marker): every test
+    reads the same three crawls on SQLite and on PostgreSQL.
+    """
     tmp = tmp_path_factory.mktemp("faults")
     extra = tmp / "extra"
     (extra / "art").mkdir(parents=True)
     row = "<tr><td class='MsoNormal'>质量月活动统计表第{}行</td><td>数据</td></tr>"
     big = "<html><body><table class='MsoNormalTable'>" + "".join(row.format(i) for i in range(70_000))
     (extra / "art" / "big.htm").write_text(big + "</table></body></html>", encoding="utf-8")
-    with serve(tmp, [FAULTS / "day1"], (FAULTS / "sites.toml").read_text(encoding="utf-8")) as site:
+    sites_toml = (FAULTS / "sites.toml").read_text(encoding="utf-8")
+    with serve(tmp, [FAULTS / "day1"], sites_toml, db=db_target(request.param, tmp)) as site:
         site.extra = [extra]
         site.day(FAULTS / "day1")
         site.crawl()

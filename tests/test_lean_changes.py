@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 import yaml  # type: ignore[import-untyped]
 from click.testing import CliRunner
 from sqlite_utils import Database
@@ -98,6 +99,8 @@ def _readings(path: Path) -> dict[str, Any]:
     return out
 
 
+# SQLite only: 0013 is a migration of SQLite's schema history (PostgreSQL starts at the Alembic
+# baseline, which is after it), and the readings include FTS5 and the Datasette plugin
 def test_migration_0013_empties_new_diffs_and_every_reading_stays_the_same(tmp_path: Path) -> None:
     path = tmp_path / "qm.db"
     with MiniWeb([DEMO / "site"]) as web:
@@ -140,6 +143,7 @@ def test_migration_0013_empties_new_diffs_and_every_reading_stays_the_same(tmp_p
     assert [c["diff"] for c in shown] == [c["diff"] for c in before["changes"]]
 
 
+@pytest.mark.both_backends
 def test_new_change_stores_no_diff_and_reads_as_before(memdb: Database) -> None:
     page_with_edit(memdb)
     rows = list(memdb.query("SELECT kind, diff, to_version FROM changes ORDER BY id"))
@@ -152,6 +156,7 @@ def test_new_change_stores_no_diff_and_reads_as_before(memdb: Database) -> None:
     assert f"+ {version['text'].splitlines()[-1]}" in new["diff"]
 
 
+@pytest.mark.both_backends
 def test_rewriting_a_displayed_text_writes_the_new_diff_out_first(memdb: Database) -> None:
     page_with_edit(memdb)
     first = next(c for c in queries.changes(memdb) if c["kind"] == "new")
@@ -165,7 +170,7 @@ def test_rewriting_a_displayed_text_writes_the_new_diff_out_first(memdb: Databas
     assert next(c for c in queries.changes(memdb) if c["kind"] == "new")["diff"] == first["diff"]
 
 
-def test_datasette_qmc_diff_makes_the_new_diff(memdb: Database) -> None:
+def test_datasette_qmc_diff_makes_the_new_diff(memdb: Database) -> None:  # the Datasette plugin: SQLite only
     page_with_edit(memdb)
     conn = memdb.conn
     datasette_plugin.prepare_connection(conn, SimpleNamespace(plugin_config=lambda name: {}))

@@ -18,13 +18,16 @@ from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.extraction import extract
 from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db, queries
-from tests.conftest import daily
+from tests.conftest import daily, db_target
+from tests.dbtools import rows
 
 FIXTURE = Path(__file__).parent / "fixtures" / "multipage"
 ARTICLE = "/n1/2026/0901/c1004-40001111.html"
 PAGE2 = "n1/2026/0901/c1004-40001111-2.html"
 PAGE3 = "/n1/2026/0901/c1004-40001111-3.html"
 DAY0 = datetime(2026, 9, 1, tzinfo=UTC)
+
+pytestmark = pytest.mark.both_backends
 
 
 @dataclass
@@ -33,19 +36,20 @@ class PagedWeb:
     root: Path
     tmp: Path
     config: Path
+    db: Path | str
     crawls: int = 0
 
     def crawl(self) -> subprocess.CompletedProcess[str]:
         """One crawl, a day after the one before (QMC_NOW), when the stored article is due again."""
         now = daily(DAY0, self.crawls)
         self.crawls += 1
-        result = run_crawl(self.config, self.tmp / "qm.db", settings={**LOCAL_SETTINGS, "QMC_NOW": now}, timeout=180)
+        result = run_crawl(self.config, self.db, settings={**LOCAL_SETTINGS, "QMC_NOW": now}, timeout=180)
         assert result.returncode == 0, result.stderr[-3000:]
         return result
 
     def article(self) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         """(versions, changes) of the article page."""
-        db = open_db(self.tmp / "qm.db", create=False)
+        db = open_db(self.db, create=False)
         try:
             page = queries.page(db, self.web.url(ARTICLE))
             assert page is not None
@@ -54,7 +58,7 @@ class PagedWeb:
             db.close()
 
     def fetch_outcomes(self) -> list[tuple[str, str | None]]:
-        db = open_db(self.tmp / "qm.db", create=False)
+        db = open_db(self.db, create=False)
         try:
             page = queries.page(db, self.web.url(ARTICLE))
             assert page is not None
@@ -64,13 +68,13 @@ class PagedWeb:
 
 
 @pytest.fixture
-def paged(tmp_path: Path) -> Iterator[PagedWeb]:
+def paged(tmp_path: Path, backend: str) -> Iterator[PagedWeb]:
     root = tmp_path / "web"
     shutil.copytree(FIXTURE, root)
     with MiniWeb([root], validators=True) as web:  # ETag + 304: page 1 alone must not hide page 2
         config = tmp_path / "sites.toml"
         config.write_text((root / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), "utf-8")
-        yield PagedWeb(web=web, root=root, tmp=tmp_path, config=config)
+        yield PagedWeb(web=web, root=root, tmp=tmp_path, config=config, db=db_target(backend, tmp_path))
 
 
 def test_continuations_are_the_article_own_pages_only() -> None:
@@ -100,11 +104,8 @@ def test_pages_are_joined_and_an_edit_on_page_2_is_a_change(paged: PagedWeb) -> 
     assert text.endswith("持续提升质量水平。")  # page 3
     assert "下一页" not in text
     assert [c["kind"] for c in changes] == ["new"]
-    db = open_db(paged.tmp / "qm.db", create=False)
-    try:  # the continuation pages are parts of the article, never pages of their own
-        assert [p["url"] for p in db.query("SELECT url FROM pages")] == [paged.web.url(ARTICLE)]
-    finally:
-        db.close()
+    # the continuation pages are parts of the article, never pages of their own
+    assert [p["url"] for p in rows(paged.db, "SELECT url FROM pages")] == [paged.web.url(ARTICLE)]
 
     paged.crawl()  # nothing changed: no new version
     assert len(paged.article()[0]) == 1
@@ -119,7 +120,7 @@ def test_pages_are_joined_and_an_edit_on_page_2_is_a_change(paged: PagedWeb) -> 
     assert "8600" in diff
     assert "检查企业8700家" in str(versions[-1]["text"])
 
-    db = open_db(paged.tmp / "qm.db", create=False)
+    db = open_db(paged.db, create=False)
     try:  # the stored raw body holds every page: re-extraction reads the same joined article
         assert reprocess_db(db).changed == 0
     finally:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,8 @@ from qmcrawler.monitor.diff import diff_text
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, run_crawl
 from qmcrawler.storage import open_db, queries
 from qmcrawler.textnorm import comparison_form
+from tests.conftest import db_target, pg_server
+from tests.dbtools import opened, rows
 
 #: crawls of the demo sites: slow on a loaded machine
 pytestmark = pytest.mark.timeout(900)
@@ -89,7 +90,7 @@ def test_diff_compares_folded_and_page_forms_alike() -> None:
 DAY0 = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)
 
 
-def _crawl(config: Path, db_path: Path, day: int) -> int:
+def _crawl(config: Path, db_path: Path | str, day: int) -> int:
     now = (DAY0 + timedelta(days=day)).isoformat()
     result = run_crawl(config, db_path, settings={**LOCAL_SETTINGS, "QMC_NOW": now}, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -99,18 +100,30 @@ def _crawl(config: Path, db_path: Path, day: int) -> int:
     return run_id
 
 
-def _as_extractor_1_2_0(db_path: Path) -> None:
+def _as_extractor_1_2_0(db_path: Path | str) -> None:
     """Rewrite the versions as extractor 1.2.0 stored them: the comparison form as title/text."""
-    conn = sqlite3.connect(db_path)
-    rows = conn.execute("SELECT id, title, text, flags FROM versions").fetchall()
-    for vid, title, text, flags in rows:
-        t2s = "t2s_applied" in json.loads(flags or "[]")
-        conn.execute(
-            "UPDATE versions SET title = ?, text = ?, extractor_version = '1.2.0' WHERE id = ?",
-            [comparison_form(title, t2s) if title else title, comparison_form(text, t2s), vid],
-        )
-    conn.commit()
-    conn.close()
+    with opened(db_path) as db, db.atomic():
+        for v in rows(db, "SELECT id, title, text, flags FROM versions"):
+            t2s = "t2s_applied" in json.loads(v["flags"] or "[]")
+            db.execute(
+                "UPDATE versions SET title = ?, text = ?, extractor_version = '1.2.0' WHERE id = ?",
+                [
+                    comparison_form(v["title"], t2s) if v["title"] else v["title"],
+                    comparison_form(v["text"], t2s),
+                    v["id"],
+                ],
+            )
+
+
+def _copy(source: Path | str, target_name: str) -> Path | str:
+    """A copy of a database that no process has open: the file, or a database made from it as a template."""
+    if isinstance(source, Path):
+        target = source.with_name(target_name)
+        shutil.copy(source, target)
+        return target
+    name = f"{source.rsplit('/', 1)[1]}_{target_name}"
+    pg_server().admin(f"CREATE DATABASE {name} TEMPLATE {source.rsplit('/', 1)[1]}")
+    return pg_server().url(name)
 
 
 def _qmc(*args: str) -> str:
@@ -121,16 +134,17 @@ def _qmc(*args: str) -> str:
     return proc.stdout
 
 
-def test_database_of_extractor_1_2_0_keeps_working(tmp_path: Path) -> None:
-    fresh, legacy = tmp_path / "fresh.db", tmp_path / "legacy.db"
+@pytest.mark.both_backends  # a database copied from SQLite keeps 1.2.0's versions on PostgreSQL too
+def test_database_of_extractor_1_2_0_keeps_working(tmp_path: Path, backend: str) -> None:
+    fresh = db_target(backend, tmp_path, "fresh.db")
     with MiniWeb([DEMO / "site"]) as web:
         config = tmp_path / "sites.toml"
         config.write_text((DEMO / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), "utf-8")
         _crawl(config, fresh, day=0)
-        shutil.copy(fresh, legacy)
+        legacy = _copy(fresh, "legacy.db" if backend == "sqlite" else "legacy")
         _as_extractor_1_2_0(legacy)
-        hashes = dict(sqlite3.connect(legacy).execute("SELECT id, content_hash FROM versions").fetchall())
-        assert "（" not in "".join(r[0] for r in sqlite3.connect(legacy).execute("SELECT text FROM versions"))
+        hashes = {r["id"]: r["content_hash"] for r in rows(legacy, "SELECT id, content_hash FROM versions")}
+        assert "（" not in "".join(r["text"] for r in rows(legacy, "SELECT text FROM versions"))
 
         web.set_layers([DEMO / "site", DEMO / "nextday"])
         runs = {path: _crawl(config, path, day=1) for path in (fresh, legacy)}
@@ -153,18 +167,18 @@ def test_database_of_extractor_1_2_0_keeps_working(tmp_path: Path) -> None:
     assert "? title: …全国“质量月”活动的通知{+（更正）+}" in changed[0]["diff"]
 
     # reprocess (same raw HTML, new extractor): no change anywhere, the page's characters come back
-    before = sqlite3.connect(legacy).execute("SELECT count(*) FROM changes").fetchone()[0]
+    before = rows(legacy, "SELECT count(*) AS n FROM changes")[0]["n"]
     for site in ("company", "cjkb", "aqsiq"):  # (samr has attachments: its reprocess is another issue's)
         _qmc("reprocess", "--db", str(legacy), "--site", site)
-    conn = sqlite3.connect(legacy)
-    assert conn.execute("SELECT count(*) FROM changes").fetchone()[0] == before
-    after = dict(conn.execute("SELECT id, content_hash FROM versions").fetchall())
+    assert rows(legacy, "SELECT count(*) AS n FROM changes")[0]["n"] == before
+    after = {r["id"]: r["content_hash"] for r in rows(legacy, "SELECT id, content_hash FROM versions")}
     assert {k: after[k] for k in hashes} == hashes
     current = "FROM versions v JOIN pages p ON p.current_version = v.id WHERE p.site = 'aqsiq'"
-    texts = conn.execute(f"SELECT v.text {current}").fetchall()
+    texts = [r["text"] for r in rows(legacy, f"SELECT v.text {current}")]
     assert len(texts) == 3
-    assert all("，" in t for (t,) in texts)
-    assert {r[0] for r in conn.execute(f"SELECT DISTINCT v.extractor_version {current}")} == {EXTRACTOR_VERSION}
+    assert all("，" in t for t in texts)
+    versions = rows(legacy, f"SELECT DISTINCT v.extractor_version AS e {current}")
+    assert {r["e"] for r in versions} == {EXTRACTOR_VERSION}
 
 
 if __name__ == "__main__":

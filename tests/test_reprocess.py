@@ -19,13 +19,16 @@ from qmcrawler.monitor.content import content_fields, content_hash
 from qmcrawler.storage import open_db, queries
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.writer import Store
-from tests.conftest import daily
+from tests.conftest import daily, db_target
+from tests.dbtools import count
 
 HTML = """<html><head><title>关于开展质量月活动的通知</title></head><body>
 <h1>关于开展质量月活动的通知</h1>
 <div class="content"><p>为推动高质量发展，市场监管总局联合有关部门开展全国质量月活动。</p>
 <p>今年活动的主题是建设质量强国，各地要结合实际认真组织实施。</p></div></body></html>"""
 URL = "http://127.0.0.1/news/a1.html"
+
+pytestmark = pytest.mark.both_backends
 
 
 def store_page(db: Database, html: str = HTML) -> None:
@@ -51,7 +54,7 @@ def test_same_extractor_changes_nothing(memdb: Database) -> None:
     store_page(memdb)
     result = reprocess_db(memdb)
     assert (result.pages, result.changed, result.skipped) == (1, 0, 0)
-    assert memdb.table("versions").count == 1
+    assert count(memdb, "versions") == 1
 
 
 def test_new_extractor_output_is_an_extractor_change(memdb: Database, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,11 +72,11 @@ def test_new_extractor_output_is_an_extractor_change(memdb: Database, monkeypatc
     extractor = [c for c in queries.changes(memdb, include_extractor=True) if c["cause"] == "extractor"]
     assert len(extractor) == 1
     assert "+ 新的提取器多找到了一段。" in extractor[0]["diff"]
-    assert memdb.table("versions").count == 2
+    assert count(memdb, "versions") == 2
 
 
-def test_reprocess_command(tmp_path: Any) -> None:
-    path = tmp_path / "qm.db"
+def test_reprocess_command(tmp_path: Any, backend: str) -> None:
+    path = str(db_target(backend, tmp_path))
     db = open_db(path)
     store_page(db)
     db.close()
@@ -82,8 +85,10 @@ def test_reprocess_command(tmp_path: Any) -> None:
     assert "reprocessed 1 pages: 0 changed by the extractor, 0 without raw HTML" in result.output
 
 
-def test_changes_shows_extractor_changes_on_request(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "qm.db"
+def test_changes_shows_extractor_changes_on_request(
+    tmp_path: Any, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = str(db_target(backend, tmp_path))
     db = open_db(path)
     store_page(db)
     other = Article(title="新标题", text="完全不同的正文内容，已经超过二十个字符了。")
@@ -96,13 +101,13 @@ def test_changes_shows_extractor_changes_on_request(tmp_path: Any, monkeypatch: 
     assert [json.loads(line)["cause"] for line in everything.output.splitlines()] == ["extractor", "page"]
 
 
-def test_reprocess_keeps_attachment_hashes_and_the_next_crawl_writes_nothing(tmp_path: Any) -> None:
+def test_reprocess_keeps_attachment_hashes_and_the_next_crawl_writes_nothing(tmp_path: Any, backend: str) -> None:
     """Issue 13: an unchanged extractor on a page with attachments must change nothing, then or later."""
     from qmcrawler.demo.__main__ import DAY1, HERE
     from qmcrawler.demo.miniweb import MiniWeb
     from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 
-    db_path = tmp_path / "demo.db"
+    db_path = db_target(backend, tmp_path, "demo.db")
     with MiniWeb(DAY1) as web:
         config = tmp_path / "sites.toml"
         config.write_text((HERE / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), "utf-8")
@@ -120,12 +125,12 @@ def test_reprocess_keeps_attachment_hashes_and_the_next_crawl_writes_nothing(tmp
             if any(a.get("sha256") for a in json.loads(r["attachments"]))
         ]
         assert with_files, "the demo's samr notice has attachments with sha256"
-        counts = (db.table("versions").count, db.table("changes").count)
+        counts = (count(db, "versions"), count(db, "changes"))
         db.close()
         result = CliRunner().invoke(cli, ["reprocess", "--db", str(db_path), "--site", "samr", "--config", str(config)])
         assert result.exit_code == 0, result.output
         assert "0 changed by the extractor" in result.output
         crawl(1)
     db = open_db(db_path, create=False)
-    assert (db.table("versions").count, db.table("changes").count) == counts
+    assert (count(db, "versions"), count(db, "changes")) == counts
     assert [r["outcome"] for r in db.query("SELECT DISTINCT outcome FROM fetches WHERE run_id = 2")] == ["unchanged"]

@@ -15,13 +15,13 @@ from bench import sitegen
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.monitor.revisit import CONFIRM, DAY, REVISIT
 from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
-from qmcrawler.storage import open_db
-from tests.conftest import Site
+from tests.conftest import Site, db_target
+from tests.dbtools import rows
 
 DAY0 = datetime(2026, 9, 1, 6, 0, tzinfo=UTC)
 
 #: each test runs up to nine crawls, each its own process, on a shared 2-core machine
-pytestmark = pytest.mark.timeout(600)
+pytestmark = [pytest.mark.timeout(600), pytest.mark.both_backends]
 
 
 def at(days: float) -> str:
@@ -31,14 +31,6 @@ def at(days: float) -> str:
 
 def z(days: float) -> str:
     return (DAY0 + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def rows(db: Path, sql: str, params: list[object] | None = None) -> list[dict[str, object]]:
-    conn = open_db(db)
-    try:
-        return [dict(r) for r in conn.query(sql, params or [])]
-    finally:
-        conn.close()
 
 
 def entry(site: Site, path: str) -> dict[str, object]:
@@ -131,18 +123,18 @@ def test_a_404_is_rechecked_at_the_next_run_and_a_failure_does_not_count_as_unch
 class Generated:
     web: MiniWeb
     config: Path
-    db: Path
+    db: Path | str
 
 
 @pytest.fixture
-def generated(tmp_path: Path) -> Iterator[Generated]:
+def generated(tmp_path: Path, backend: str) -> Iterator[Generated]:
     """A generated regulator column: 60 articles behind 2 list pages."""
     lists = sitegen.build(tmp_path / "web", 60)
     with MiniWeb([tmp_path / "web"]) as web:
         config = tmp_path / "sites.toml"
         text = sitegen.CONFIG.format(base=web.base, lists=lists) + "max_fetches_per_run = 10\n"
         config.write_text(text, encoding="utf-8")
-        yield Generated(web, config, tmp_path / "qm.db")
+        yield Generated(web, config, db_target(backend, tmp_path))
 
 
 def test_a_budget_of_n_fetches_is_never_exceeded_and_list_pages_come_first(generated: Generated) -> None:

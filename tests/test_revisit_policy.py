@@ -112,9 +112,14 @@ def test_budget_reserves_room_for_list_pages() -> None:
 
 
 def test_claiming_due_pages_is_one_indexed_query_without_sorting(memdb: Database) -> None:
+    """SQLite's plan (PostgreSQL plans by its statistics; the claim's order is checked on both below)."""
     plan = " ".join(str(r[3]) for r in memdb.execute("EXPLAIN QUERY PLAN " + frontier.DUE_SQL, ["s", "z", 10]))
     assert "idx_frontier_due" in plan
     assert "TEMP B-TREE" not in plan
+
+
+@pytest.mark.both_backends
+def test_claiming_due_pages_takes_removal_confirmations_first_then_the_most_overdue(memdb: Database) -> None:
     memdb.execute("INSERT INTO pages (id, url, site, status) VALUES (1, 'a', 's', 'live'), (2, 'b', 's', 'live')")
     memdb.execute("INSERT INTO pages (id, url, site, status) VALUES (3, 'c', 's', 'live'), (4, 'd', 't', 'live')")
     frontier.save(memdb, 1, "s", first_entry(POLICY, "a", T0 - timedelta(days=5)))
@@ -128,6 +133,7 @@ def test_claiming_due_pages_is_one_indexed_query_without_sorting(memdb: Database
     assert frontier.count_due(memdb, "s", now) == 3
 
 
+# SQLite only: an upgrade through SQLite's migration 0012 (a PostgreSQL database starts with the frontier)
 def test_upgrade_spreads_known_pages_over_their_revisit_window(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = Database(path)

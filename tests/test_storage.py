@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +15,20 @@ from qmcrawler.storage.copylinks import relink_all
 from qmcrawler.storage.passages import MAX_CHARS, search_sql, split_passages
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.writer import Store
+from tests.dbtools import count, rows
+
+pytestmark = pytest.mark.both_backends
+
+
+@pytest.fixture
+def search_db() -> Iterator[Database]:
+    """SQLite only for now: search reads the FTS5 index here; on PostgreSQL it is pg_trgm in
+    qmcrawler.storage.textsearch (another branch of issue 17). What search reads from the write
+    path, the passages and their links, is checked on both backends (test_passages_are_stored_once)."""
+    db = open_db(":memory:")
+    yield db
+    db.close()
+
 
 URL = "http://127.0.0.1/news/a1.html"
 
@@ -60,14 +74,15 @@ def test_new_unchanged_noise_changed(memdb: Database) -> None:
     assert content(store, run, version()) == "unchanged"
     assert content(store, run, version(), raw=b"<html>counter 2</html>") == "noise_only"
     assert content(store, run, version(text="第一句。第二句改了。")) == "changed"
-    assert memdb.table("versions").count == 2
+    assert count(memdb, "versions") == 2
     kinds = [(c["kind"], c["fields"]) for c in queries.changes(memdb)]
     assert kinds == [("changed", ["text"]), ("new", ["title", "text", "publish_time", "source"])]
     page = queries.page(memdb, URL)
     assert page is not None
     assert page["current_version"] == 2
     assert page["status"] == "live"
-    assert [f["outcome"] for f in memdb.table("fetches").rows] == ["new", "unchanged", "noise_only", "changed"]
+    outcomes = [f["outcome"] for f in rows(memdb, "SELECT outcome FROM fetches ORDER BY id")]
+    assert outcomes == ["new", "unchanged", "noise_only", "changed"]
 
 
 def test_raw_html_is_compressed_and_content_addressed(memdb: Database) -> None:
@@ -76,7 +91,7 @@ def test_raw_html_is_compressed_and_content_addressed(memdb: Database) -> None:
     body = ("<html>" + "质量月" * 2000 + "</html>").encode()
     content(store, run, version(), raw=body)
     content(store, run, version(), raw=body)
-    raw = list(memdb.table("raw").rows)
+    raw = rows(memdb, "SELECT * FROM raw")
     assert len(raw) == 1
     assert raw[0]["size"] == len(body)
     assert len(raw[0]["content"]) < len(body) / 10
@@ -111,7 +126,7 @@ def test_failed_and_blocked_never_version_or_remove(memdb: Database) -> None:
         r = store.begin_run("site", "demo")
         store.record(FetchRecord(url=URL, site="demo", kind="failed", reason="timeout"), r)
         store.record(FetchRecord(url=URL, site="demo", kind="blocked", http_status=521), r)
-    assert memdb.table("versions").count == 1
+    assert count(memdb, "versions") == 1
     assert [c["kind"] for c in queries.changes(memdb)] == ["new"]
 
 
@@ -123,8 +138,8 @@ def test_failure_for_an_unknown_url_is_logged_without_a_page(memdb: Database) ->
         run,
     )
     assert outcome == "failed"
-    assert memdb.table("pages").count == 0
-    fetch = next(iter(memdb.table("fetches").rows))
+    assert count(memdb, "pages") == 0
+    fetch = rows(memdb, "SELECT * FROM fetches")[0]
     assert fetch["page_id"] is None
     assert fetch["url"].endswith("list.html")
     assert fetch["http_status"] == 500
@@ -170,13 +185,13 @@ def test_record_is_atomic(memdb: Database, monkeypatch: pytest.MonkeyPatch) -> N
     run = store.begin_run("site", "demo")
 
     def broken(*args: Any, **kwargs: Any) -> None:
-        raise sqlite3.OperationalError("disk I/O error")
+        raise OSError("disk I/O error")
 
     monkeypatch.setattr(store, "_change", broken)
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(OSError, match="disk I/O"):
         content(store, run, version())
     for table in ("pages", "versions", "fetches", "raw", "changes"):
-        assert memdb.table(table).count == 0, table
+        assert count(memdb, table) == 0, table
 
 
 def test_runs_are_opened_and_closed(memdb: Database) -> None:
@@ -191,7 +206,8 @@ def test_runs_are_opened_and_closed(memdb: Database) -> None:
     assert row["finished_at"].endswith("Z")
 
 
-def test_search_fts_and_short_queries(memdb: Database) -> None:
+def test_search_fts_and_short_queries(search_db: Database) -> None:
+    memdb = search_db
     store = Store(memdb)
     run = store.begin_run("site", "demo")
     content(store, run, version(text="以“加强市场监管 建设质量强国”为主题。"))
@@ -204,14 +220,21 @@ def test_search_fts_and_short_queries(memdb: Database) -> None:
     assert queries.search(memdb, 'a"b') == []  # quotes cannot break the FTS query
 
 
-def test_search_indexes_each_passage_once(memdb: Database) -> None:
-    """An edit adds only its changed paragraph to the index; old versions stay searchable."""
-    store = Store(memdb)
+EDITED_BODY = "第一段：以质量强国为主题。\n第二段写着三十三个部门。\n第三段不变。"
+
+
+def store_edit_and_repost(db: Database) -> None:
+    """A page, its edit (one paragraph changes) and a repost of the first text on another page."""
+    store = Store(db)
     run = store.begin_run("site", "demo")
-    body = "第一段：以质量强国为主题。\n第二段写着三十三个部门。\n第三段不变。"
-    content(store, run, version(text=body))
-    content(store, run, version(text=body.replace("三十三", "三十四")))
-    content(store, run, version(title="转载", text=body), url="http://127.0.0.1/b.html")  # a repost
+    content(store, run, version(text=EDITED_BODY))
+    content(store, run, version(text=EDITED_BODY.replace("三十三", "三十四")))
+    content(store, run, version(title="转载", text=EDITED_BODY), url="http://127.0.0.1/b.html")  # a repost
+
+
+def test_passages_are_stored_once(memdb: Database) -> None:
+    """An edit adds only its changed paragraph to the passages; a repost adds only its title."""
+    store_edit_and_repost(memdb)
     assert [r["text"] for r in memdb.query("SELECT text FROM passages ORDER BY id")] == [
         "关于开展质量月活动的通知",
         "第一段：以质量强国为主题。",
@@ -220,7 +243,20 @@ def test_search_indexes_each_passage_once(memdb: Database) -> None:
         "第二段写着三十四个部门。",
         "转载",
     ]
-    assert memdb.table("version_passages").count == 4 + 4 + 4
+    assert count(memdb, "version_passages") == 4 + 4 + 4
+    linked = rows(
+        memdb,
+        "SELECT vp.version_id, p.text FROM version_passages vp JOIN passages p ON p.id = vp.passage_id "
+        "WHERE p.text LIKE ? ORDER BY vp.version_id",
+        ["%三十三%"],
+    )
+    assert [r["version_id"] for r in linked] == [1, 3]
+
+
+def test_search_indexes_each_passage_once(search_db: Database) -> None:
+    """Old versions stay searchable; current-only search finds the current text."""
+    memdb = search_db
+    store_edit_and_repost(memdb)
     assert [h["url"] for h in queries.search(memdb, "三十三个")] == ["http://127.0.0.1/b.html"]  # current only
     assert [h["url"] for h in queries.search(memdb, "三十四个")] == [URL]
     old = queries.search(memdb, "三十三个", all_versions=True)
@@ -231,7 +267,8 @@ def test_search_indexes_each_passage_once(memdb: Database) -> None:
 
 
 @pytest.mark.parametrize("all_versions", [False, True])
-def test_search_reads_the_index_newest_first_without_sorting(memdb: Database, all_versions: bool) -> None:
+def test_search_reads_the_index_newest_first_without_sorting(search_db: Database, all_versions: bool) -> None:
+    memdb = search_db  # the plan of the FTS5 query: SQLite only
     plan = [r[3] for r in memdb.execute("EXPLAIN QUERY PLAN " + search_sql(all_versions), ['"质量月"'])]
     assert plan[0].startswith("SCAN passages_fts VIRTUAL TABLE")
     assert not any("TEMP B-TREE" in step for step in plan), plan  # a sort would read every match
@@ -277,7 +314,7 @@ def test_open_db_errors(tmp_path: Any) -> None:
         open_db(bad)
 
 
-def test_wal_mode(tmp_path: Any) -> None:
+def test_wal_mode(tmp_path: Any) -> None:  # SQLite's journal mode: no PostgreSQL counterpart
     db = open_db(tmp_path / "x.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -317,7 +354,8 @@ def test_relink_all_keeps_the_order_versions_were_stored_in(memdb: Database) -> 
     assert a_id != b_id
 
 
-def test_search_with_no_limit_left_returns_nothing(memdb: Database) -> None:
+def test_search_with_no_limit_left_returns_nothing(search_db: Database) -> None:
+    memdb = search_db
     store = Store(memdb)
     content(store, store.begin_run("site", "demo"), version(text=LONG))
     assert queries.search(memdb, "质量强国", limit=0) == []

@@ -7,6 +7,8 @@ set up, so a bad config is one line on stderr and exit status 2, as the contract
 The crawl also takes the per-site lock of every site it crawls (qmcrawler.run.locks), however
 it was started, so two crawls of one site never run at once: a site another process is
 crawling is skipped with one line, and when that leaves nothing to crawl the exit status is 75.
+On PostgreSQL the locks are the database's (qmcrawler.storage.sitelocks), so they hold across
+machines.
 A crawl whose store failed (disk full, an unwritable database) exits 1 with one line.
 """
 
@@ -22,14 +24,16 @@ from qmcrawler.config import ConfigError, load_config
 from qmcrawler.options import Options, OptionsError
 from qmcrawler.run.locks import EXIT_LOCKED, LockBusy, SiteLock
 from qmcrawler.storage import StoreError, open_db
+from qmcrawler.storage.pgdb import is_postgres_url
 from qmcrawler.storage.records import set_clock
 from qmcrawler.storage.runs import STORE_ERROR_STAT
+from qmcrawler.storage.sitelocks import PgSiteLock
 
 
 class Command(ScrapyCrawl):
     """Run a spider; for `site`, validate its config and database and lock its sites first."""
 
-    locks: list[SiteLock]
+    locks: list[SiteLock | PgSiteLock]
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -63,7 +67,10 @@ class Command(ScrapyCrawl):
             return  # a dry run stores nothing, so it cannot collide
         free, busy = [], []
         for site in self.selected:
-            lock = SiteLock.for_site(self.db, site, wait=3.0)  # a killed crawl's workers exit within 1 s
+            wait = 3.0  # a killed crawl's workers exit within 1 s
+            lock: SiteLock | PgSiteLock = (
+                PgSiteLock(self.db, site, wait) if is_postgres_url(self.db) else SiteLock.for_site(self.db, site, wait)
+            )
             try:
                 lock.acquire_for_crawl()
             except LockBusy as e:

@@ -1,11 +1,5 @@
 """Per-site crawl locks shared by every process on the machine (flock on small lock files).
 
-On PostgreSQL the same locks are session-level advisory locks in the database (`PgSiteLock`),
-so they hold across machines. The server drops an advisory lock when the session that took it
-ends, including when its process is killed (the connection closes; TCP keepalives bound how long
-a vanished machine can hold it). Such a lock cannot be handed to a subprocess: a crawl takes its
-sites' locks itself. The holder is named by its session's `application_name` (host and pid).
-
 A cron `schedule.py --once` and the scheduler daemon take the same lock before crawling a
 site, so they never crawl it at the same time. `flock` locks belong to the open file: the
 kernel drops them when the last process holding the file exits, so a crash never leaves a
@@ -20,16 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import re
-import socket
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-from qmcrawler.storage.dialects import is_postgres_url, libpq_url
 
 #: exit status of a crawl whose sites are all being crawled by another process (README)
 EXIT_LOCKED = 75  # EX_TEMPFAIL in sysexits.h: try again later
@@ -53,9 +42,6 @@ def lock_dir(db: str | os.PathLike[str]) -> Path:
 class SiteLock:
     """An exclusive, non-blocking (or briefly waiting) lock on one name, held while open."""
 
-    #: a crawl subprocess can inherit it (`fileno` for `pass_fds`)
-    inheritable = True
-
     def __init__(self, path: Path, wait: float = 0.0) -> None:
         self.path = path
         self.wait = wait
@@ -63,9 +49,7 @@ class SiteLock:
 
     @classmethod
     def for_site(cls, db: str | os.PathLike[str], site: str, wait: float = 0.0) -> SiteLock:
-        """The lock for one site of one database (on PostgreSQL an advisory lock: every machine sees it)."""
-        if is_postgres_url(str(db)):
-            return PgSiteLock(str(db), site, wait)
+        """The lock for one site of one database."""
         return cls(lock_dir(db) / f"{_SAFE_RE.sub('_', site)}.lock", wait)
 
     @property
@@ -134,83 +118,6 @@ class SiteLock:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
-
-
-#: seconds without an answer before the server drops a dead holder's session (keepalive)
-KEEPALIVE_IDLE = 10
-
-
-def lock_key(name: str) -> int:
-    """The advisory lock key of a site (signed 64-bit, stable across machines and versions)."""
-    digest = hashlib.blake2b(f"qmcrawler site {name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-class PgSiteLock(SiteLock):
-    """The lock of one site of one PostgreSQL database, held while its connection is open."""
-
-    inheritable = False
-
-    def __init__(self, url: str, site: str, wait: float = 0.0) -> None:
-        super().__init__(path=Path(site), wait=wait)
-        self.url = url
-        self.site = site
-        self._conn: Any = None
-
-    @property
-    def fileno(self) -> int:
-        raise RuntimeError(f"{self.site}: a PostgreSQL lock cannot be inherited")
-
-    @property
-    def held(self) -> bool:
-        return self._conn is not None
-
-    def acquire(self) -> None:
-        import psycopg
-
-        conn = psycopg.connect(
-            libpq_url(self.url),
-            autocommit=True,
-            application_name=f"qmcrawler {socket.gethostname()} pid {os.getpid()}"[:63],
-            keepalives=1,
-            keepalives_idle=KEEPALIVE_IDLE,
-            keepalives_interval=5,
-            keepalives_count=3,
-        )
-        key = lock_key(self.site)
-        deadline = time.monotonic() + self.wait
-        while True:
-            row = conn.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()
-            if row is not None and row[0]:
-                break
-            if time.monotonic() >= deadline:
-                holder = _holder(conn, key)
-                conn.close()
-                raise LockBusy(f"{self.site}: already being crawled ({holder or 'another process'})")
-            time.sleep(0.1)
-        self._conn = conn
-
-    def acquire_for_crawl(self) -> None:
-        self.acquire()
-
-    def release(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()  # the session's advisory locks go with it
-            finally:
-                self._conn = None
-
-
-def _holder(conn: Any, key: int) -> str:
-    """The application name of the session holding the lock (host and pid), if visible."""
-    row = conn.execute(
-        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
-        "(SELECT oid FROM pg_database WHERE datname = current_database()) "
-        "AND l.classid::bigint = ((%s::bigint >> 32) & 4294967295) AND l.objid::bigint = (%s::bigint & 4294967295)",
-        [key, key],
-    ).fetchone()
-    return str(row[0]).removeprefix("qmcrawler ") if row and row[0] else ""
 
 
 def forget_in_child() -> None:

@@ -105,11 +105,7 @@ class Supervisor:
                     continue
                 locks[site] = lock
             if locks:
-                fds = [lock.fileno for lock in locks.values() if lock.inheritable]
-                for lock in locks.values():
-                    if not lock.inheritable:  # a PostgreSQL lock belongs to a connection: the crawl takes it itself
-                        lock.release()
-                results.update(self._run(list(locks), fds))
+                results.update(self._run(list(locks), [lock.fileno for lock in locks.values()]))
         finally:
             for lock in locks.values():
                 lock.release()

@@ -157,8 +157,7 @@ class PgDatabase:
         """Open a transaction (statements and `atomic` blocks inside it commit with `commit()`)."""
         if self._depth:
             return
-        self._usable()
-        self.raw.execute("BEGIN")
+        self._run(lambda: self.raw.execute("BEGIN"))  # nothing is open yet: a lost server is reconnected
         self._depth = 1
 
     def commit(self) -> None:

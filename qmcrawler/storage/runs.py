@@ -34,19 +34,26 @@ class RunLog:
             ).fetchone()
             return int(row[0])
 
-    def close_dead_runs(self, sites: Collection[str]) -> list[tuple[int, int | None]]:
+    def close_dead_runs(self, sites: Collection[str], locked: Collection[str] = ()) -> list[tuple[int, int | None]]:
         """Mark `killed` the `running` runs of these sites whose process is gone; return (id, pid) each.
 
         A crawl killed with SIGKILL (or the machine losing power) cannot close its run; when it
         was not started by the scheduler nobody else does. The next crawl of the same site holds
         the site's lock, so a `running` row of that site whose pid no longer exists is such a run.
         `finished_at` is its last download (or its start).
+
+        `locked` are the sites whose database-wide lock this process holds (PostgreSQL: the lock
+        is the server's, qmcrawler.storage.sitelocks). A crawl of such a site by any other process
+        would hold that lock too, so another process's `running` run of it is dead whatever its
+        pid: the pid may belong to another machine, where this one cannot look it up.
         """
-        wanted = set(sites)
+        wanted, mine = set(sites), set(locked)
         dead = [
             (int(r["id"]), r["pid"])
             for r in self.db.query("SELECT id, sites, pid FROM runs WHERE status = 'running'")
-            if wanted & set((r["sites"] or "").split(",")) and not _alive(r["pid"])
+            if wanted & set(run_sites := (r["sites"] or "").split(","))
+            and r["pid"] != os.getpid()
+            and (not _alive(r["pid"]) or bool(mine & set(run_sites)))
         ]
         if dead:
             with self.db.atomic():
