@@ -6,6 +6,10 @@ same page. The longest term of three characters or more walks the trigram index 
 first; each candidate version must contain every other term somewhere in its title or text (a
 page, not one paragraph). With only shorter terms, `versions` is scanned with LIKE. The snippet is
 cut from the version's displayed text, the page's own characters, on one line.
+
+On PostgreSQL the index is pg_trgm's GIN index on `passages.text`, read through ILIKE
+(`qmcrawler.storage.pgsearch`), and the short-term scan is ILIKE (SQLite's LIKE ignores ASCII
+case): the same versions in the same order as on SQLite.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qmcrawler.storage import passages
+from qmcrawler.storage import passages, pgsearch
+from qmcrawler.storage.pgdb import dialect_of
 from qmcrawler.textnorm import comparison_form
 
-#: FTS5 trigram needs at least three characters; shorter queries fall back to LIKE
+#: FTS5 trigram (and pg_trgm) needs at least three characters; shorter queries fall back to LIKE
 FTS_MIN_CHARS = 3
 #: characters of context on each side of the first match in a snippet
 SNIPPET_CONTEXT = 24
@@ -42,7 +47,9 @@ def search(db: Database, query: str, limit: int = 20, all_versions: bool = False
     longest = max(terms, key=len)
     out: list[dict[str, Any]] = []
     if len(longest) >= FTS_MIN_CHARS:
-        for hit in passages.iter_hits(db, longest, all_versions):
+        postgres = dialect_of(db) == "postgresql"
+        hits = (pgsearch if postgres else passages).iter_hits(db, longest, all_versions)
+        for hit in hits:
             row = _version(db, int(hit["version_id"]))
             if len(terms) == 1 or _has_all(row, terms):  # one term: the index has matched it
                 out.append(row)
@@ -72,13 +79,15 @@ def _scan(db: Database, terms: list[str], all_versions: bool, limit: int) -> lis
     """Short terms: LIKE over title and text (each term as folded and as typed in full width)."""
     where: list[str] = [] if all_versions else ["v.id = p.current_version"]
     params: list[str] = []
+    like = "ILIKE" if dialect_of(db) == "postgresql" else "LIKE"  # SQLite's LIKE ignores ASCII case
     for term in terms:
         forms = list(dict.fromkeys([term, _full_width(term)]))
-        where.append("(" + " OR ".join(["v.title LIKE ? ESCAPE '\\' OR v.text LIKE ? ESCAPE '\\'"] * len(forms)) + ")")
+        match = f"v.title {like} ? ESCAPE '\\' OR v.text {like} ? ESCAPE '\\'"
+        where.append("(" + " OR ".join([match] * len(forms)) + ")")
         for form in forms:
-            like = "%" + form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [like, like]
-    sql = f"{_VERSION_SQL} WHERE {' AND '.join(where) or '1'} ORDER BY v.id DESC"
+            pattern = "%" + form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+    sql = f"{_VERSION_SQL} WHERE {' AND '.join(where) or '1 = 1'} ORDER BY v.id DESC"
     rows = (dict(r) for r in db.query(sql, params))
     out: list[dict[str, Any]] = []
     for row in rows:  # the LIKE forms over-approximate; the comparison form decides
