@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from qmcrawler.cli.main import cli
 from qmcrawler.run.locks import lock_dir
 from qmcrawler.run.runner import PROJECT_ROOT
-from qmcrawler.storage import open_db, pgdb
+from qmcrawler.storage import open_db
 from tests.changedb import page_with_edit
 from tests.conftest import pg_server
 from tests.pgserver import PgServer, free_port
@@ -142,9 +142,8 @@ def bad_targets(server: PgServer) -> dict[str, tuple[str, str]]:
 
 @pytest.mark.parametrize("problem", ["no server", "wrong password", "C locale"])
 def test_unusable_postgresql_is_one_line_in_every_command(
-    tmp_path: Path, password_role: PgServer, problem: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, password_role: PgServer, problem: str
 ) -> None:
-    monkeypatch.setattr(pgdb, "CONNECT_PATIENCE", 0.5)  # a worker rides out a restart; no need to wait here
     url, message = bad_targets(password_role)[problem]
     for args in commands(tmp_path):
         result = invoke(url, args)

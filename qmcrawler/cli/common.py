@@ -20,7 +20,7 @@ from qmcrawler.cli.timeparse import parse_since
 from qmcrawler.config import ConfigError, load_config
 from qmcrawler.config import config_path as config_path_of
 from qmcrawler.outputs.clock import zone
-from qmcrawler.storage import DB_ERRORS, NewerDatabase, StoreError, queries
+from qmcrawler.storage import NewerDatabase, StoreError, db_errors, queries
 
 F = TypeVar("F", bound=Callable[..., Any])
 DB_OPTION = click.option(
@@ -77,7 +77,7 @@ def one_line_errors(func: F) -> F:
             raise RefusedDatabase(str(e)) from None
         except (StoreError, ConfigError, ValueError) as e:
             raise click.ClickException(str(e)) from None
-        except DB_ERRORS as e:  # the server went away mid-command, a damaged file: its first line
+        except db_errors() as e:  # the server went away mid-command, a damaged file: its first line
             raise click.ClickException(
                 f"database error: {(str(e).strip().splitlines() or [type(e).__name__])[0]}"
             ) from None

@@ -16,8 +16,8 @@ from qmcrawler.config import ConfigError, load_config
 from qmcrawler.outputs.clock import local, zone
 from qmcrawler.storage import NewerDatabase, StoreError, open_db, queries
 from qmcrawler.storage import db_path as db_path_of
+from qmcrawler.storage.dialects import is_postgres_url
 from qmcrawler.storage.lastrun import LastRun, last_runs
-from qmcrawler.storage.pgdb import is_postgres_url
 
 
 @click.command()

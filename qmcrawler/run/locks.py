@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from qmcrawler.storage.pgdb import is_postgres_url
+from qmcrawler.storage.dialects import is_postgres_url
 
 #: exit status of a crawl whose sites are all being crawled by another process (README)
 EXIT_LOCKED = 75  # EX_TEMPFAIL in sysexits.h: try again later

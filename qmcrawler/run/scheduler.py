@@ -37,8 +37,8 @@ from qmcrawler.run.batcher import Batcher
 from qmcrawler.run.locks import NOTIFY, LockBusy, SiteLock
 from qmcrawler.run.supervisor import CrawlOptions, CrawlResult, Supervisor
 from qmcrawler.storage import StoreError, db_path, open_db
+from qmcrawler.storage.dialects import is_postgres_url
 from qmcrawler.storage.lastrun import LastRun, last_runs
-from qmcrawler.storage.pgdb import is_postgres_url
 
 log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

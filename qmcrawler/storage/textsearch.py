@@ -20,7 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from qmcrawler.storage import passages, pgsearch
-from qmcrawler.storage.pgdb import dialect_of
+from qmcrawler.storage.dialects import dialect_of
 from qmcrawler.textnorm import comparison_form
 
 #: FTS5 trigram (and pg_trgm) needs at least three characters; shorter queries fall back to LIKE
