@@ -65,7 +65,7 @@ def test_old_versions_shared_passages_and_order(memdb: Any) -> None:
 
 
 def test_many_matches_are_read_newest_first_in_batches(memdb: Any) -> None:
-    """More matching passages than one batch (pgsearch reads 64, then 128, ...): none lost, none twice."""
+    """More matches than one batch (pgsearch reads 64 passages, then 128, ...; the scan 64 versions, ...): none lost."""
     store = Store(memdb)
     run = store.begin_run("site", "demo")
     memdb.begin()
@@ -76,6 +76,10 @@ def test_many_matches_are_read_newest_first_in_batches(memdb: Any) -> None:
     assert [h["url"] for h in every] == [f"http://127.0.0.1/{n}.html" for n in reversed(range(300))]
     assert len(queries.search(memdb, "质量月活动", limit=100)) == 100
     assert urls(memdb, "质量月活动 第7条") == ["http://127.0.0.1/7.html"]  # found past the first batches
+    short = [f"http://127.0.0.1/{n}.html" for n in reversed(range(300)) if "题7" in f"标题{n}"]
+    assert urls(memdb, "题7", limit=1000) == short  # two characters: the scan, in windows on PostgreSQL
+    assert urls(memdb, "题7", limit=3) == short[:3]
+    assert len(queries.search(memdb, "活动", limit=250)) == 250
 
 
 def fill(db: Any) -> None:
