@@ -58,6 +58,7 @@ crawl: $(VENV)
 DB   ?= qm.db
 PORT ?= 8001
 browse: $(VENV)
+	@case "$(DB)" in postgres*://*) echo "Datasette reads SQLite files only: copy the database into one (qmcrawler copy-db URL qm.db), then make browse"; exit 2;; esac
 	@test -f "$(DB)" || { echo "$(DB) not found: run make crawl first, or make demo and then make browse DB=demo.db"; exit 2; }
 	$(VENV)/bin/datasette serve $(DB) -m datasette.yaml --host 127.0.0.1 --port $(PORT)
 

@@ -16,11 +16,14 @@ from qmcrawler.monitor.content import content_hash
 from qmcrawler.storage import open_db
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.writer import Store
+from tests.conftest import db_target
+
+pytestmark = pytest.mark.both_backends
 
 URL = "http://127.0.0.1/samr/art_1.html"
 
 
-def fill(path: Path) -> None:
+def fill(path: Path | str) -> None:
     db = open_db(path)
     store = Store(db)
     texts = ["市场监管总局联合33个部门开展活动。共160项活动。", "市场监管总局联合34个部门开展活动。共160项活动。"]
@@ -51,17 +54,18 @@ def fill(path: Path) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "qm.db"
-    fill(path)
-    return path
+def db(tmp_path: Path, backend: str) -> Path | str:
+    """A database with one page in two versions: a file (SQLite) or a PostgreSQL URL."""
+    target = db_target(backend, tmp_path)
+    fill(target)
+    return target
 
 
 def invoke(*args: Any) -> Any:
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
-def test_changes_json_lines(db: Path) -> None:
+def test_changes_json_lines(db: Path | str) -> None:
     result = invoke("changes", "--db", db, "--json")
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
@@ -74,7 +78,7 @@ def test_changes_json_lines(db: Path) -> None:
     assert "[-33-]{+34+}" in rows[0]["diff"]
 
 
-def test_changes_text_output_and_filters(db: Path) -> None:
+def test_changes_text_output_and_filters(db: Path | str) -> None:
     result = invoke("changes", "--db", db)
     assert result.exit_code == 0
     assert "changed" in result.output
@@ -91,7 +95,7 @@ def test_changes_text_output_and_filters(db: Path) -> None:
     assert invoke("changes", "--db", db, "--since", "1d", "--json").output.count("\n") == 2
 
 
-def test_history_diff_search(db: Path) -> None:
+def test_history_diff_search(db: Path | str) -> None:
     history = invoke("history", "--db", db, URL)
     assert history.exit_code == 0
     assert "versions" in history.output
@@ -120,7 +124,7 @@ def test_history_diff_search(db: Path) -> None:
         (["sites", "--config", "{tmp}/bad.toml"], "invalid TOML"),
     ],
 )
-def test_errors_are_one_line(db: Path, tmp_path: Path, args: list[str], message: str) -> None:
+def test_errors_are_one_line(db: Path | str, tmp_path: Path, args: list[str], message: str) -> None:
     (tmp_path / "bad.toml").write_text("[sites.x\n", encoding="utf-8")
     argv = [a.format(tmp=tmp_path, db=db) for a in args]
     result = invoke(*argv)
@@ -150,7 +154,7 @@ def test_errors_are_one_line(db: Path, tmp_path: Path, args: list[str], message:
         (["changes", "--bogus"], "No such option '--bogus'"),
     ],
 )
-def test_bad_arguments_are_one_line_and_exit_2(db: Path, tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_arguments_are_one_line_and_exit_2(db: Path | str, tmp_path: Path, args: list[str], message: str) -> None:
     """Issue 12 §5: overflowing spans and limits, negative limits, unknown sites."""
     argv = [args[0], "--db", str(db), *(a.format(tmp=tmp_path) for a in args[1:])]
     result = invoke(*argv)
@@ -163,7 +167,7 @@ def test_bad_arguments_are_one_line_and_exit_2(db: Path, tmp_path: Path, args: l
     assert not (tmp_path / "r.html").exists()
 
 
-def test_bad_arguments_through_the_real_entry_point(db: Path) -> None:
+def test_bad_arguments_through_the_real_entry_point(db: Path | str) -> None:
     """The console script prints the same one line (no traceback) and exits 2."""
     result = subprocess.run(
         [sys.executable, "-m", "qmcrawler", "changes", "--db", str(db), "--since", "99999999999d"],
@@ -196,9 +200,9 @@ def test_module_entry_point_exits_nonzero_without_traceback(tmp_path: Path) -> N
     assert not (tmp_path / "x.db").exists()  # a read command never creates a database
 
 
-def test_changes_text_marks_likely_mirrors(tmp_path: Path) -> None:
+def test_changes_text_marks_likely_mirrors(tmp_path: Path, backend: str) -> None:
     """Issue 13: the README says the text output marks mirrors; a likely mirror with no canonical page too."""
-    path = tmp_path / "qm.db"
+    path = db_target(backend, tmp_path)
     db = open_db(path)
     store = Store(db)
     run = store.begin_run("site", "spam")

@@ -5,18 +5,22 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from qmcrawler.cli.main import cli
 from qmcrawler.outputs.feed import ATOM, write_feed
 from qmcrawler.storage import open_db
 from tests.changedb import BODY, page_with_edit
+from tests.conftest import db_target
+
+pytestmark = pytest.mark.both_backends
 
 NS = {"a": ATOM}
 
 
-def test_feed_parses_with_one_entry_per_change(tmp_path: Path) -> None:
-    db = open_db(tmp_path / "qm.db")
+def test_feed_parses_with_one_entry_per_change(tmp_path: Path, backend: str) -> None:
+    db = open_db(db_target(backend, tmp_path))
     page_with_edit(db, title="标题 <b>&</b> \x01控制符", old=BODY + "\n<script>x</script>")
     out = tmp_path / "changes.atom"
     assert write_feed(db, out, self_url="https://example.org/changes.atom") == 2
@@ -35,14 +39,15 @@ def test_feed_parses_with_one_entry_per_change(tmp_path: Path) -> None:
     assert root.findtext("a:updated", namespaces=NS) == entries[0].findtext("a:updated", namespaces=NS)
 
 
-def test_feed_command(tmp_path: Path) -> None:
-    db = open_db(tmp_path / "qm.db")
+def test_feed_command(tmp_path: Path, backend: str) -> None:
+    target = db_target(backend, tmp_path)
+    db = open_db(target)
     page_with_edit(db)
     db.close()
     out = tmp_path / "f.atom"
-    result = CliRunner().invoke(cli, ["feed", "--db", str(tmp_path / "qm.db"), "-o", str(out), "--relevant"])
+    result = CliRunner().invoke(cli, ["feed", "--db", str(target), "-o", str(out), "--relevant"])
     assert result.exit_code == 0, result.output
     assert len(ET.parse(out).getroot().findall("a:entry", NS)) == 2  # noqa: S314 - our own output
-    bad = CliRunner().invoke(cli, ["feed", "--db", str(tmp_path / "qm.db"), "-o", str(out), "--since", "soon"])
+    bad = CliRunner().invoke(cli, ["feed", "--db", str(target), "-o", str(out), "--since", "soon"])
     assert bad.exit_code == 2  # a usage error
     assert len(bad.output.strip().splitlines()) == 1

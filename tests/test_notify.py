@@ -13,6 +13,9 @@ from qmcrawler.config import ConfigError, NotifyConfig, load_config
 from qmcrawler.outputs.notify import build_digest, send_pending, target_key
 from qmcrawler.storage import open_db, queries
 from tests.changedb import page_with_edit, receiver
+from tests.conftest import db_target
+
+pytestmark = pytest.mark.both_backends
 
 SITES = """
 [sites.demo]
@@ -78,8 +81,8 @@ def test_filters_and_cap(memdb: Database) -> None:
     assert len(digest.change_ids) == 4
 
 
-def test_notify_command_dry_run_sends_and_marks_nothing(tmp_path: Path) -> None:
-    db_file = tmp_path / "qm.db"
+def test_notify_command_dry_run_sends_and_marks_nothing(tmp_path: Path, backend: str) -> None:
+    db_file = db_target(backend, tmp_path)
     db = open_db(db_file)
     page_with_edit(db)
     db.close()
@@ -132,22 +135,22 @@ def test_notify_defaults(tmp_path: Path) -> None:
     assert cfg.kinds == ("new", "changed", "removed", "restored", "moved")  # a new notice is news
 
 
-def _db_with_history(tmp_path: Path) -> Path:
-    db_file = tmp_path / "qm.db"
+def _db_with_history(tmp_path: Path, backend: str) -> Path | str:
+    db_file = db_target(backend, tmp_path)
     db = open_db(db_file)
     page_with_edit(db)  # two changes: new, changed
     db.close()
     return db_file
 
 
-def _add_change(db_file: Path, url: str) -> None:
+def _add_change(db_file: Path | str, url: str) -> None:
     db = open_db(db_file)
     page_with_edit(db, url=url)
     db.close()
 
 
-def test_new_target_starts_from_now_and_backfill_sends_history(tmp_path: Path) -> None:
-    db_file = _db_with_history(tmp_path)
+def test_new_target_starts_from_now_and_backfill_sends_history(tmp_path: Path, backend: str) -> None:
+    db_file = _db_with_history(tmp_path, backend)
     with receiver() as hook:
         config = tmp_path / "sites.toml"
         config.write_text(f'[notify]\nurls = ["{hook.url}"]\n' + SITES, encoding="utf-8")
@@ -169,8 +172,8 @@ def test_new_target_starts_from_now_and_backfill_sends_history(tmp_path: Path) -
         assert len(hook.posts) == 2
 
 
-def test_dry_run_checks_urls_like_a_send(tmp_path: Path) -> None:
-    db_file = _db_with_history(tmp_path)
+def test_dry_run_checks_urls_like_a_send(tmp_path: Path, backend: str) -> None:
+    db_file = _db_with_history(tmp_path, backend)
     config = tmp_path / "sites.toml"
     config.write_text('[notify]\nurls = ["foo://bar", "dingtalk://", "dingtalk://TOKEN/"]\n' + SITES, "utf-8")
     dry = CliRunner().invoke(cli, ["notify", "--db", str(db_file), "--config", str(config), "--dry-run"])
@@ -201,8 +204,8 @@ def test_json_webhook_gets_structured_changes(memdb: Database) -> None:
     assert "+08:00" in post["message"]  # the human text: Beijing time
 
 
-def test_targets_from_a_separate_file_and_the_environment(tmp_path: Path) -> None:
-    db_file = _db_with_history(tmp_path)
+def test_targets_from_a_separate_file_and_the_environment(tmp_path: Path, backend: str) -> None:
+    db_file = _db_with_history(tmp_path, backend)
     with receiver() as a, receiver() as b:
         (tmp_path / "secrets").mkdir()
         (tmp_path / "secrets" / "notify.txt").write_text(f"# team webhook\n\n{a.url}\n", encoding="utf-8")

@@ -13,6 +13,9 @@ from qmcrawler.monitor.relevance import campaign_year, score, theme_year
 from qmcrawler.storage import open_db
 from qmcrawler.textnorm import normalize_text
 from tests.changedb import record
+from tests.conftest import db_target
+
+pytestmark = pytest.mark.both_backends
 
 SEEDS = Path(__file__).parent / "fixtures" / "extraction"
 
@@ -74,20 +77,20 @@ def test_site_keywords_replace_the_default() -> None:
     assert not score("品牌日活动", "中国品牌日").is_relevant
 
 
-def test_changes_json_shows_year_and_relevant_filter(tmp_path: Path) -> None:
-    db = open_db(tmp_path / "qm.db")
+def test_changes_json_shows_year_and_relevant_filter(tmp_path: Path, backend: str) -> None:
+    target = db_target(backend, tmp_path)
+    db = open_db(target)
     record(db, "http://127.0.0.1/a.html", "关于开展2019年全国“质量月”活动的通知", "各地区要广泛开展活动。")
     record(db, "http://127.0.0.1/b.html", "食品安全抽检", "抽检结果公告。", relevant=False)
     db.execute("UPDATE versions SET year = 2019, relevance = 12 WHERE is_relevant = 1")
     db.conn.commit()
     runner = CliRunner()
     rows = [
-        json.loads(line)
-        for line in runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--json"]).output.splitlines()
+        json.loads(line) for line in runner.invoke(cli, ["changes", "--db", str(target), "--json"]).output.splitlines()
     ]
     assert {r["url"]: r["year"] for r in rows} == {"http://127.0.0.1/a.html": 2019, "http://127.0.0.1/b.html": None}
     assert all("copy_of" in r for r in rows)
-    relevant = runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--json", "--relevant"]).output
+    relevant = runner.invoke(cli, ["changes", "--db", str(target), "--json", "--relevant"]).output
     assert [json.loads(line)["url"] for line in relevant.splitlines()] == ["http://127.0.0.1/a.html"]
-    text = runner.invoke(cli, ["changes", "--db", str(tmp_path / "qm.db"), "--relevant"]).output
+    text = runner.invoke(cli, ["changes", "--db", str(target), "--relevant"]).output
     assert "质量月 2019" in text

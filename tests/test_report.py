@@ -14,6 +14,9 @@ from qmcrawler.cli.main import cli
 from qmcrawler.outputs.report import mark_pair, write_report
 from qmcrawler.storage import open_db
 from tests.changedb import BODY, page_with_edit
+from tests.conftest import db_target
+
+pytestmark = pytest.mark.both_backends
 
 SCRIPT = "<script>document.title='PWNED';document.body.innerHTML='PWNED'</script>"
 CHROMIUM_FLAGS = [
@@ -51,8 +54,8 @@ def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture
-def report(tmp_path: Path) -> Path:
-    db = open_db(tmp_path / "qm.db")
+def report(tmp_path: Path, backend: str) -> Path:
+    db = open_db(db_target(backend, tmp_path))
     page_with_edit(db, old=BODY + f"\n示例代码：{SCRIPT}")
     out = tmp_path / "report.html"
     assert write_report(db, out) == 2
@@ -96,14 +99,13 @@ def test_report_renders_in_chromium_without_running_page_scripts(report: Path, t
     assert sum(near) > 50  # the inserted "34" is highlighted on screen
 
 
-def test_report_command(tmp_path: Path) -> None:
-    db = open_db(tmp_path / "qm.db")
+def test_report_command(tmp_path: Path, backend: str) -> None:
+    target = db_target(backend, tmp_path)
+    db = open_db(target)
     page_with_edit(db)
     db.close()
     out = tmp_path / "r.html"
-    result = CliRunner().invoke(
-        cli, ["report", "--db", str(tmp_path / "qm.db"), "-o", str(out), "--site", "demo", "--since", "1d"]
-    )
+    result = CliRunner().invoke(cli, ["report", "--db", str(target), "-o", str(out), "--site", "demo", "--since", "1d"])
     assert result.exit_code == 0, result.output
     assert "(2 changes)" in result.output
     assert out.exists()

@@ -15,6 +15,9 @@ from qmcrawler.config import ConfigError, load_config
 from qmcrawler.outputs.clock import local, zone
 from qmcrawler.storage import open_db
 from tests.changedb import page_with_edit
+from tests.conftest import db_target
+
+pytestmark = pytest.mark.both_backends
 
 LOCAL = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+08:00")
 SITES = """[sites.demo]
@@ -25,8 +28,8 @@ URL = "http://127.0.0.1:1/news/a1.html"
 
 
 @pytest.fixture
-def db_file(tmp_path: Path) -> Path:
-    path = tmp_path / "qm.db"
+def db_file(tmp_path: Path, backend: str) -> Path | str:
+    path = db_target(backend, tmp_path)
     db = open_db(path)
     page_with_edit(db)
     db.close()
@@ -47,7 +50,7 @@ def test_local_formats_utc_in_shanghai_and_leaves_dates_alone() -> None:
         zone("Mars/Base")
 
 
-def test_changes_and_history_show_beijing_time_and_json_keeps_utc(db_file: Path) -> None:
+def test_changes_and_history_show_beijing_time_and_json_keeps_utc(db_file: Path | str) -> None:
     text = run("changes", "--db", str(db_file), "--no-diff")
     stamps = re.findall(r"^#\d+ \w+ +(\S+ \S+ \S+)", text, re.M)
     assert len(stamps) == 2
@@ -65,7 +68,7 @@ def test_changes_and_history_show_beijing_time_and_json_keeps_utc(db_file: Path)
     assert LOCAL.search(run("diff", URL, "--db", str(db_file)))
 
 
-def test_defaults_timezone_in_the_sites_file(db_file: Path, tmp_path: Path) -> None:
+def test_defaults_timezone_in_the_sites_file(db_file: Path | str, tmp_path: Path) -> None:
     config = tmp_path / "sites.toml"
     config.write_text('[defaults]\ntimezone = "Europe/Berlin"\n' + SITES, encoding="utf-8")
     assert load_config(config).timezone == "Europe/Berlin"
@@ -83,7 +86,7 @@ def test_defaults_timezone_in_the_sites_file(db_file: Path, tmp_path: Path) -> N
     ]
 
 
-def test_report_and_feed_text_in_beijing_time(db_file: Path, tmp_path: Path) -> None:
+def test_report_and_feed_text_in_beijing_time(db_file: Path | str, tmp_path: Path) -> None:
     report = tmp_path / "r.html"
     run("report", "--db", str(db_file), "-o", str(report))
     html = report.read_text(encoding="utf-8")

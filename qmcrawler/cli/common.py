@@ -20,11 +20,16 @@ from qmcrawler.cli.timeparse import parse_since
 from qmcrawler.config import ConfigError, load_config
 from qmcrawler.config import config_path as config_path_of
 from qmcrawler.outputs.clock import zone
-from qmcrawler.storage import NewerDatabase, StoreError, queries
+from qmcrawler.storage import NewerDatabase, StoreError, db_errors, queries
 
 F = TypeVar("F", bound=Callable[..., Any])
 DB_OPTION = click.option(
-    "--db", "db_path", envvar="QMC_DB", default="qm.db", show_default=True, help="SQLite database (env QMC_DB)."
+    "--db",
+    "db_path",
+    envvar="QMC_DB",
+    default="qm.db",
+    show_default=True,
+    help="SQLite file or postgresql://user@host:port/db (env QMC_DB).",
 )
 CONFIG_OPTION = click.option(
     "--config",
@@ -62,7 +67,7 @@ class RefusedDatabase(click.ClickException):
 
 
 def one_line_errors(func: F) -> F:
-    """Turn known library errors into click errors (one line, exit status 1; 2 for a newer database)."""
+    """Turn known library and database errors into click errors (one line, exit status 1; 2 for a newer database)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -72,6 +77,10 @@ def one_line_errors(func: F) -> F:
             raise RefusedDatabase(str(e)) from None
         except (StoreError, ConfigError, ValueError) as e:
             raise click.ClickException(str(e)) from None
+        except db_errors() as e:  # the server went away mid-command, a damaged file: its first line
+            raise click.ClickException(
+                f"database error: {(str(e).strip().splitlines() or [type(e).__name__])[0]}"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -15,6 +15,8 @@ from qmcrawler.cli.common import CONFIG_OPTION, DB_OPTION, SITE_OPTION, TZ_OPTIO
 from qmcrawler.config import ConfigError, load_config
 from qmcrawler.outputs.clock import local, zone
 from qmcrawler.storage import NewerDatabase, StoreError, open_db, queries
+from qmcrawler.storage import db_path as db_path_of
+from qmcrawler.storage.dialects import is_postgres_url
 from qmcrawler.storage.lastrun import LastRun, last_runs
 
 
@@ -82,7 +84,8 @@ def sites(config_path: str, db_path: str, check: bool, tz_name: str | None, ids:
     except NewerDatabase:
         raise
     except StoreError:
-        pass
+        if is_postgres_url(db_path_of(db_path)):
+            raise  # a server that cannot be used is an error; a missing file only means no crawl yet
     tz = zone(tz_name or config.timezone)
     table = Table("id", "name", "render", "schedule", "pages", "last run", "status", "failed", "start_urls")
     for s in selected:

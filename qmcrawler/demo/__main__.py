@@ -27,6 +27,7 @@ from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.outputs.report import write_report
 from qmcrawler.run.runner import LOCAL_SETTINGS, run_crawl
 from qmcrawler.storage import open_db, queries
+from qmcrawler.storage.dialects import is_postgres_url
 from qmcrawler.storage.lastrun import summary
 
 HERE = Path(__file__).resolve().parent
@@ -51,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.serve:
         return serve(NEXT_DAY if args.next_day else DAY1, args.port, Path(args.sites_out))
-    db_path = Path(args.db)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    db_path: str | Path = args.db  # a PostgreSQL database (a URL) is used as it is: give a new one
+    if not is_postgres_url(args.db):
+        db_path = Path(args.db)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
     out = console()
     with tempfile.TemporaryDirectory() as tmp, MiniWeb(DAY1) as web:
         config = Path(tmp) / "sites.toml"

@@ -16,9 +16,12 @@ import contextlib
 import fcntl
 import os
 import re
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+
+from qmcrawler.storage.dialects import is_postgres_url
 
 #: exit status of a crawl whose sites are all being crawled by another process (README)
 EXIT_LOCKED = 75  # EX_TEMPFAIL in sysexits.h: try again later
@@ -34,7 +37,15 @@ class LockBusy(Exception):
 
 
 def lock_dir(db: str | os.PathLike[str]) -> Path:
-    """The directory of lock files for a database: `qm.db` → `qm.db-locks/`."""
+    """The directory of lock files for a database: `qm.db` → `qm.db-locks/`.
+
+    A PostgreSQL database (a URL) has its locks in the temp dir, one directory per server and
+    database (`/tmp/qmcrawler-locks/127.0.0.1_5432_qm/`): they keep the processes of one machine
+    apart; across machines the job queue's per-site locks do.
+    """
+    if is_postgres_url(str(db)):
+        where = str(db).split("://", 1)[1].rsplit("@", 1)[-1].split("?", 1)[0]
+        return Path(tempfile.gettempdir()) / "qmcrawler-locks" / _SAFE_RE.sub("_", where)
     path = Path(db).resolve()
     return path.with_name(path.name + "-locks")
 

@@ -37,6 +37,7 @@ from qmcrawler.run.batcher import Batcher
 from qmcrawler.run.locks import NOTIFY, LockBusy, SiteLock
 from qmcrawler.run.supervisor import CrawlOptions, CrawlResult, Supervisor
 from qmcrawler.storage import StoreError, db_path, open_db
+from qmcrawler.storage.dialects import is_postgres_url
 from qmcrawler.storage.lastrun import LastRun, last_runs
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler.setFormatter(LocalFormatter(LOG_FORMAT, tz))
         options = CrawlOptions(
             config=config.path.resolve(),
-            db=str(Path(db_path(args.db)).resolve()),
+            db=_db_target(args.db),
             timeout=args.timeout,
             stop_grace=args.stop_grace,
             settings=_settings(args.set),
@@ -254,6 +255,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _db_target(arg: str | None) -> str:
+    """The database the crawls use: an absolute path (they run in the project directory), or a URL as given."""
+    target = db_path(arg)
+    return target if is_postgres_url(target) else str(Path(target).resolve())
+
+
 def _last_runs(path: str, config: Config) -> dict[str, LastRun]:
     """Each site's last run, or nothing when there is no database yet (`--list` creates none)."""
     try:
@@ -278,7 +285,7 @@ def _describe(run: LastRun | None, tz: tzinfo) -> str:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="schedule.py", description="Crawl the sites in sites.toml on schedule.")
     p.add_argument("--config", help="sites.toml (default: env QMC_SITES, else ./sites.toml)")
-    p.add_argument("--db", help="SQLite database (default: env QMC_DB, else ./qm.db)")
+    p.add_argument("--db", help="SQLite file or postgresql://user@host:port/db (default: env QMC_DB, else ./qm.db)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="crawl every site now and exit (for cron)")
     mode.add_argument("--list", action="store_true", help="print the jobs and their next run times")

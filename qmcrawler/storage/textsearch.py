@@ -6,19 +6,25 @@ same page. The longest term of three characters or more walks the trigram index 
 first; each candidate version must contain every other term somewhere in its title or text (a
 page, not one paragraph). With only shorter terms, `versions` is scanned with LIKE. The snippet is
 cut from the version's displayed text, the page's own characters, on one line.
+
+On PostgreSQL the index is pg_trgm's GIN index on `passages.text`, read through ILIKE
+(`qmcrawler.storage.pgsearch`), and the short-term scan is ILIKE (SQLite's LIKE ignores ASCII
+case): the same versions in the same order as on SQLite.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from sqlite_utils import Database
 
-from qmcrawler.storage import passages
+from qmcrawler.storage import passages, pgsearch
+from qmcrawler.storage.dialects import dialect_of
 from qmcrawler.textnorm import comparison_form
 
-#: FTS5 trigram needs at least three characters; shorter queries fall back to LIKE
+#: FTS5 trigram (and pg_trgm) needs at least three characters; shorter queries fall back to LIKE
 FTS_MIN_CHARS = 3
 #: characters of context on each side of the first match in a snippet
 SNIPPET_CONTEXT = 24
@@ -42,7 +48,9 @@ def search(db: Database, query: str, limit: int = 20, all_versions: bool = False
     longest = max(terms, key=len)
     out: list[dict[str, Any]] = []
     if len(longest) >= FTS_MIN_CHARS:
-        for hit in passages.iter_hits(db, longest, all_versions):
+        postgres = dialect_of(db) == "postgresql"
+        hits = (pgsearch if postgres else passages).iter_hits(db, longest, all_versions)
+        for hit in hits:
             row = _version(db, int(hit["version_id"]))
             if len(terms) == 1 or _has_all(row, terms):  # one term: the index has matched it
                 out.append(row)
@@ -72,21 +80,48 @@ def _scan(db: Database, terms: list[str], all_versions: bool, limit: int) -> lis
     """Short terms: LIKE over title and text (each term as folded and as typed in full width)."""
     where: list[str] = [] if all_versions else ["v.id = p.current_version"]
     params: list[str] = []
+    postgres = dialect_of(db) == "postgresql"
     for term in terms:
         forms = list(dict.fromkeys([term, _full_width(term)]))
-        where.append("(" + " OR ".join(["v.title LIKE ? ESCAPE '\\' OR v.text LIKE ? ESCAPE '\\'"] * len(forms)) + ")")
+        # SQLite's LIKE ignores ASCII case; PostgreSQL's does not (ILIKE, needed only for letters with a case)
+        like = "ILIKE" if postgres and term.lower() != term.upper() else "LIKE"
+        match = f"v.title {like} ? ESCAPE '\\' OR v.text {like} ? ESCAPE '\\'"
+        where.append("(" + " OR ".join([match] * len(forms)) + ")")
         for form in forms:
-            like = "%" + form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params += [like, like]
-    sql = f"{_VERSION_SQL} WHERE {' AND '.join(where) or '1'} ORDER BY v.id DESC"
-    rows = (dict(r) for r in db.query(sql, params))
+            pattern = "%" + form.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pattern, pattern]
+    sql = f"{_VERSION_SQL} WHERE {' AND '.join(where) or '1 = 1'}"
     out: list[dict[str, Any]] = []
-    for row in rows:  # the LIKE forms over-approximate; the comparison form decides
+    for row in _newest_first(db, sql, params):  # the LIKE forms over-approximate; the comparison form decides
         if _has_all(row, terms):
             out.append(row)
             if len(out) >= limit:
                 break
     return out
+
+
+#: versions the short-term scan reads per query on PostgreSQL at first (doubled per window, up to _MAX_WINDOW)
+_FIRST_WINDOW = 64
+_MAX_WINDOW = 4096
+
+
+def _newest_first(db: Database, sql: str, params: list[str]) -> Iterator[dict[str, Any]]:
+    """The scan's rows, newest version first, read only as far as the caller goes.
+
+    SQLite hands rows out one at a time as it reads them. psycopg fetches a whole result, and the
+    planner cannot tell how many versions a LIKE matches, so PostgreSQL reads windows of version
+    ids from the newest down (each an index range: a search that needs 20 rows reads about as
+    many versions as on SQLite, not all of them).
+    """
+    if dialect_of(db) != "postgresql":
+        yield from (dict(r) for r in db.query(sql + " ORDER BY v.id DESC", params))
+        return
+    top = next(iter(db.query("SELECT MAX(id) AS top FROM versions")))["top"]
+    hi, window = (int(top) if top is not None else 0), _FIRST_WINDOW
+    while hi >= 1:
+        lo = max(1, hi - window + 1)
+        yield from (dict(r) for r in db.query(sql + " AND v.id BETWEEN ? AND ? ORDER BY v.id DESC", [*params, lo, hi]))
+        hi, window = lo - 1, min(window * 2, _MAX_WINDOW)
 
 
 def _full_width(term: str) -> str:

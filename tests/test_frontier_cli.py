@@ -1,0 +1,42 @@
+"""`qmcrawler frontier` after a real crawl of the fixture web, on both backends: the same pages, due the same day."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from qmcrawler.cli.main import cli
+from qmcrawler.cli.timeparse import to_utc_z
+from tests.conftest import Site
+from tests.dbtools import rows
+
+pytestmark = pytest.mark.both_backends
+
+
+def frontier(site: Site, *args: str) -> list[str]:
+    result = CliRunner().invoke(cli, ["frontier", "--db", str(site.db), *args])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_frontier_lists_what_the_crawl_stored(site: Site) -> None:
+    site.crawl()
+    articles = sorted(r["url"] for r in rows(site.db, "SELECT url FROM pages WHERE site = 'demo' ORDER BY id"))
+    assert articles
+    listed = [json.loads(line) for line in frontier(site, "--json")]
+    assert sorted(r["url"] for r in listed) == articles
+    assert {r["why"] for r in listed} == {"new page: checked often at first"}
+    assert {(r["checks"], r["changes"], r["interval"], r["due"]) for r in listed} == {
+        (1, 1, "1d", False)
+    }  # the new page is its first change
+    next_day = to_utc_z(site.start + timedelta(days=1, hours=1))
+    due = [json.loads(line) for line in frontier(site, "--json", "--due", "--at", next_day)]
+    assert sorted(r["url"] for r in due) == articles
+    assert frontier(site, "--due", "--at", to_utc_z(site.start))[-1].endswith(
+        " pages, 0 due at " + to_utc_z(site.start)
+    )
+    assert frontier(site, "--site", "demo", "--limit", "1", "--json")[:1] == [json.dumps(listed[0], ensure_ascii=False)]
+    assert frontier(site, "--site", "other", "--json") == []
