@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import os
 import re
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
@@ -34,7 +35,14 @@ class LockBusy(Exception):
 
 
 def lock_dir(db: str | os.PathLike[str]) -> Path:
-    """The directory of lock files for a database: `qm.db` → `qm.db-locks/`."""
+    """The directory of lock files for a database: `qm.db` → `qm.db-locks/`.
+
+    A PostgreSQL database's locks (this machine's crawls of it) go under the temp directory;
+    across machines the workers lock sites in the database itself (qmcrawler.distributed).
+    """
+    if str(db).startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        where = _SAFE_RE.sub("_", str(db).split("://", 1)[1].rsplit("@", 1)[-1])
+        return Path(tempfile.gettempdir()) / "qmcrawler-locks" / where
     path = Path(db).resolve()
     return path.with_name(path.name + "-locks")
 

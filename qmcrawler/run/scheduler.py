@@ -38,6 +38,7 @@ from qmcrawler.run.locks import NOTIFY, LockBusy, SiteLock
 from qmcrawler.run.supervisor import CrawlOptions, CrawlResult, Supervisor
 from qmcrawler.storage import StoreError, db_path, open_db
 from qmcrawler.storage.lastrun import LastRun, last_runs
+from qmcrawler.storage.pgdb import is_postgres_url
 
 log = logging.getLogger(__name__)
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -208,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         tz = zone(args.tz or config.timezone)
         for handler in logging.getLogger().handlers:  # one zone per log line: the display zone
             handler.setFormatter(LocalFormatter(LOG_FORMAT, tz))
+        if is_postgres_url(db_path(args.db)) and not args.list:  # the dispatcher: queue, never crawl
+            from qmcrawler.distributed import dispatcher
+
+            return dispatcher.main(args, config)
         options = CrawlOptions(
             config=config.path.resolve(),
             db=str(Path(db_path(args.db)).resolve()),
@@ -306,6 +311,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a Scrapy setting for every crawl, e.g. -s DOWNLOAD_DELAY=5 (repeatable)",
     )
+    p.add_argument("--every", type=_positive, help="PostgreSQL dispatcher: every site is due every N s (tests)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--tz", help="time zone of log and --list times (default: [defaults] timezone, Asia/Shanghai)")
     return p

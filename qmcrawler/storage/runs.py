@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +34,23 @@ class RunLog:
             ).fetchone()
             return int(row[0])
 
-    def close_dead_runs(self, sites: Collection[str]) -> list[tuple[int, int | None]]:
+    def close_dead_runs(
+        self, sites: Collection[str], alive: Callable[[int | None], bool] | None = None
+    ) -> list[tuple[int, int | None]]:
         """Mark `killed` the `running` runs of these sites whose process is gone; return (id, pid) each.
 
         A crawl killed with SIGKILL (or the machine losing power) cannot close its run; when it
         was not started by the scheduler nobody else does. The next crawl of the same site holds
         the site's lock, so a `running` row of that site whose pid no longer exists is such a run.
-        `finished_at` is its last download (or its start).
+        `finished_at` is its last download (or its start). A worker holding the site's lock in the
+        database passes `alive` = never: a pid on another machine says nothing here.
         """
+        alive = alive or _alive
         wanted = set(sites)
         dead = [
             (int(r["id"]), r["pid"])
             for r in self.db.query("SELECT id, sites, pid FROM runs WHERE status = 'running'")
-            if wanted & set((r["sites"] or "").split(",")) and not _alive(r["pid"])
+            if wanted & set((r["sites"] or "").split(",")) and not alive(r["pid"])
         ]
         if dead:
             with self.db.atomic():
