@@ -68,5 +68,9 @@ def ensure_schema(url: str) -> None:
 
 
 def _has_queue(conn: psycopg.Connection[Any]) -> bool:
-    row = conn.execute("SELECT to_regclass('procrastinate_jobs') IS NOT NULL").fetchone()
+    # a catalog query, not to_regclass(): its cache may not have seen the table another process just created
+    row = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_tables "
+        "WHERE schemaname = current_schema() AND tablename = 'procrastinate_jobs')"
+    ).fetchone()
     return bool(row and row[0])

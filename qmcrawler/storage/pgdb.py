@@ -247,5 +247,5 @@ def libpq_url(target: str) -> str:
 
 
 def dialect_of(db: Any) -> str:
-    """"postgresql" or "sqlite": the one question callers ask where the databases differ."""
+    """ "postgresql" or "sqlite": the one question callers ask where the databases differ."""
     return str(getattr(db, "dialect", "sqlite"))
