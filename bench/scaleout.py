@@ -5,9 +5,9 @@
 
 A generated web of `--sites` sites (a list page and `--pages` articles each) is served from memory
 on 127.0.0.1 by a server in its own process that answers every request after `--delay` seconds
-(a distant government server). Every crawl is polite: one request at a time per host
-(CONCURRENT_REQUESTS_PER_DOMAIN=1, and all the sites share the host 127.0.0.1), so one crawl
-process fetches at most 1/delay pages per second and the work is latency-bound.
+(a distant government server). Every crawl process is polite: one request at a time
+(CONCURRENT_REQUESTS=1), so it fetches at most 1/delay pages per second and the work is
+latency-bound; a job is `--sites-per-job` sites, so start-up is paid once per job.
 
 In one run, each on a fresh database:
 - **PostgreSQL, N workers** for each N of `--workers`: N `python -m qmcrawler worker` processes
@@ -19,8 +19,11 @@ In one run, each on a fresh database:
 Reported: sites/minute, pages/s, the ratio to one PostgreSQL worker, CPU per page of the workers'
 process trees (the crawls included; os.wait4) and of the PostgreSQL server (postmaster and
 backends, from /proc), peak PSS of one worker's process tree, how busy the machine's CPUs were
-(/proc/stat: other processes count too), the share of the latency bound reached (workers × 1/delay
-pages/s), and duplicate crawls (run rows beyond one per site, versions beyond one per page).
+(/proc/stat: other processes count too), the share of the latency bound reached (workers ×
+1/delay pages/s; pages = the requests the server answered), duplicate crawls (run rows beyond
+one per site, versions beyond one per page), and what saturates first: the server's latency
+when the crawls reach 80 % of the bound, else the CPU when the machine was over 90 % busy, else
+the crawl processes' start-up.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -56,8 +60,8 @@ ARTICLE = (
     "<p>为深入开展全国“质量月”活动，{site}站第{n}号通知现将有关事项通知如下。</p>"
     "<p>各地要围绕质量强国建设，组织开展质量提升行动，推动企业落实质量安全主体责任。</p></div></div></body></html>"
 )
-#: polite crawls: one request at a time per host, no extra delay (the server is slow enough)
-SETTINGS = {**LOCAL_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+#: polite crawls: one request at a time per crawl process, no extra delay (the server is slow enough)
+SETTINGS = {**LOCAL_SETTINGS, "CONCURRENT_REQUESTS": "1", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
 
 
 def make_sites(root: Path, sites: int, pages: int, base: str) -> str:
@@ -161,6 +165,13 @@ def one_value(url: str, sql: str) -> Any:
         return row[0] if row else None
 
 
+def answered(config: Path) -> int:
+    """Requests the slow server answered since the last call (bench/fastweb.py's /__stats)."""
+    base = config.read_text(encoding="utf-8").split('start_urls = ["', 1)[1].split("/s0/", 1)[0]
+    with urllib.request.urlopen(base + "/__stats", timeout=60) as answer:
+        return sum(int(v) for v in json.loads(answer.read()).values())
+
+
 def run_postgres(server: PgServer, config: Path, tmp: Path, workers: int, per_job: int, sites: int) -> dict[str, Any]:
     """N workers over a fresh PostgreSQL database: one enqueue of every site, until every job ended."""
     url = server.new_database()
@@ -171,7 +182,7 @@ def run_postgres(server: PgServer, config: Path, tmp: Path, workers: int, per_jo
             if time.monotonic() > deadline or any(p.proc.poll() is not None for p in procs):
                 raise SystemExit(f"error: the workers did not start (logs in {tmp})")
             time.sleep(0.2)
-        pg0, busy0 = pg_cpu(server), cpu_busy()
+        pg0, busy0, _ = pg_cpu(server), cpu_busy(), answered(config)
         start = time.perf_counter()
         argv = [sys.executable, "-m", "qmcrawler", "enqueue", "--db", url, "--config", str(config)]
         argv += ["--sites-per-job", str(per_job), *[f"s{i}" for i in range(sites)]]
@@ -179,7 +190,7 @@ def run_postgres(server: PgServer, config: Path, tmp: Path, workers: int, per_jo
         while one_value(url, "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')"):
             time.sleep(0.2)
         wall = time.perf_counter() - start
-        pg, busy = pg_cpu(server) - pg0, cpu_busy()
+        pg, busy, requests = pg_cpu(server) - pg0, cpu_busy(), answered(config)
     finally:
         cpu = sum(p.stop() for p in procs)
     with psycopg.connect(url) as conn:
@@ -194,6 +205,7 @@ def run_postgres(server: PgServer, config: Path, tmp: Path, workers: int, per_jo
         "peak": max(p.peak for p in procs),
         "busy": (busy[0] - busy0[0]) / (busy[1] - busy0[1]),
         "failed_jobs": failed[0] if failed else 0,
+        "requests": requests,
         **counts,
     }
 
@@ -204,10 +216,10 @@ def run_sqlite(config: Path, tmp: Path, per_job: int) -> dict[str, Any]:
     argv = [sys.executable, "schedule.py", "--once", "--workers", "1", "--sites-per-crawl", str(per_job)]
     argv += ["--config", str(config), "--db", str(db), "--log-level", "WARNING"]
     argv += [f"--set={k}={v}" for k, v in SETTINGS.items()]
-    busy0 = cpu_busy()
+    busy0, _ = cpu_busy(), answered(config)
     with (tmp / "sqlite.log").open("w") as log:
         run = measured(argv, PROJECT_ROOT, stdout=log, stderr=log)
-    busy = cpu_busy()
+    busy, requests = cpu_busy(), answered(config)
     if run.returncode != 0:
         raise SystemExit(f"error: schedule.py --once exited {run.returncode} (log in {tmp / 'sqlite.log'})")
     conn = sqlite3.connect(db)
@@ -224,6 +236,7 @@ def run_sqlite(config: Path, tmp: Path, per_job: int) -> dict[str, Any]:
         "peak": run.peak_pss,
         "busy": (busy[0] - busy0[0]) / (busy[1] - busy0[1]),
         "failed_jobs": 0,
+        "requests": requests,
         **counts,
     }
 
@@ -250,14 +263,14 @@ def table(results: list[dict[str, Any]], sites: int, delay: float) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        rate = r["fetches"] / r["wall"]
+        rate = r["requests"] / r["wall"]
         bound = rate / (r["workers"] / delay)
         dupes = (r["runs"] - r["run_sites"]) + r["extra_versions"] + (sites - r["run_sites"])
-        first = "CPU (machine)" if r["busy"] > 0.9 else "server latency (politeness)" if bound > 0.6 else "start-up"
+        first = "server latency" if bound >= 0.8 else "CPU (machine)" if r["busy"] > 0.9 else "start-up"
         lines.append(
             f"| {r['setup']} | {r['workers']} | {sites / r['wall'] * 60:.0f} | {rate:.1f} "
-            f"| {rate / (base['fetches'] / base['wall']):.2f}× | {r['cpu'] / r['fetches'] * 1000:.0f} "
-            f"| {r['pg_cpu'] / r['fetches'] * 1000:.1f} | {r['peak'] / 2**20:.0f} | {r['busy']:.0%} | {bound:.0%} "
+            f"| {rate / (base['requests'] / base['wall']):.2f}× | {r['cpu'] / r['requests'] * 1000:.0f} "
+            f"| {r['pg_cpu'] / r['requests'] * 1000:.1f} | {r['peak'] / 2**20:.0f} | {r['busy']:.0%} | {bound:.0%} "
             f"| {dupes} | {first} |"
         )
     return "\n".join(lines)
@@ -269,7 +282,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=4, help="articles per site (plus its list page)")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds the server waits before each answer")
     parser.add_argument("--workers", default="1,2,4", help="worker counts to run (comma-separated; 1 is needed)")
-    parser.add_argument("--sites-per-job", type=int, default=10)
+    parser.add_argument("--sites-per-job", type=int, default=25)
     parser.add_argument("--json", nargs="?", const="-", help="also write the results as JSON (to FILE or stdout)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

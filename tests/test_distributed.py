@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import pytest
 
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT
+from tests.changedb import receiver
 from tests.pgserver import PgServer, start_server
 
 pytestmark = pytest.mark.timeout(600)
@@ -289,6 +291,29 @@ def test_workers_carry_on_after_a_postgresql_restart(fleet: tuple[Fleet, MiniWeb
     ]
     assert "database unreachable" in f.logs()
     assert_consistent(f.url, 3, 3)
+
+
+def test_the_dispatcher_sends_the_digest_of_what_the_workers_found(fleet: tuple[Fleet, MiniWeb]) -> None:
+    f, _ = fleet
+
+    def notified() -> int:
+        return sum(int(re.match(r"qmcrawler: (\d+) change", post["title"])[1]) for post in hook.posts)  # type: ignore[index]
+
+    with receiver() as hook:
+        text = f.config.read_text(encoding="utf-8")
+        f.config.write_text(f'[notify]\nurls = ["{hook.url}"]\nmin_change = "new"\nonly_relevant = false\n' + text)
+        f.worker("w1")
+        f.dispatcher("d1", "--every", "15")
+        f.dispatcher("d2", "--every", "15")  # a second dispatcher sends nothing twice
+        wait_for(
+            "the first tick's crawls", lambda: len(rows(f.url, "SELECT id FROM runs WHERE status = 'finished'")) >= 3, f
+        )
+        changes = len(rows(f.url, "SELECT id FROM changes"))
+        wait_for("the digest", lambda: notified() >= changes, f)
+        time.sleep(20)  # the next round of both dispatchers
+        f.stop()
+    assert changes >= 9
+    assert notified() == len(rows(f.url, "SELECT id FROM changes")), hook.posts
 
 
 def test_the_worker_needs_postgresql(tmp_path: Path) -> None:

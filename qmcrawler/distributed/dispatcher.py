@@ -7,6 +7,9 @@ the same batches every time (config order). Each job is queued with its tick
 queues nothing more for that tick, and a batch still waiting from an earlier tick is not queued
 twice (its `queueing_lock`). A restarted dispatcher starts with the next tick.
 
+The dispatcher also sends the notification digest (sites.toml `[notify]`) every
+`NOTIFY_EVERY` seconds, under a lock in the database, so a second dispatcher sends nothing twice.
+
 `--every N` makes every site due every N seconds (ticks at whole multiples of N since the
 epoch) instead of on its schedule: for tests and benchmarks. `--once` queues every site now and
 exits. Workers (`python -m qmcrawler worker`) do the crawling.
@@ -22,20 +25,29 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
 
 from procrastinate import App, exceptions
 
-from qmcrawler.config import Config
+from qmcrawler.config import Config, ConfigError
 from qmcrawler.distributed.app import QueueError, ensure_schema, make_app
+from qmcrawler.distributed.sitelock import SiteLocks
 from qmcrawler.distributed.tasks import batches, enqueue, job_key
+from qmcrawler.outputs.clock import zone
+from qmcrawler.outputs.notify import NotifyError, register_targets, send_pending
+from qmcrawler.outputs.targets import notify_urls
 from qmcrawler.run.scheduler import TZ, cron_trigger
-from qmcrawler.storage import db_path
+from qmcrawler.storage import DB_ERRORS, StoreError, db_path, open_db
 
 log = logging.getLogger(__name__)
 
 #: seconds between two tries to queue a tick's jobs while the database is unreachable
 RETRY_PAUSE = 5.0
+#: seconds between two sendings of the notification digest (the changes the workers' crawls found)
+NOTIFY_EVERY = 60.0
+#: the lock name (qmcrawler.distributed.sitelock) of the digest sender
+NOTIFY_LOCK = "_notify"
 
 
 class Dispatcher:
@@ -96,12 +108,47 @@ class Dispatcher:
             due[schedule] = self.next_tick(schedule, max(when, time.time()))
 
 
+def notify(config: Config, url: str) -> None:
+    """Send the pending notifications unless another dispatcher is sending them; failures are logged."""
+    if not notify_urls(config.notify):
+        return
+    try:
+        with SiteLocks(url) as locks:
+            if not locks.acquire([NOTIFY_LOCK]):
+                return
+            db = open_db(url)
+            try:
+                for result in send_pending(db, config.notify, tz=zone(config.timezone)):
+                    log.log(logging.ERROR if result.error else logging.INFO, "notify: %s", result)
+            finally:
+                db.close()
+    except (NotifyError, StoreError, ConfigError) as e:
+        log.error("notify: %s", e)
+    except DB_ERRORS as e:
+        log.error("notify: %s", e)
+
+
+async def notify_forever(config: Config, url: str, stop: asyncio.Event, every: float = NOTIFY_EVERY) -> None:
+    """`notify` every `every` seconds until `stop` is set, and once more then."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        await loop.run_in_executor(None, notify, config, url)
+
+
 def main(args: argparse.Namespace, config: Config) -> int:
     """The dispatcher behind `schedule.py` for a PostgreSQL `--db`: the exit status."""
     url = db_path(args.db)
     try:
         ensure_schema(url)
-    except QueueError as e:
+        if notify_urls(config.notify):  # new targets start now, before the first crawl (as schedule.py does)
+            db = open_db(url)
+            try:
+                register_targets(db, config.notify)
+            finally:
+                db.close()
+    except (QueueError, StoreError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return asyncio.run(_main(url, args, config))
@@ -119,7 +166,9 @@ async def _main(url: str, args: argparse.Namespace, config: Config) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, _stop, stop, signum)
+        sender = asyncio.create_task(notify_forever(config, url, stop, getattr(args, "every", None) or NOTIFY_EVERY))
         await dispatcher.run(stop)
+        await sender
     return 0
 
 
