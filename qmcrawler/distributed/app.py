@@ -13,14 +13,13 @@ import psycopg
 from procrastinate import App, PsycopgConnector
 from procrastinate.schema import SchemaManager
 
+from qmcrawler.distributed.tasks import blueprint
 from qmcrawler.storage import StoreError, open_db
 from qmcrawler.storage.pgdb import is_postgres_url, libpq_url
 from qmcrawler.storage.pgschema import _safe
 
 #: advisory lock id under which the queue's schema is created
 SCHEMA_LOCK = 0x716D6371  # "qmcq"
-#: the queue every crawl job goes to
-QUEUE = "crawl"
 
 
 class QueueError(Exception):
@@ -39,8 +38,6 @@ def check_url(url: str | None) -> str:
 
 def make_app(url: str, **pool: Any) -> App:
     """A Procrastinate app on this database, with the crawl task registered (not opened yet)."""
-    from qmcrawler.distributed.tasks import blueprint
-
     # a connection from the pool is checked before use, so a restarted server costs a reconnect, not an error
     connector = PsycopgConnector(conninfo=libpq_url(url), min_size=1, max_size=pool.pop("max_size", 4), **pool)
     app = App(connector=connector)

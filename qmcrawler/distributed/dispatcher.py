@@ -24,10 +24,11 @@ import math
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import datetime
 
+from apscheduler.triggers.base import BaseTrigger
 from procrastinate import App, exceptions
 
 from qmcrawler.config import Config, ConfigError
@@ -37,7 +38,6 @@ from qmcrawler.distributed.tasks import batches, enqueue, job_key
 from qmcrawler.outputs.clock import zone
 from qmcrawler.outputs.notify import NotifyError, register_targets, send_pending
 from qmcrawler.outputs.targets import notify_urls
-from qmcrawler.run.scheduler import TZ, cron_trigger
 from qmcrawler.storage import DB_ERRORS, StoreError, db_path, open_db
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,23 @@ RETRY_PAUSE = 5.0
 NOTIFY_EVERY = 60.0
 #: the lock name (qmcrawler.distributed.sitelock) of the digest sender
 NOTIFY_LOCK = "_notify"
+#: a schedule's trigger (qmcrawler.run.scheduler.cron_trigger: passed in, since the scheduler imports this module)
+Trigger = Callable[[str], BaseTrigger]
 
 
 class Dispatcher:
     """Ticks of each schedule (or every `every` seconds), each queuing its sites' jobs once."""
 
-    def __init__(self, app: App, config: Config, per_job: int = 8, every: float | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        config: Config,
+        trigger: Trigger,
+        per_job: int = 8,
+        every: float | None = None,
+    ) -> None:
         self.app = app
+        self.trigger = trigger
         self.per_job = max(1, per_job)
         self.every = every
         self.groups: dict[str, list[str]] = {}
@@ -65,8 +75,8 @@ class Dispatcher:
         """The first fire time of `schedule` strictly after `after` (epoch seconds)."""
         if self.every:
             return (math.floor(after / self.every) + 1) * self.every
-        trigger = cron_trigger(schedule, 0, schedule)
-        when = trigger.get_next_fire_time(None, datetime.fromtimestamp(math.floor(after) + 1, TZ))
+        trigger = self.trigger(schedule)
+        when = trigger.get_next_fire_time(None, datetime.fromtimestamp(math.floor(after) + 1, trigger.timezone))
         return float(when.timestamp()) if when else math.inf
 
     async def dispatch(self, sites: Sequence[str], tick: int | None) -> list[str]:
@@ -137,7 +147,7 @@ async def notify_forever(config: Config, url: str, stop: asyncio.Event, every: f
         await loop.run_in_executor(None, notify, config, url)
 
 
-def main(args: argparse.Namespace, config: Config) -> int:
+def main(args: argparse.Namespace, config: Config, trigger: Trigger) -> int:
     """The dispatcher behind `schedule.py` for a PostgreSQL `--db`: the exit status."""
     url = db_path(args.db)
     try:
@@ -151,13 +161,13 @@ def main(args: argparse.Namespace, config: Config) -> int:
     except (QueueError, StoreError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return asyncio.run(_main(url, args, config))
+    return asyncio.run(_main(url, args, config, trigger))
 
 
-async def _main(url: str, args: argparse.Namespace, config: Config) -> int:
+async def _main(url: str, args: argparse.Namespace, config: Config, trigger: Trigger) -> int:
     app = make_app(url, max_size=2)
     async with app.open_async():
-        dispatcher = Dispatcher(app, config, args.sites_per_crawl, getattr(args, "every", None))
+        dispatcher = Dispatcher(app, config, trigger, args.sites_per_crawl, getattr(args, "every", None))
         if args.once:
             for key in await dispatcher.dispatch(list(config.sites), None):
                 print(f"{key}: queued")
@@ -178,4 +188,4 @@ def _stop(stop: asyncio.Event, signum: int) -> None:
 
 
 def _shown(when: float) -> str:
-    return "never" if math.isinf(when) else datetime.fromtimestamp(when, TZ).isoformat(timespec="seconds")
+    return "never" if math.isinf(when) else datetime.fromtimestamp(when).astimezone().isoformat(timespec="seconds")

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from procrastinate import App, Blueprint, JobContext, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 
-from qmcrawler.distributed.app import QUEUE
 from qmcrawler.distributed.sitelock import SiteLocks
 from qmcrawler.run.supervisor import CrawlResult, Supervisor
 from qmcrawler.storage import open_db
@@ -35,6 +34,8 @@ from qmcrawler.storage.writer import Store
 
 log = logging.getLogger(__name__)
 
+#: the queue every crawl job goes to
+QUEUE = "crawl"
 #: the crawl task's name in the queue (namespace "qmc" in qmcrawler.distributed.app)
 TASK = "qmc:crawl"
 blueprint = Blueprint()

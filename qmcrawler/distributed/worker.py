@@ -36,8 +36,8 @@ import psycopg
 from procrastinate import App, exceptions, jobs
 from procrastinate.worker import Worker
 
-from qmcrawler.distributed.app import QUEUE, ensure_schema, make_app
-from qmcrawler.distributed.tasks import WorkerState
+from qmcrawler.distributed.app import ensure_schema, make_app
+from qmcrawler.distributed.tasks import QUEUE, WorkerState
 from qmcrawler.run.runner import crawl_command
 from qmcrawler.run.supervisor import CrawlOptions, Supervisor
 

@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if is_postgres_url(db_path(args.db)) and not args.list:  # the dispatcher: queue, never crawl
             from qmcrawler.distributed import dispatcher
 
-            return dispatcher.main(args, config)
+            return dispatcher.main(args, config, lambda expr: cron_trigger(expr, 0, expr))
         options = CrawlOptions(
             config=config.path.resolve(),
             db=str(Path(db_path(args.db)).resolve()),
