@@ -51,38 +51,16 @@ import psycopg  # noqa: E402
 
 from bench.crawlrun import measured, process_env, tree_pss  # noqa: E402
 from bench.fastweb import Server  # noqa: E402
+from bench.schedstart import make_sites  # noqa: E402
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT  # noqa: E402
 from tests.pgserver import PgServer, start_server  # noqa: E402
 
-ARTICLE = (
-    '<html><head><meta charset="utf-8"><title>通知{n}</title></head><body><div class="article">'
-    '<h1>{site}站第{n}号通知</h1><div class="info">发布时间：2026-09-0{day} 来源：市场监管局</div><div class="content">'
-    "<p>为深入开展全国“质量月”活动，{site}站第{n}号通知现将有关事项通知如下。</p>"
-    "<p>各地要围绕质量强国建设，组织开展质量提升行动，推动企业落实质量安全主体责任。</p></div></div></body></html>"
-)
 #: polite crawls: one request at a time per crawl process, no extra delay (the server is slow enough)
 SETTINGS = {**LOCAL_SETTINGS, "CONCURRENT_REQUESTS": "1", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
 
 
-def make_sites(root: Path, sites: int, pages: int, base: str) -> str:
-    """Write the sites' pages under `root`; their sites.toml."""
-    config = []
-    for s in range(sites):
-        folder = root / f"s{s}"
-        (folder / "art").mkdir(parents=True)
-        links = "".join(f'<li><a href="/s{s}/art/p{i}.html">通知{i}</a></li>' for i in range(pages))
-        (folder / "index.html").write_text(f"<html><body><ul>{links}</ul></body></html>", encoding="utf-8")
-        for i in range(pages):
-            page = ARTICLE.format(site=s, n=i, day=i % 9 + 1)
-            (folder / "art" / f"p{i}.html").write_text(page, encoding="utf-8")
-        config.append(
-            f"[sites.s{s}]\nstart_urls = [\"{base}/s{s}/index.html\"]\narticles = ['/s{s}/art/p\\d+\\.html$']\n"
-        )
-    return "\n".join(config)
-
-
 class SlowServer(Server):
-    """bench/fastweb.py's in-memory server, each answer sent after `delay` seconds."""
+    """bench/fastweb.py's in-memory server, each answer sent after `delay` seconds (`.htm` as HTML)."""
 
     def __init__(self, root: Path, delay: float) -> None:
         super().__init__(root, validators=True)
@@ -94,7 +72,10 @@ class SlowServer(Server):
                 head = await reader.readuntil(b"\r\n\r\n")
                 path = head.decode("latin-1").split("\r\n")[0].split(" ")[1].split("?")[0]
                 await asyncio.sleep(self.delay)
-                writer.write(self.answer(path, None))
+                answer = self.answer(path, None)
+                if path.endswith(".htm"):
+                    answer = answer.replace(b"application/octet-stream", b"text/html; charset=utf-8", 1)
+                writer.write(answer)
                 await writer.drain()
         writer.close()
 

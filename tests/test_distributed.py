@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bench.schedstart import make_sites
 from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT
 from tests.changedb import receiver
@@ -29,31 +30,8 @@ from tests.pgserver import PgServer, start_server
 
 pytestmark = pytest.mark.timeout(600)
 
-ARTICLE = (
-    '<html><head><meta charset="utf-8"><title>通知{n}</title></head><body><div class="article">'
-    '<h1>{site}站第{n}号通知</h1><div class="info">发布时间：2026-09-0{day}</div><div class="content">'
-    "<p>为深入开展全国“质量月”活动，{site}站第{n}号通知现将有关事项通知如下。</p>"
-    "<p>各地要围绕质量强国建设，组织开展质量提升行动。</p></div></div></body></html>"
-)
 #: a worker silent this long is dead (short, so the tests do not wait a minute)
 STALLED_AFTER = "4"
-
-
-def make_sites(root: Path, base: str, sites: int, pages: int) -> str:
-    """Write `sites` sites of `pages` articles each under root; their sites.toml."""
-    config = []
-    for s in range(sites):
-        folder = root / f"s{s}"
-        (folder / "art").mkdir(parents=True)
-        links = "".join(f'<li><a href="/s{s}/art/p{i}.htm">通知{i}</a></li>' for i in range(pages))
-        (folder / "index.htm").write_text(f"<html><body><ul>{links}</ul></body></html>", encoding="utf-8")
-        for i in range(pages):
-            page = ARTICLE.format(site=s, n=i, day=i % 9 + 1)
-            (folder / "art" / f"p{i}.htm").write_text(page, encoding="utf-8")
-        config.append(
-            f"[sites.s{s}]\nstart_urls = [\"{base}/s{s}/index.htm\"]\narticles = ['/s{s}/art/p\\d+\\.htm$']\n"
-        )
-    return "\n".join(config)
 
 
 class Fleet:
@@ -115,7 +93,7 @@ def fleet(tmp_path: Path, server: PgServer) -> Iterator[tuple[Fleet, MiniWeb]]:
     root.mkdir()
     with MiniWeb([root]) as web:
         config = tmp_path / "sites.toml"
-        config.write_text(make_sites(root, web.base, 3, 3), encoding="utf-8")
+        config.write_text(make_sites(root, 3, 3, web.base), encoding="utf-8")
         fleet = Fleet(tmp_path, server.new_database(), config)
         try:
             yield fleet, web

@@ -18,7 +18,8 @@ from qmcrawler.config import load_config
 from qmcrawler.distributed.app import QueueError, check_url, ensure_schema, make_app
 from qmcrawler.distributed.tasks import batches, enqueue, job_key
 from qmcrawler.outputs.clock import LocalFormatter, zone
-from qmcrawler.run.scheduler import LOG_FORMAT
+from qmcrawler.run.scheduler import LOG_FORMAT, _settings
+from qmcrawler.run.supervisor import CrawlOptions
 
 QUEUE_DB_OPTION = click.option(
     "--db",
@@ -67,23 +68,9 @@ def worker(
     from qmcrawler.distributed.worker import WorkerConfig, serve
 
     config = load_config(config_path)  # fail now, with one line, on a bad config
-    settings = {}
-    for pair in pairs:
-        name, eq, value = pair.partition("=")
-        if not eq or not name.strip():
-            raise BadInput(f"--set {pair!r}: expected NAME=VALUE")
-        settings[name.strip()] = value
+    crawl = CrawlOptions(Path(config.path).resolve(), _url(db_path), timeout, stop_grace, _settings(pairs))
     _logging(log_level, config.timezone)
-    options = WorkerConfig(
-        url=_url(db_path),
-        config=Path(config.path).resolve(),
-        concurrency=concurrency,
-        timeout=timeout,
-        stop_grace=stop_grace,
-        stalled_after=stalled_after,
-        drain=drain,
-        settings=settings,
-    )
+    options = WorkerConfig(crawl, concurrency=concurrency, stalled_after=stalled_after, drain=drain)
     try:
         sys.exit(asyncio.run(serve(options)))
     except QueueError as e:

@@ -26,10 +26,8 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -51,17 +49,13 @@ PERSIST_PATIENCE = 600.0
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    """A worker's options (the `worker` command's)."""
+    """A worker's options (the `worker` command's): its crawls' (`crawl.db` is the PostgreSQL URL) and its own."""
 
-    url: str
-    config: Path
+    crawl: CrawlOptions
     concurrency: int = 1
-    timeout: float = 3600.0
-    stop_grace: float = 30.0
     stalled_after: float = 60.0
     poll: float = 5.0
     drain: bool = False
-    settings: Mapping[str, str] = field(default_factory=dict)
 
 
 def connection_lost(error: BaseException) -> bool:
@@ -178,10 +172,10 @@ class CrawlWorker(Worker):
 
 def tied_command(config: WorkerConfig) -> Any:
     """The Supervisor's command: the crawl of some sites, killed if this worker dies."""
-    settings = {"QMC_RUN_PER_SITE": "true", **config.settings}
+    settings = {"QMC_RUN_PER_SITE": "true", **config.crawl.settings}
 
     def command(sites: str) -> list[str]:
-        argv = crawl_command(config.config, config.url, sites, settings)
+        argv = crawl_command(config.crawl.config, config.crawl.db, sites, settings)
         return [sys.executable, "-m", "qmcrawler.distributed.tied", str(os.getpid()), *argv]
 
     return command
@@ -189,12 +183,12 @@ def tied_command(config: WorkerConfig) -> Any:
 
 async def serve(config: WorkerConfig) -> int:
     """Run a worker until it is told to stop; the exit status."""
-    ensure_schema(config.url)
-    options = CrawlOptions(config.config, config.url, config.timeout, config.stop_grace, dict(config.settings))
-    supervisor = Supervisor(options, command=tied_command(config))
+    url = config.crawl.db
+    ensure_schema(url)
+    supervisor = Supervisor(config.crawl, command=tied_command(config))
     pool = ThreadPoolExecutor(config.concurrency, thread_name_prefix="qmc-job")
-    state = WorkerState(config.url, supervisor, pool)
-    app = make_app(config.url, max_size=config.concurrency + 4)
+    state = WorkerState(url, supervisor, pool)
+    app = make_app(url, max_size=config.concurrency + 4)
     name = f"{socket.gethostname()}:{os.getpid()}"
     async with app.open_async():
         worker = CrawlWorker(
