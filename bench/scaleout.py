@@ -1,7 +1,7 @@
 """Scale-out: N small sites behind a slow server, crawled by 1, 2 and 4 workers, and SQLite vs PostgreSQL.
 
     .venv/bin/python bench/scaleout.py [--sites 200] [--pages 4] [--delay 0.2] [--workers 1,2,4]
-                                       [--sites-per-job 10] [--json [FILE]]
+                                       [--sites-per-job 50] [--json [FILE]]
 
 A generated web of `--sites` sites (a list page and `--pages` articles each) is served from memory
 on 127.0.0.1 by a server in its own process that answers every request after `--delay` seconds
@@ -263,7 +263,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=4, help="articles per site (plus its list page)")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds the server waits before each answer")
     parser.add_argument("--workers", default="1,2,4", help="worker counts to run (comma-separated; 1 is needed)")
-    parser.add_argument("--sites-per-job", type=int, default=25)
+    parser.add_argument("--sites-per-job", type=int, default=50)
     parser.add_argument("--json", nargs="?", const="-", help="also write the results as JSON (to FILE or stdout)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
