@@ -65,7 +65,7 @@ browse: $(VENV)
 schedule: $(VENV)
 	$(PY) schedule.py
 
-bench: $(VENV) chromium
+bench: $(VENV) chromium postgresql
 	$(PY) bench/extraction.py ../shared/eval/dev/zh
 	$(PY) bench/extraction_folds.py ../shared/eval/dev
 	$(PY) bench/render.py --pages 40
@@ -73,6 +73,7 @@ bench: $(VENV) chromium
 	$(PY) bench/peers.py --pages 1000
 	$(PY) bench/storage.py --pages 2000 --crawls 30
 	$(PY) bench/queries.py --pages 100000 --versions 1000000
+	$(PY) bench/scaleout.py
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-report.html

@@ -63,3 +63,18 @@ def test_schedstart_bench_prints_its_table() -> None:
     assert rows[0][2].strip() == "crawl processes"
     assert [r[2].strip() for r in rows[1:]] == ["2", "1"]  # one process per site, then one for both
     assert rows[1][7].strip() == "1.00× / 1.00×"  # the baseline against itself
+
+
+@pytest.mark.timeout(900)  # a PostgreSQL server, workers and crawl processes
+def test_scaleout_bench_prints_its_table() -> None:
+    argv = ["bench/scaleout.py", "--sites", "4", "--pages", "1", "--workers", "1,2", "--sites-per-job", "2"]
+    stdout = bench([*argv, "--delay", "0.05"], timeout=900)
+    rows = [line.split("|") for line in stdout.splitlines() if line.startswith("| ")]
+    assert rows[0][1].strip() == "setup"
+    assert [(r[1].strip(), r[2].strip()) for r in rows[1:]] == [
+        ("PostgreSQL", "1"),
+        ("PostgreSQL", "2"),
+        ("SQLite", "1"),
+    ]
+    assert rows[1][5].strip() == "1.00×"  # the baseline against itself
+    assert all(r[11].strip() == "0" for r in rows[1:])  # no duplicate crawls

@@ -106,12 +106,14 @@ def test_sqlite_databases_are_stamped_with_the_alembic_baseline(tmp_path: Path) 
 
 
 def test_a_sqlite_crawl_imports_no_postgresql_driver(tmp_path: Path) -> None:
-    """psycopg, SQLAlchemy and Alembic cost a crawl into SQLite about 0.2-0.5 s of start-up: never imported."""
+    """psycopg, SQLAlchemy, Alembic and Procrastinate cost 0.2-0.5 s of start-up: a crawl, the CLI and the
+    scheduler on SQLite never import them."""
     import subprocess
     import sys
 
     code = (
-        "import sys, pipelines.store, spiders.site, qmcrawler.storage as s\n"
+        "import sys, pipelines.store, spiders.site, qmcrawler.cli.main, qmcrawler.run.scheduler\n"
+        "import qmcrawler.commands.crawl, qmcrawler.storage as s\n"
         f"db = s.open_db({str(tmp_path / 'qm.db')!r}); db.close(); s.open_db({str(tmp_path / 'qm.db')!r})\n"
         "print(sorted(m for m in ('psycopg', 'sqlalchemy', 'alembic', 'procrastinate') if m in sys.modules))"
     )

@@ -15,6 +15,7 @@ import click
 
 from qmcrawler.cli import frontier, lookup, maintain, reports
 from qmcrawler.cli.common import OneLineGroup
+from qmcrawler.distributed import commands as distributed
 
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,6 +35,8 @@ for command in (
     reports.feed,
     reports.notify,
     frontier.frontier,
+    distributed.worker,
+    distributed.enqueue_command,
 ):
     cli.add_command(command)
 

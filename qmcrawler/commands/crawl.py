@@ -24,7 +24,7 @@ from qmcrawler.config import ConfigError, load_config
 from qmcrawler.options import Options, OptionsError
 from qmcrawler.run.locks import EXIT_LOCKED, LockBusy, SiteLock
 from qmcrawler.storage import StoreError, open_db
-from qmcrawler.storage.pgdb import is_postgres_url
+from qmcrawler.storage.dialects import is_postgres_url
 from qmcrawler.storage.records import set_clock
 from qmcrawler.storage.runs import STORE_ERROR_STAT
 from qmcrawler.storage.sitelocks import PgSiteLock

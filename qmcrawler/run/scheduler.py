@@ -209,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         tz = zone(args.tz or config.timezone)
         for handler in logging.getLogger().handlers:  # one zone per log line: the display zone
             handler.setFormatter(LocalFormatter(LOG_FORMAT, tz))
+        if is_postgres_url(db_path(args.db)) and not args.list:  # the dispatcher: queue, never crawl
+            from qmcrawler.distributed import dispatcher
+
+            return dispatcher.main(args, config, lambda expr: cron_trigger(expr, 0, expr))
         options = CrawlOptions(
             config=config.path.resolve(),
             db=_db_target(args.db),
@@ -313,6 +317,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a Scrapy setting for every crawl, e.g. -s DOWNLOAD_DELAY=5 (repeatable)",
     )
+    p.add_argument("--every", type=_positive, help="PostgreSQL dispatcher: every site is due every N s (tests)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p.add_argument("--tz", help="time zone of log and --list times (default: [defaults] timezone, Asia/Shanghai)")
     return p
