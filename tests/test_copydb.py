@@ -22,10 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 from qmcrawler.cli.main import cli
-from qmcrawler.demo.miniweb import MiniWeb
 from qmcrawler.storage import copydb, open_db
 from qmcrawler.storage.tablehash import TableDigest, canonical
-from tests.conftest import FIXTURES, Site, pg_server
+from tests.conftest import Site, pg_server, serve_site
 
 #: two crawls before the tests start, several copies each
 pytestmark = pytest.mark.timeout(600)
@@ -39,14 +38,7 @@ ODD = "制表\t反斜杠\\ 换行\n 回车\r 完"  # COPY's text format escapes 
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The mini-web crawled twice into SQLite (one edit in between), served for later crawls."""
     tmp = tmp_path_factory.mktemp("copydb")
-    root = tmp / "web"
-    shutil.copytree(FIXTURES / "web", root)
-    with MiniWeb([root]) as web:
-        config = tmp / "sites.toml"
-        config.write_text(
-            (root / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), encoding="utf-8"
-        )
-        site = Site(root=root, web=web, config=config, db=tmp / "qm.db")
+    with serve_site(tmp, tmp / "qm.db") as site:
         site.crawl()
         site.edit("news/a1.html", "联合33个部门", "联合34个部门")
         site.crawl()
