@@ -111,6 +111,20 @@ def test_sqlite_to_postgresql_copies_every_table_row_for_row(crawled: Site, on_p
     assert table_rows(on_pg, "alembic_version") == [("q0001",)]
 
 
+def indexes(url: str) -> list[tuple[str, str]]:
+    with psycopg.connect(url) as conn:
+        found = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname"
+        )
+        return [(str(name), str(definition)) for name, definition in found.fetchall()]
+
+
+def test_postgresql_indexes_are_built_again_as_the_schema_has_them(on_pg: str, pg_server: Any) -> None:
+    copied = indexes(on_pg)
+    assert copied == indexes(pg_server.new_database())
+    assert any("gin_trgm_ops" in definition for _, definition in copied)
+
+
 def test_the_copy_prints_progress_and_a_verified_table(crawled: Site, pg_server: Any) -> None:
     result = copy(crawled.db, pg_server.new_database())
     assert result.exit_code == 0, result.output

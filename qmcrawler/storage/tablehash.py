@@ -29,10 +29,14 @@ def canonical(value: Any) -> Any:
     return value
 
 
+#: the types both drivers return alike (most values): no need to look at each
+_PLAIN = frozenset({str, int, bytes, type(None)})
+
+
 def row_hash(row: Sequence[Any]) -> int:
     """The SHA-256 of one row's canonical values (as an integer)."""
-    text = repr(tuple(canonical(v) for v in row)).encode("utf-8", "surrogatepass")
-    return int.from_bytes(hashlib.sha256(text).digest(), "big")
+    values = tuple(row) if _PLAIN.issuperset(map(type, row)) else tuple(map(canonical, row))
+    return int.from_bytes(hashlib.sha256(repr(values).encode("utf-8", "surrogatepass")).digest(), "big")
 
 
 @dataclass
