@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -366,3 +367,18 @@ def test_table_hashes_ignore_order_and_driver_types() -> None:
     other.add([(1, "y")])
     assert other.total != once.total
     assert canonical(2.5) == 2.5
+
+
+def test_a_database_set_up_as_the_readme_says_takes_a_copy_under_its_own_role(crawled: Site, pg_server: Any) -> None:
+    """createuser; createdb --owner --template=template0 --locale=C.UTF-8; pg_trgm; then no superuser."""
+    role = f"qmc{os.getpid()}"
+    pg_server.admin(f"CREATE ROLE {role} LOGIN PASSWORD 'secret'")
+    pg_server.admin(f"CREATE DATABASE {role} OWNER {role} TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'")
+    with psycopg.connect(pg_server.url(role), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    url = f"postgresql://{role}@127.0.0.1:{pg_server.port}/{role}"
+    result = copy(crawled.db, url)
+    assert result.exit_code == 0, result.output
+    assert_same_tables(crawled.db, url)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'passages'").fetchone() == (role,)
