@@ -382,3 +382,32 @@ def test_a_database_set_up_as_the_readme_says_takes_a_copy_under_its_own_role(cr
     assert_same_tables(crawled.db, url)
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'passages'").fetchone() == (role,)
+
+
+def test_a_source_from_before_alembic_is_copied_and_an_older_one_refused(
+    crawled: Site, tmp_path: Path, pg_server: Any
+) -> None:
+    """A database last opened before the Alembic baseline (0013, no alembic_version) is that baseline."""
+    unstamped = tmp_path / "unstamped.db"
+    shutil.copy(crawled.db, unstamped)
+    with sqlite3.connect(unstamped) as conn:
+        conn.execute("DROP TABLE alembic_version")
+    conn.close()
+    before = file_digest(unstamped)
+    target = pg_server.new_database()
+    result = copy(unstamped, target)
+    assert result.exit_code == 0, result.output
+    assert table_rows(target, "alembic_version") == [("q0001",)]
+    assert table_rows(target, "versions") == table_rows(crawled.db, "versions")
+    assert file_digest(unstamped) == before
+    older = tmp_path / "older.db"
+    shutil.copy(crawled.db, older)
+    with sqlite3.connect(older) as conn:
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0013_lean_new_changes'")
+    conn.close()
+    result = copy(older, pg_server.new_database())
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {older}: written by an older qmcrawler: upgrade it first by opening it once "
+        f"(`python -m qmcrawler changes --db {older}`), then copy it\n"
+    )
