@@ -9,6 +9,7 @@ path or URL to tests that open their own.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -128,9 +129,9 @@ def db_target(backend: str, tmp_path: Path, name: str = "qm.db") -> Path | str:
     return tmp_path / name
 
 
-@pytest.fixture
-def site(tmp_path: Path, backend: str) -> Iterator[Site]:
-    """The fixture mini-web (tests/fixtures/web), copied so tests can edit it between crawls."""
+@contextlib.contextmanager
+def serve_site(tmp_path: Path, db: Path | str) -> Iterator[Site]:
+    """A copy of the fixture mini-web (tests/fixtures/web) in tmp_path, served while the block runs."""
     root = tmp_path / "web"
     shutil.copytree(FIXTURES / "web", root)
     with MiniWeb([root]) as web:
@@ -138,7 +139,14 @@ def site(tmp_path: Path, backend: str) -> Iterator[Site]:
         config.write_text(
             (root / "sites.toml").read_text(encoding="utf-8").replace("{base}", web.base), encoding="utf-8"
         )
-        yield Site(root=root, web=web, config=config, db=db_target(backend, tmp_path))
+        yield Site(root=root, web=web, config=config, db=db)
+
+
+@pytest.fixture
+def site(tmp_path: Path, backend: str) -> Iterator[Site]:
+    """The fixture mini-web (tests/fixtures/web), copied so tests can edit it between crawls."""
+    with serve_site(tmp_path, db_target(backend, tmp_path)) as served:
+        yield served
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The `qmcrawler` command line: each command wraps one storage or library call.
 
 The commands live in `lookup` (changes, history, diff, search), `maintain` (reprocess, sites),
-`reports` (report, feed, notify) and `frontier` (frontier); this module only makes the group and registers them, so
-imports run one way: main -> command modules -> common.
+`reports` (report, feed, notify), `frontier` (frontier) and `copydb` (copy-db); this module only makes the group and
+registers them, so imports run one way: main -> command modules -> common.
 
 Library errors become one-line messages and a non-zero exit in the commands, and only there.
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import click
 
-from qmcrawler.cli import frontier, lookup, maintain, reports
+from qmcrawler.cli import copydb, frontier, lookup, maintain, reports
 from qmcrawler.cli.common import OneLineGroup
 from qmcrawler.distributed import commands as distributed
 
@@ -37,6 +37,7 @@ for command in (
     frontier.frontier,
     distributed.worker,
     distributed.enqueue_command,
+    copydb.copy_db,
 ):
     cli.add_command(command)
 
