@@ -220,3 +220,20 @@ def test_make_browse_says_datasette_reads_sqlite_only() -> None:
     assert proc.stdout.strip() == (
         "Datasette reads SQLite files only: copy the database into one (qmcrawler copy-db URL qm.db), then make browse"
     )
+
+
+def test_the_commands_on_sqlite_import_no_postgresql_driver(tmp_path: Path) -> None:
+    db = open_db(tmp_path / "qm.db")
+    page_with_edit(db)
+    db.close()
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from qmcrawler.cli.main import cli\n"
+        f"for args in (['changes'], ['search', '质量月'], ['search', '部门'], ['history', {URL!r}]):\n"
+        f"    assert CliRunner().invoke(cli, [*args, '--db', {str(tmp_path / 'qm.db')!r}]).exit_code == 0, args\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'sqlalchemy', 'alembic')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
