@@ -56,6 +56,15 @@ def test_statements_and_transactions(pg_server: PgServer) -> None:
     other.close()
 
 
+def test_percent_signs_with_and_without_parameters(pg_server: PgServer) -> None:
+    db = open_db(pg_server.new_database())
+    assert [r["v"] for r in db.query("SELECT '100%' AS v")] == ["100%"]
+    assert [r["v"] for r in db.query("SELECT '100%' || ? AS v", ["!"])] == ["100%!"]
+    assert db.execute("SELECT 7 % 4").fetchone()[0] == 3
+    assert db.execute("SELECT 7 % ?", [4]).fetchone()[0] == 3
+    db.close()
+
+
 def test_a_c_locale_database_is_refused_in_one_line(pg_server: PgServer) -> None:
     url = pg_server.empty_database("qm_c_locale", locale="C")
     with pytest.raises(StoreError) as e:

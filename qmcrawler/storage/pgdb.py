@@ -81,6 +81,12 @@ def translate(sql: str) -> str:
     return "".join(out)
 
 
+def _statement(sql: str, params: Params) -> str:
+    """The text psycopg runs: translated when there are parameters; as written without (psycopg then
+    reads no placeholders, so a doubled `%` would stay doubled)."""
+    return translate(sql) if params is not None else sql
+
+
 def _params(params: Params) -> Any:
     if params is None:
         return None
@@ -172,7 +178,7 @@ class PgDatabase:
                 self.raw.execute("ROLLBACK")
 
     def execute(self, sql: str, params: Params = None) -> psycopg.Cursor[Any]:
-        return self._run(lambda: self.raw.execute(translate(sql), _params(params)))
+        return self._run(lambda: self.raw.execute(_statement(sql, params), _params(params)))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor[Any]:
         batch = [list(r) for r in rows]
@@ -201,7 +207,7 @@ class PgDatabase:
 
         def run() -> psycopg.Cursor[Any]:
             cur = self.raw.cursor(row_factory=dict_row)
-            cur.execute(translate(sql), _params(params))
+            cur.execute(_statement(sql, params), _params(params))
             return cur
 
         cur = self._run(run)
