@@ -119,7 +119,8 @@ class RunLog:
                     "INSERT INTO notifications (change_id, target, status, attempts, last_error, "
                     "first_tried_at, sent_at) VALUES (?, ?, ?, 1, ?, ?, ?) "
                     "ON CONFLICT (change_id, target) DO UPDATE SET status = excluded.status, "
-                    "attempts = attempts + 1, last_error = excluded.last_error, sent_at = excluded.sent_at",
+                    "attempts = notifications.attempts + 1, last_error = excluded.last_error, "
+                    "sent_at = excluded.sent_at",
                     [change_id, target, status, error, now, None if error else now],
                 )
 
