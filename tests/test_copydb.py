@@ -95,6 +95,14 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def copy_untouched(source: Path, target: Any) -> Any:
+    """`copy-db` from an SQLite file, which must be byte for byte as before afterwards."""
+    before = file_digest(source)
+    result = copy(source, target)
+    assert file_digest(source) == before
+    return result
+
+
 @pytest.fixture(scope="module")
 def on_pg(crawled: Site) -> str:
     """The crawled database copied into a PostgreSQL database that had no schema yet."""
@@ -211,10 +219,7 @@ def test_a_crawl_into_the_copy_continues_the_history(crawled: Site, pg_server: A
 
 
 def test_the_source_is_never_written(crawled: Site, pg_server: Any) -> None:
-    path = Path(crawled.db)
-    before = file_digest(path)
-    assert copy(path, pg_server.new_database()).exit_code == 0
-    assert file_digest(path) == before
+    assert copy_untouched(Path(crawled.db), pg_server.new_database()).exit_code == 0
 
 
 def test_a_target_with_pages_is_refused_unless_replace(crawled: Site, on_pg: str, tmp_path: Path) -> None:
@@ -274,22 +279,27 @@ def test_sources_that_are_not_qmcrawler_databases_are_refused(tmp_path: Path, pg
     assert copy(other, other).output == f"Error: {other}: source and target are the same database\n"
 
 
+def altered(crawled: Site, path: Path, *statements: str) -> Path:
+    """A copy of the crawled database at `path`, changed by `statements` (foreign keys off)."""
+    shutil.copy(crawled.db, path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        for sql in statements:
+            conn.execute(sql)
+    conn.close()
+    return path
+
+
 def test_a_source_from_a_newer_qmcrawler_is_refused_and_left_alone(
     crawled: Site, tmp_path: Path, pg_server: Any
 ) -> None:
-    newer = tmp_path / "newer.db"
-    shutil.copy(crawled.db, newer)
-    with sqlite3.connect(newer) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = 'q9999'")
-    conn.close()
-    before = file_digest(newer)
+    newer = altered(crawled, tmp_path / "newer.db", "UPDATE alembic_version SET version_num = 'q9999'")
     target = pg_server.new_database()
-    result = copy(newer, target)
+    result = copy_untouched(newer, target)
     assert result.exit_code == 2
     assert result.output == (
         f"Error: {newer}: written by a newer qmcrawler (unknown migration 'q9999'): upgrade qmcrawler to copy it\n"
     )
-    assert file_digest(newer) == before
     assert table_rows(target, "pages") == []
     newer_pg = pg_server.new_database()
     with psycopg.connect(newer_pg) as conn:
@@ -321,12 +331,8 @@ def test_a_mismatch_fails_and_leaves_the_target_unchanged(
 
 
 def test_a_refused_row_names_its_table_and_changes_nothing(crawled: Site, tmp_path: Path, pg_server: Any) -> None:
-    broken = tmp_path / "broken.db"
-    shutil.copy(crawled.db, broken)
-    with sqlite3.connect(broken) as conn:  # a dangling reference PostgreSQL's foreign key refuses
-        conn.execute("PRAGMA foreign_keys = OFF")
-        conn.execute("UPDATE fetches SET run_id = 99 WHERE id = 1")
-    conn.close()
+    # a dangling reference PostgreSQL's foreign key refuses
+    broken = altered(crawled, tmp_path / "broken.db", "UPDATE fetches SET run_id = 99 WHERE id = 1")
     target = pg_server.new_database()
     result = copy(broken, target)
     assert result.exit_code == 1
@@ -384,27 +390,17 @@ def test_a_database_set_up_as_the_readme_says_takes_a_copy_under_its_own_role(cr
         assert conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'passages'").fetchone() == (role,)
 
 
-def test_a_source_from_before_alembic_is_copied_and_an_older_one_refused(
-    crawled: Site, tmp_path: Path, pg_server: Any
-) -> None:
+def test_before_alembic_is_the_baseline_older_is_refused(crawled: Site, tmp_path: Path, pg_server: Any) -> None:
     """A database last opened before the Alembic baseline (0013, no alembic_version) is that baseline."""
-    unstamped = tmp_path / "unstamped.db"
-    shutil.copy(crawled.db, unstamped)
-    with sqlite3.connect(unstamped) as conn:
-        conn.execute("DROP TABLE alembic_version")
-    conn.close()
-    before = file_digest(unstamped)
+    unstamped = altered(crawled, tmp_path / "unstamped.db", "DROP TABLE alembic_version")
     target = pg_server.new_database()
-    result = copy(unstamped, target)
+    result = copy_untouched(unstamped, target)
     assert result.exit_code == 0, result.output
     assert table_rows(target, "alembic_version") == [("q0001",)]
     assert table_rows(target, "versions") == table_rows(crawled.db, "versions")
-    assert file_digest(unstamped) == before
-    older = tmp_path / "older.db"
-    shutil.copy(crawled.db, older)
-    with sqlite3.connect(older) as conn:
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0013_lean_new_changes'")
-    conn.close()
+    older = altered(
+        crawled, tmp_path / "older.db", "DELETE FROM _sqlite_migrations WHERE name = '0013_lean_new_changes'"
+    )
     result = copy(older, pg_server.new_database())
     assert result.exit_code == 1
     assert result.output == (
