@@ -156,7 +156,6 @@ def test_changes_history_and_search_read_the_same_on_both(crawled: Site, on_pg: 
         assert qmc(on_pg, "history", page, "--json") == qmc(crawled.db, "history", page, "--json")
 
 
-@pytest.mark.xfail(strict=True, reason="search on PostgreSQL is pg-read's part of issue 17: drop this mark on merge")
 def test_search_reads_the_same_on_both(crawled: Site, on_pg: str) -> None:
     found = qmc(crawled.db, "search", "质量月", "--json")
     assert found
