@@ -14,6 +14,21 @@ from qmcrawler.storage.records import utcnow
 
 migrations = Migrations("qmcrawler")
 
+#: the views of the contract, as 0007 and 0011 created them (PostgreSQL's baseline creates the same)
+FETCH_LOG_VIEW = """CREATE VIEW fetch_log AS
+SELECT f.id, f.page_id, f.run_id, coalesce(f.url, p.url) AS url,
+  CASE WHEN f.http_status IS NULL THEN f.final_url ELSE coalesce(f.final_url, f.url, p.url) END AS final_url,
+  f.fetched_at, f.http_status, f.outcome, f.reason,
+  f.raw_hash, f.encoding, f.declared_encoding, f.views, f.flags
+FROM fetches f LEFT JOIN pages p ON p.id = f.page_id"""
+PASSAGE_PAGES_VIEW = """CREATE VIEW passage_pages AS
+SELECT vp.passage_id, ps.text AS passage, p.id AS page_id, p.site, p.status, v.title, p.url,
+  v.publish_time, v.fetched_at, v.id AS version_id
+FROM version_passages vp
+JOIN passages ps ON ps.id = vp.passage_id
+JOIN versions v ON v.id = vp.version_id
+JOIN pages p ON p.id = v.page_id AND p.current_version = v.id"""
+
 
 @migrations(name="0001_core_tables")
 def core_tables(db: Database) -> None:
@@ -214,12 +229,7 @@ def compact_fetch_log(db: Database) -> None:
         "AND url = (SELECT p.url FROM pages p WHERE p.id = fetches.page_id)"
     )
     db.execute(
-        """CREATE VIEW fetch_log AS
-SELECT f.id, f.page_id, f.run_id, coalesce(f.url, p.url) AS url,
-  CASE WHEN f.http_status IS NULL THEN f.final_url ELSE coalesce(f.final_url, f.url, p.url) END AS final_url,
-  f.fetched_at, f.http_status, f.outcome, f.reason,
-  f.raw_hash, f.encoding, f.declared_encoding, f.views, f.flags
-FROM fetches f LEFT JOIN pages p ON p.id = f.page_id"""
+        FETCH_LOG_VIEW
     )
 
 
@@ -295,13 +305,7 @@ def search_detectable_fts(db: Database) -> None:
         "INSERT INTO passages_fts (passages_fts) VALUES ('rebuild')",
         "CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN "
         "INSERT INTO passages_fts (rowid, text) VALUES (new.id, new.text); END",
-        """CREATE VIEW passage_pages AS
-SELECT vp.passage_id, ps.text AS passage, p.id AS page_id, p.site, p.status, v.title, p.url,
-  v.publish_time, v.fetched_at, v.id AS version_id
-FROM version_passages vp
-JOIN passages ps ON ps.id = vp.passage_id
-JOIN versions v ON v.id = vp.version_id
-JOIN pages p ON p.id = v.page_id AND p.current_version = v.id""",
+        PASSAGE_PAGES_VIEW,
     ):
         db.execute(sql)
 

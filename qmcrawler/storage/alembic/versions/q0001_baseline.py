@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from qmcrawler.storage.schema import FETCH_LOG_VIEW, PASSAGE_PAGES_VIEW
+
 revision = "q0001"
 down_revision = None
 branch_labels = None
@@ -171,20 +173,5 @@ def upgrade() -> None:
         *(sa.Column(c, sa.Text) for c in ("stable_since", "last_check_at", "last_change_at", "reason")),
     )
     op.create_index("idx_frontier_due", "frontier", ["site", "priority", "next_check_at"])
-    op.execute(
-        """CREATE VIEW fetch_log AS
-SELECT f.id, f.page_id, f.run_id, coalesce(f.url, p.url) AS url,
-  CASE WHEN f.http_status IS NULL THEN f.final_url ELSE coalesce(f.final_url, f.url, p.url) END AS final_url,
-  f.fetched_at, f.http_status, f.outcome, f.reason,
-  f.raw_hash, f.encoding, f.declared_encoding, f.views, f.flags
-FROM fetches f LEFT JOIN pages p ON p.id = f.page_id"""
-    )
-    op.execute(
-        """CREATE VIEW passage_pages AS
-SELECT vp.passage_id, ps.text AS passage, p.id AS page_id, p.site, p.status, v.title, p.url,
-  v.publish_time, v.fetched_at, v.id AS version_id
-FROM version_passages vp
-JOIN passages ps ON ps.id = vp.passage_id
-JOIN versions v ON v.id = vp.version_id
-JOIN pages p ON p.id = v.page_id AND p.current_version = v.id"""
-    )
+    op.execute(FETCH_LOG_VIEW)
+    op.execute(PASSAGE_PAGES_VIEW)
