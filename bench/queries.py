@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.sitegen import sentence  # noqa: E402
-from qmcrawler.storage import open_db, passages, queries  # noqa: E402
+from qmcrawler.storage import grams, open_db, queries  # noqa: E402
 
 NOW = datetime(2026, 9, 30, tzinfo=UTC)
 TERMS = (
@@ -64,10 +64,10 @@ def build(path: Path, pages: int, versions: int) -> None:
     triggers = list(
         conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-            "AND tbl_name IN ('versions', 'pages', 'passages')"
+            "AND tbl_name IN ('versions', 'pages')"
         )
     )
-    for name, _ in triggers:  # bulk load, build the passage index in one go, then put the triggers back
+    for name, _ in triggers:  # bulk load, then put the triggers back
         conn.execute(f'DROP TRIGGER "{name}"')
     conn.execute(
         "INSERT INTO runs (id, spider, sites, started_at, status, stats) VALUES (1, 'site', 'bench', ?, "
@@ -96,7 +96,7 @@ def build(path: Path, pages: int, versions: int) -> None:
             _flush(db, rows_v, rows_c, rows_f)
     _flush(db, rows_v, rows_c, rows_f)
     conn.executemany("UPDATE pages SET current_version = ? WHERE id = ?", ((v, p) for p, v in last.items()))
-    conn.execute("INSERT INTO passages_fts (passages_fts) VALUES ('rebuild')")
+    conn.execute("INSERT INTO search_grams (search_grams) VALUES ('optimize')")
     for _, sql in triggers:
         conn.execute(sql)
     conn.commit()
@@ -128,7 +128,7 @@ def _flush(
         "VALUES (?, ?, 1, ?, 200, 'changed')",
         rows_f,
     )
-    passages.index_all(db, ((int(str(v[0])), str(v[4]), str(v[5])) for v in rows_v))
+    grams.index_versions(db, ((int(str(v[0])), str(v[4]), str(v[5])) for v in rows_v))
     rows_v.clear()
     rows_c.clear()
     rows_f.clear()

@@ -12,7 +12,7 @@ over `--repeat`), in the order a crawl runs them:
   worker and of the (Article, fingerprint) sent back, `extract`, the SimHash fingerprint;
 - the reactor's stages: content fields and hash (normalize), relevance and mirror signs;
 - the store (a fresh SQLite file, transactions of QMC_BATCH_SIZE downloads as the writer thread
-  commits them), and within it the passages and their trigram index.
+  commits them), and within it the search index (each version's bigrams).
 
 What it does not show is Scrapy itself (downloading, scheduling, middlewares): bench/peers.py
 measures that as the bare Scrapy crawl, in the same run as the whole crawl.
@@ -44,7 +44,7 @@ from qmcrawler.monitor.changes import CONTENT  # noqa: E402
 from qmcrawler.monitor.content import content_fields, content_hash  # noqa: E402
 from qmcrawler.monitor.copies import fingerprint_text, mirror_reasons, simhash  # noqa: E402
 from qmcrawler.monitor.relevance import score  # noqa: E402
-from qmcrawler.storage import open_db, passages  # noqa: E402
+from qmcrawler.storage import grams, open_db  # noqa: E402
 from qmcrawler.storage.writer import Store  # noqa: E402
 from spiders.responses import links_of  # noqa: E402
 
@@ -133,9 +133,9 @@ def store_side(items: list[PageItem], db_path: Path) -> dict[str, float]:
     store = Store(db, defer_removals=True)
     run_id = store.begin_run("site", "bench")
     spent = [0.0]
-    index_version = passages.index_version
+    index_version = grams.index_version
 
-    def timed_index(*args: Any, **kwargs: Any) -> int:
+    def timed_index(*args: Any, **kwargs: Any) -> None:
         start = time.process_time()
         try:
             return index_version(*args, **kwargs)
@@ -153,13 +153,13 @@ def store_side(items: list[PageItem], db_path: Path) -> dict[str, float]:
         if db.conn.in_transaction:
             db.conn.commit()
 
-    passages.index_version = timed_index
+    grams.index_version = timed_index  # type: ignore[assignment]
     try:
         total, _ = _cpu(write)
     finally:
-        passages.index_version = index_version
+        grams.index_version = index_version
         db.conn.close()
-    return {"store (SQLite), without passages": total - spent[0], "store: passages and their trigram index": spent[0]}
+    return {"store (SQLite), without the search index": total - spent[0], "store: the search index (bigrams)": spent[0]}
 
 
 def one_run(count: int, tmp: Path, rep: int) -> dict[str, float]:

@@ -40,7 +40,7 @@ def test_peers_bench_measures_each_tool_and_finds_exactly_the_edits(tmp_path: Pa
     assert float(ours[1].split(" ")[0]) > 0
     assert startup["qmcrawler"][2].endswith(" s")  # its start-up above the minimal spider's
     assert float(startup["minimal Scrapy spider (bench/peerspider.py)"][1]) > 0
-    assert "passages" in storage
+    assert "search_grams_data" in storage
     assert storage["total"][2] == "100%"
     assert (tmp_path / "peers.json").stat().st_size > 0
 

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from qmcrawler.cli.main import cli
-from qmcrawler.storage import copydb, open_db
+from qmcrawler.storage import copydb, open_db, pgschema
 from qmcrawler.storage.tablehash import TableDigest, canonical
 from tests.conftest import Site, pg_server, serve_site
 
@@ -116,8 +115,11 @@ def test_sqlite_to_postgresql_copies_every_table_row_for_row(crawled: Site, on_p
     assert_same_tables(crawled.db, on_pg)
     with psycopg.connect(on_pg) as conn:
         assert conn.execute("SELECT name FROM files").fetchone() == (ODD,)  # escaped through COPY and back
-    assert len(table_rows(on_pg, "version_passages")) > 0
-    assert table_rows(on_pg, "alembic_version") == [("q0001",)]
+    with psycopg.connect(on_pg) as conn:
+        versions = conn.execute("SELECT id FROM versions ORDER BY id").fetchall()
+        assert versions
+        assert conn.execute("SELECT version_id FROM version_search ORDER BY version_id").fetchall() == versions
+    assert table_rows(on_pg, "alembic_version") == [(pgschema.HEAD,)]  # its own history, not the source's
 
 
 def indexes(url: str) -> list[tuple[str, str]]:
@@ -162,28 +164,18 @@ def test_search_reads_the_same_on_both(crawled: Site, on_pg: str) -> None:
     assert qmc(on_pg, "search", "质量月", "--json") == found
 
 
-def test_postgresql_back_to_sqlite_keeps_every_row_and_sqlite_utils_search(
-    crawled: Site, on_pg: str, tmp_path: Path
-) -> None:
+def test_postgresql_back_to_sqlite_keeps_every_row_and_search(crawled: Site, on_pg: str, tmp_path: Path) -> None:
     back = tmp_path / "back.db"
     result = copy(on_pg, f"sqlite:///{back}")
     assert result.exit_code == 0, result.output
     assert_same_tables(crawled.db, back)
-
-    def search(db: Path, term: str) -> list[dict[str, Any]]:
-        proc = subprocess.run(
-            [SQLITE_UTILS, "search", str(db), "passages", term, "--json-cols"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return list(json.loads(proc.stdout))
-
-    found = search(back, "质量月")
-    assert found
-    assert found == search(Path(crawled.db), "质量月")
-    assert search(back, "联合34个部门")  # the edited sentence, indexed from the rebuilt FTS table
+    for term in ("质量月", "联合34个部门", "质量 月"):  # the edited sentence too: indexed from the copied versions
+        found = qmc(back, "search", term, "--json", "--all-versions")
+        assert found, term
+        assert found == qmc(crawled.db, "search", term, "--json", "--all-versions"), term
+    sql = "SELECT v.title FROM search_grams g JOIN versions v ON v.id = g.rowid WHERE search_grams MATCH '质量'"
+    assert sqlite_rows(back, sql)
+    assert sqlite_rows(back, sql) == sqlite_rows(Path(crawled.db), sql)
     assert qmc(back, "changes", "--json") == qmc(crawled.db, "changes", "--json")
 
 
@@ -228,21 +220,23 @@ def test_a_target_with_pages_is_refused_unless_replace(crawled: Site, on_pg: str
     assert result.exit_code == 1
     assert result.output == f"Error: {target}: already holds data (5 pages): pass --replace to overwrite it\n"
     with sqlite3.connect(target) as conn:  # a different history in the target, replaced entirely
-        conn.execute("DELETE FROM version_passages")
+        conn.execute("INSERT INTO search_grams (rowid, grams) VALUES (999, '联合 合3 34 4个 个部 部门')")
         conn.execute("UPDATE pages SET site = 'other'")
     conn.close()
     result = copy(on_pg, target, "--replace")
     assert result.exit_code == 0, result.output
     assert_same_tables(crawled.db, target)
-    assert search_fts(target, "联合34个部门") == 1  # the index rebuilt: no stale or missing rows
+    indexed = sqlite_rows(target, "SELECT rowid FROM search_grams WHERE search_grams MATCH '联合 AND 部门'")
+    assert 999 not in {r[0] for r in indexed}  # the index rebuilt: no stale rows
+    assert {r[0] for r in indexed} == {
+        r[0] for r in sqlite_rows(target, "SELECT id FROM versions WHERE text LIKE '%联合%部门%'")
+    }
 
 
-def search_fts(path: Path, term: str) -> int:
+def sqlite_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
     conn = sqlite3.connect(path)
     try:
-        return int(
-            conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?", [f'"{term}"']).fetchone()[0]
-        )
+        return sorted(conn.execute(sql).fetchall())
     finally:
         conn.close()
 
@@ -346,14 +340,15 @@ def test_the_table_list_is_every_table_of_a_fresh_database(pg_server: Any) -> No
     lite = open_db(":memory:")
     names = {r["name"] for r in lite.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
     lite.close()
-    fts = {n for n in names if n.startswith("passages_fts")}  # rebuilt from passages
-    assert names - fts - {"_sqlite_migrations"} == set(TABLES)
+    fts = {n for n in names if n.startswith("search_grams")}  # the search index: built from the versions
+    assert names - fts - {"_sqlite_migrations", "alembic_version"} == set(TABLES)
     with psycopg.connect(pg_server.new_database()) as conn:
         pg = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
             "AND table_type = 'BASE TABLE'"
         ).fetchall()
-    assert {r[0] for r in pg if not r[0].startswith("procrastinate_")} == set(TABLES)  # jobs are not history
+    pg_tables = {r[0] for r in pg if not r[0].startswith("procrastinate_")}  # jobs are not history
+    assert pg_tables - {"version_search", "alembic_version"} == set(TABLES)  # built; its own history
 
 
 def test_table_hashes_ignore_order_and_driver_types() -> None:
@@ -386,7 +381,7 @@ def test_a_database_set_up_as_the_readme_says_takes_a_copy_under_its_own_role(cr
     assert result.exit_code == 0, result.output
     assert_same_tables(crawled.db, url)
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'passages'").fetchone() == (role,)
+        assert conn.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'version_search'").fetchone() == (role,)
 
 
 def test_before_alembic_is_the_baseline_older_is_refused(crawled: Site, tmp_path: Path, pg_server: Any) -> None:
@@ -395,7 +390,7 @@ def test_before_alembic_is_the_baseline_older_is_refused(crawled: Site, tmp_path
     target = pg_server.new_database()
     result = copy_untouched(unstamped, target)
     assert result.exit_code == 0, result.output
-    assert table_rows(target, "alembic_version") == [("q0001",)]
+    assert table_rows(target, "alembic_version") == [(pgschema.HEAD,)]
     assert table_rows(target, "versions") == table_rows(crawled.db, "versions")
     older = altered(
         crawled, tmp_path / "older.db", "DELETE FROM _sqlite_migrations WHERE name = '0013_lean_new_changes'"

@@ -2,7 +2,7 @@
 
 Checks what an analyst sees: coloured diffs, Beijing times, titles with room, labelled page ids,
 the per-day view, page history headers, search that answers short and multi-term queries like
-the CLI, `_search` on the passages index; and that the screenshots show Chinese glyphs, not
+the CLI (the bigram index, one-character scans); and that the screenshots show Chinese glyphs, not
 tofu boxes (`make test` installs a CJK font: the Makefile's `cjk-font` target).
 """
 
@@ -64,7 +64,7 @@ def rows(url: str) -> list[dict[str, object]]:
 
 
 def test_canned_search_answers_like_the_cli(ui: str) -> None:
-    short = rows(f"{ui}/search.json?q={quote('抽检')}")  # two characters: the trigram index cannot, a scan does
+    short = rows(f"{ui}/search.json?q={quote('抽检')}")  # two characters: one bigram
     assert [r["title"] for r in short] == ["市场监管总局通报2023年上半年食品安全监督抽检情况"]
     assert "【抽检】" in str(short[0]["snippet"])
     both = rows(f"{ui}/search.json?q={quote('质量月 筹备工作会')}")
@@ -88,13 +88,18 @@ def ui_db(ui: str) -> str:
     return str(databases[0]["path"])
 
 
-def test_search_on_the_fts_table_and_view(ui: str) -> None:
-    passages = rows(f"{ui}/passages.json?_search={quote('质量强国')}")
-    assert len(passages) >= 5
-    assert all("质量强国" in str(p["text"]) for p in passages)
-    pages = rows(f"{ui}/passage_pages.json?_search={quote('质量强国')}")
-    assert {p["title"] for p in pages} >= {CORRECTED}
-    assert all("质量强国" in str(p["passage"]) for p in pages)
+def test_canned_search_one_character_and_order_like_the_cli(ui: str) -> None:
+    for q in ("检", "质量强国", "（更正）"):  # a scan; the index; a folded term
+        cli = subprocess.run(
+            [sys.executable, "-m", "qmcrawler", "search", "--db", ui_db(ui), "--json", "--limit", "100", q],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        canned = rows(f"{ui}/search.json?q={quote(q)}")
+        assert [r["url"] for r in canned] == [json.loads(line)["url"] for line in cli], q
+        assert canned, q
+    assert CORRECTED in {r["title"] for r in rows(f"{ui}/search.json?q={quote('（更正）')}")}
 
 
 def test_per_day_view_history_headers_and_labels(ui: str) -> None:

@@ -116,19 +116,20 @@ def test_output_into_a_pipe_is_not_cut_to_80_columns(demo: str) -> None:
     assert any(len(line) > 80 and "34个部门共同组织开展。" in line for line in diff.splitlines())
 
 
-def test_sqlite_utils_search_finds_the_passages_index(demo: str) -> None:
+def test_sqlite_utils_reads_the_bigram_index_with_plain_sql(demo: str) -> None:
     sqlite_only(demo)
-    rows = json.loads(run(SQLITE_UTILS, "search", demo, "passages", "质量强国").stdout)
-    assert len(rows) >= 5
-    assert all("质量强国" in r["text"] for r in rows)
     tables = json.loads(run(SQLITE_UTILS, "tables", demo, "--fts5").stdout)
-    assert {"table": "passages_fts"} in tables
-    sql = (
-        "select distinct site, title from passage_pages where passage_id in "
-        "(select rowid from passages_fts where passages_fts match '质量强国') order by title"
+    assert {"table": "search_grams"} in tables
+    base = "select distinct p.site, v.title from pages p join versions v on v.id = p.current_version "
+    scanned = json.loads(run(SQLITE_UTILS, demo, base + "where v.text like '%质量强国%' order by v.title").stdout)
+    indexed = (
+        "select distinct p.site, v.title from search_grams g join versions v on v.id = g.rowid "
+        "join pages p on p.current_version = v.id where search_grams match '质量 AND 量强 AND 强国' "
+        "and v.text like '%质量强国%' order by v.title"
     )
-    pages = json.loads(run(SQLITE_UTILS, demo, sql).stdout)
-    assert {"site": "samr", "title": CORRECTED} in pages
+    assert json.loads(run(SQLITE_UTILS, demo, indexed).stdout) == scanned
+    assert {"site": "samr", "title": CORRECTED} in scanned
+    assert len(scanned) >= 5
 
 
 def _readme_commands() -> list[list[str]]:

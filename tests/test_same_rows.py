@@ -43,9 +43,6 @@ SNAPSHOT = {
     "raw": "SELECT hash, size, encoding, content FROM raw",
     "frontier": "SELECT p.url, f.site, f.priority, f.interval_s, f.checks, f.changes, f.reason "
     "FROM frontier f JOIN pages p ON p.id = f.page_id",
-    "passages": "SELECT key, text FROM passages",
-    "version_passages": "SELECT p.url, v.content_hash, s.key FROM version_passages vp "
-    "JOIN versions v ON v.id = vp.version_id JOIN pages p ON p.id = v.page_id JOIN passages s ON s.id = vp.passage_id",
     "simhash_bands": "SELECT b.band, b.value, p.url, b.fingerprint, b.likely_mirror FROM simhash_bands b "
     "JOIN pages p ON p.id = b.page_id",
     "files": "SELECT url, sha256, size, type, name, http_status, etag, last_modified, truncated FROM files",

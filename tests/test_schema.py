@@ -91,7 +91,7 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path) -> None:
         assert results == [expected] * 6, results
 
 
-def test_0011_makes_the_passages_index_visible_to_sqlite_utils(tmp_path) -> None:
+def test_0011_makes_the_passages_index_visible_to_sqlite_utils_until_0014(tmp_path) -> None:
     path = tmp_path / "old.db"
     old = Database(path)
     migrations.apply(old, stop_before="0011_search_detectable_fts")
@@ -105,12 +105,18 @@ def test_0011_makes_the_passages_index_visible_to_sqlite_utils(tmp_path) -> None
     old.conn.commit()
     assert old.table("passages").detect_fts() is None  # content='passages': not found
     old.close()
-    db = open_db(path)
+    db = Database(path)
+    migrations.apply(db, stop_before="0012_frontier")
     assert db.table("passages").detect_fts() == "passages_fts"
     assert [r["text"] for r in db.table("passages").search("质量强国")] == ["建设质量强国。"]  # the old rows, reindexed
-    assert [h["title"] for h in queries.search(db, "质量强国")] == ["旧库里的通知"]
     rows = list(db.query("SELECT passage, title, status FROM passage_pages ORDER BY passage_id"))
     assert rows == [
         {"passage": "旧库里的通知", "title": "旧库里的通知", "status": "live"},
         {"passage": "建设质量强国。", "title": "旧库里的通知", "status": "live"},
     ]
+    db.close()
+    db = open_db(path)  # 0012-0014: the passages give way to the bigram index, built from the versions
+    assert [h["title"] for h in queries.search(db, "质量强国")] == ["旧库里的通知"]
+    assert not {"passages", "version_passages", "passages_fts", "passage_pages"} & set(
+        db.table_names() + db.view_names()
+    )

@@ -10,9 +10,9 @@ import pytest
 from sqlite_utils import Database
 
 from qmcrawler.monitor.content import content_hash
-from qmcrawler.storage import StoreError, open_db, queries
+from qmcrawler.storage import StoreError, grams, open_db, pgsearch, queries
 from qmcrawler.storage.copylinks import relink_all
-from qmcrawler.storage.passages import MAX_CHARS, search_sql, split_passages
+from qmcrawler.storage.passages import MAX_CHARS, split_passages
 from qmcrawler.storage.records import FetchRecord
 from qmcrawler.storage.writer import Store
 from tests.dbtools import count, rows
@@ -22,9 +22,7 @@ pytestmark = pytest.mark.both_backends
 
 @pytest.fixture
 def search_db() -> Iterator[Database]:
-    """SQLite only for now: search reads the FTS5 index here; on PostgreSQL it is pg_trgm in
-    qmcrawler.storage.textsearch (another branch of issue 17). What search reads from the write
-    path, the passages and their links, is checked on both backends (test_passages_are_stored_once)."""
+    """SQLite only: the plan of the bigram index's query (PostgreSQL's is in tests/test_search.py)."""
     db = open_db(":memory:")
     yield db
     db.close()
@@ -206,8 +204,7 @@ def test_runs_are_opened_and_closed(memdb: Database) -> None:
     assert row["finished_at"].endswith("Z")
 
 
-def test_search_fts_and_short_queries(search_db: Database) -> None:
-    memdb = search_db
+def test_search_index_and_short_queries(memdb: Database) -> None:
     store = Store(memdb)
     run = store.begin_run("site", "demo")
     content(store, run, version(text="以“加强市场监管 建设质量强国”为主题。"))
@@ -215,7 +212,8 @@ def test_search_fts_and_short_queries(search_db: Database) -> None:
     hits = queries.search(memdb, "质量强国")
     assert [h["url"] for h in hits] == [URL]
     assert "【质量强国】" in hits[0]["snippet"]
-    assert [h["url"] for h in queries.search(memdb, "抽检")] == ["http://127.0.0.1/b.html"]  # 2 chars: LIKE
+    assert [h["url"] for h in queries.search(memdb, "抽检")] == ["http://127.0.0.1/b.html"]
+    assert [h["url"] for h in queries.search(memdb, "抽")] == ["http://127.0.0.1/b.html"]  # 1 char: LIKE
     assert queries.search(memdb, "100%") == []
     assert queries.search(memdb, 'a"b') == []  # quotes cannot break the FTS query
 
@@ -232,30 +230,26 @@ def store_edit_and_repost(db: Database) -> None:
     content(store, run, version(title="转载", text=EDITED_BODY), url="http://127.0.0.1/b.html")  # a repost
 
 
-def test_passages_are_stored_once(memdb: Database) -> None:
-    """An edit adds only its changed paragraph to the passages; a repost adds only its title."""
+def indexed(db: Database, term: str) -> list[int]:
+    """The versions the index itself names for a term (SQLite: bigram candidates; PostgreSQL: ILIKE), newest first."""
+    if getattr(db, "dialect", "sqlite") == "postgresql":
+        return list(pgsearch.iter_hits(db, term, all_versions=True))
+    return list(grams.iter_candidates(db, term, all_versions=True))
+
+
+def test_every_version_is_indexed_once(memdb: Database) -> None:
+    """Each stored version is in the index, under its own id, with its title and text; nothing else is."""
     store_edit_and_repost(memdb)
-    assert [r["text"] for r in memdb.query("SELECT text FROM passages ORDER BY id")] == [
-        "关于开展质量月活动的通知",
-        "第一段：以质量强国为主题。",
-        "第二段写着三十三个部门。",
-        "第三段不变。",
-        "第二段写着三十四个部门。",
-        "转载",
-    ]
-    assert count(memdb, "version_passages") == 4 + 4 + 4
-    linked = rows(
-        memdb,
-        "SELECT vp.version_id, p.text FROM version_passages vp JOIN passages p ON p.id = vp.passage_id "
-        "WHERE p.text LIKE ? ORDER BY vp.version_id",
-        ["%三十三%"],
-    )
-    assert [r["version_id"] for r in linked] == [1, 3]
+    assert indexed(memdb, "三十三个") == [3, 1]
+    assert indexed(memdb, "三十四个") == [2]
+    assert indexed(memdb, "质量强国") == [3, 2, 1]
+    assert indexed(memdb, "转载") == [3]  # the title
+    assert indexed(memdb, "质量月活动的通知") == [2, 1]  # the repost's title is 转载
+    assert indexed(memdb, "无此内容") == []
 
 
-def test_search_indexes_each_passage_once(search_db: Database) -> None:
+def test_search_finds_old_and_current_versions(memdb: Database) -> None:
     """Old versions stay searchable; current-only search finds the current text."""
-    memdb = search_db
     store_edit_and_repost(memdb)
     assert [h["url"] for h in queries.search(memdb, "三十三个")] == ["http://127.0.0.1/b.html"]  # current only
     assert [h["url"] for h in queries.search(memdb, "三十四个")] == [URL]
@@ -269,8 +263,8 @@ def test_search_indexes_each_passage_once(search_db: Database) -> None:
 @pytest.mark.parametrize("all_versions", [False, True])
 def test_search_reads_the_index_newest_first_without_sorting(search_db: Database, all_versions: bool) -> None:
     memdb = search_db  # the plan of the FTS5 query: SQLite only
-    plan = [r[3] for r in memdb.execute("EXPLAIN QUERY PLAN " + search_sql(all_versions), ['"质量月"'])]
-    assert plan[0].startswith("SCAN passages_fts VIRTUAL TABLE")
+    plan = [r[3] for r in memdb.execute("EXPLAIN QUERY PLAN " + grams.search_sql(all_versions), ['"质量"'])]
+    assert plan[0].startswith("SCAN search_grams VIRTUAL TABLE")
     assert not any("TEMP B-TREE" in step for step in plan), plan  # a sort would read every match
     store = Store(memdb)
     run = store.begin_run("site", "demo")
@@ -280,7 +274,7 @@ def test_search_reads_the_index_newest_first_without_sorting(search_db: Database
     newest = queries.search(memdb, "质量月", limit=1, all_versions=all_versions)
     assert [h["version_id"] for h in newest] == [4]
     assert [h["version_id"] for h in queries.search(memdb, "第2号", all_versions=all_versions)] == (
-        [4, 3] if all_versions else [4]  # one shared title passage: its newest version first
+        [4, 3] if all_versions else [4]  # newest version first
     )
 
 
@@ -354,8 +348,7 @@ def test_relink_all_keeps_the_order_versions_were_stored_in(memdb: Database) -> 
     assert a_id != b_id
 
 
-def test_search_with_no_limit_left_returns_nothing(search_db: Database) -> None:
-    memdb = search_db
+def test_search_with_no_limit_left_returns_nothing(memdb: Database) -> None:
     store = Store(memdb)
     content(store, store.begin_run("site", "demo"), version(text=LONG))
     assert queries.search(memdb, "质量强国", limit=0) == []

@@ -7,7 +7,7 @@ Datasette's own hooks do the work (https://docs.datasette.io/en/stable/plugin_ho
   UTC times (`2026-11-22T13:48:18Z`) are shown in the configured zone (default Asia/Shanghai),
   the UTC value kept in the cell's tooltip and in every JSON/CSV export.
 - `prepare_connection`: SQL functions the canned queries in datasette.yaml use: `qmc_fold(q)`
-  (a search term's comparison form), `qmc_phrase(q)` (the FTS5 phrase of its longest term),
+  (a search term's comparison form), `qmc_grams(q)` (the bigram index's query for its longest term),
   `qmc_matches(title, text, flags, q)` (every term occurs), `qmc_snippet(title, text, flags, q)`
   (one line of the page's own text around the match), `qmc_day(ts)` (local calendar day),
   `qmc_canonical(url)` (the crawler's canonical form of a URL), `qmc_diff(kind, diff, version
@@ -33,8 +33,8 @@ from markupsafe import Markup
 
 from qmcrawler.crawl.urls import canonical_url
 from qmcrawler.storage import changediff
-from qmcrawler.storage.textsearch import FTS_MIN_CHARS, snippet, terms_of
-from qmcrawler.textnorm import comparison_form
+from qmcrawler.storage.grams import match_expression
+from qmcrawler.storage.textsearch import contains_all, snippet, terms_of
 
 #: datasette's own `hookimpl` is this marker (pluggy's is typed)
 hookimpl = pluggy.HookimplMarker("datasette")
@@ -134,18 +134,14 @@ def _new_diff_cell(row: Any, database: str, datasette: Any) -> Any:
 
 
 def _has_all(title: str | None, text: str | None, flags: str | None, query: str | None) -> int:
-    terms = terms_of(query or "")
-    body = comparison_form(f"{title or ''}\n{text or ''}", "t2s_applied" in (flags or ""))
-    return int(bool(terms) and all(t in body for t in terms))
+    return int(contains_all(title, text, flags, terms_of(query or "")))
 
 
-def _phrase(query: str | None) -> str:
-    """The FTS5 phrase of the longest term; `""` (no rows) when every term is under three characters."""
+def _grams(query: str | None) -> str:
+    """The bigram index's query for the longest term; `""` (no rows) when it has no bigram (one character)."""
     terms = terms_of(query or "")
     longest = max(terms, key=len) if terms else ""
-    if len(longest) < FTS_MIN_CHARS:
-        return '""'
-    return '"' + longest.replace('"', '""') + '"'
+    return match_expression(longest) or '""'
 
 
 def _snippet(title: str | None, text: str | None, flags: str | None, query: str | None) -> str:
@@ -163,7 +159,7 @@ def prepare_connection(conn: sqlite3.Connection, datasette: Any) -> None:
     """Register the qmc_* SQL functions (deterministic, so SQLite may use them freely)."""
     zone = _zone(datasette)
     conn.create_function("qmc_fold", 1, lambda q: " ".join(terms_of(q or "")), deterministic=True)
-    conn.create_function("qmc_phrase", 1, _phrase, deterministic=True)
+    conn.create_function("qmc_grams", 1, _grams, deterministic=True)
     conn.create_function("qmc_matches", 4, _has_all, deterministic=True)
     conn.create_function("qmc_snippet", 4, _snippet, deterministic=True)
     conn.create_function(

@@ -6,13 +6,14 @@ is disturbed, and the source is never written (no migration, no WAL switch). The
 opened as every command opens it (created, migrated, the PostgreSQL locale checked) and written
 in one transaction: every table of the contract (`TABLES`) in foreign-key order, in batches;
 PostgreSQL rows go in through COPY. Then identity sequences start past the highest id (on
-PostgreSQL), `passages_fts` is rebuilt from `passages` (on SQLite; PostgreSQL's trigram index
-follows its table by itself), and each table is read back and compared with the source by row
-count and an order-independent content hash (`qmcrawler.storage.tablehash`). The transaction
-commits only when every table matches; otherwise the target is left as it was.
+PostgreSQL), the search index is built from the copied versions (`qmcrawler.storage.searchindex`:
+SQLite's bigrams, PostgreSQL's `version_search`; the two differ, so neither is copied), and
+each table is read back and compared with the source by row count and an order-independent
+content hash (`qmcrawler.storage.tablehash`). The transaction commits only when every table
+matches; otherwise the target is left as it was.
 
-Not copied: full-text shadow tables (rebuilt), sqlite-utils' `_sqlite_migrations` (the target
-has its own), and the job queue's tables (jobs are not history).
+Not copied: the search index (built), the schema's history (`_sqlite_migrations`,
+`alembic_version`: the target has its own), and the job queue's tables (jobs are not history).
 """
 
 from __future__ import annotations
@@ -26,14 +27,13 @@ from typing import Any
 import psycopg
 from sqlite_utils import Database
 
-from qmcrawler.storage import DB_ERRORS, NewerDatabase, StoreError, db_path, open_db, pgschema
+from qmcrawler.storage import DB_ERRORS, NewerDatabase, StoreError, db_path, open_db, pgschema, searchindex
 from qmcrawler.storage.dialects import is_postgres_url, libpq_url, safe_url
 from qmcrawler.storage.schema import migrations, newer_migrations
 from qmcrawler.storage.tablehash import TableDigest
 
 #: every table of the contract, parents before children, with the key its rows are read in
 TABLES: tuple[tuple[str, str], ...] = (
-    ("alembic_version", "version_num"),
     ("runs", "id"),
     ("pages", "id"),
     ("raw", "hash"),
@@ -44,8 +44,6 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("notifications", "id"),
     ("notify_targets", "target"),
     ("simhash_bands", ""),
-    ("passages", "id"),
-    ("version_passages", "passage_id, version_id"),
     ("frontier", "page_id"),
 )
 #: rows per batch (a `raw` row is a compressed page: tens of kilobytes)
@@ -100,38 +98,25 @@ def _select(table: str, columns: list[str], order: str) -> str:
 class SqliteSide:
     """Reading and writing the contract tables through a sqlite3 connection."""
 
-    def __init__(self, conn: sqlite3.Connection, *, unstamped: bool = False) -> None:
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.unstamped = unstamped  # no alembic_version yet: read it as the baseline it is
-        self._fts_trigger: str | None = None
 
     def columns(self, table: str) -> list[str]:
-        if table == "alembic_version" and self.unstamped:
-            return ["version_num"]
         return [str(r[1]) for r in self.conn.execute(f"PRAGMA table_info({_q(table)})")]
 
     def count(self, table: str) -> int:
-        if table == "alembic_version" and self.unstamped:
-            return 1
         return int(self.conn.execute(f"SELECT count(*) FROM {_q(table)}").fetchone()[0])  # noqa: S608
 
     def batches(self, table: str, columns: list[str], order: str) -> Batches:
-        if table == "alembic_version" and self.unstamped:
-            yield [(pgschema.BASELINE,)]
-            return
         cur = self.conn.execute(_select(table, columns, order))
         while rows := cur.fetchmany(BATCH):
             yield rows
 
     def prepare(self, tables: list[str]) -> None:
-        """Empty the tables (children first); index passages once at the end, not row by row."""
+        """Empty the tables (children first) and the search index (built again at the end)."""
         for table in reversed(tables):
             self.conn.execute(f"DELETE FROM {_q(table)}")  # noqa: S608
-        trigger = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'passages_ai'"
-        row = self.conn.execute(trigger).fetchone()
-        if row:
-            self._fts_trigger = str(row[0])
-            self.conn.execute("DROP TRIGGER passages_ai")
+        self.conn.execute("INSERT INTO search_grams (search_grams) VALUES ('delete-all')")
 
     def write(self, table: str, columns: list[str], batches: Batches) -> None:
         sql = f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
@@ -139,17 +124,16 @@ class SqliteSide:
             self.conn.executemany(sql, rows)
 
     def finish(self, tables: list[str]) -> None:
-        """Rebuild the full-text index from `passages` and put its trigger back."""
-        if self._fts_trigger:
-            self.conn.execute("INSERT INTO passages_fts (passages_fts) VALUES ('rebuild')")
-            self.conn.execute(self._fts_trigger)
+        """Index every copied version for search."""
+        searchindex.build(Database(self.conn, execute_plugins=False))
 
 
 class PgSide:
     """Reading and writing the contract tables through a psycopg connection (COPY in, named cursors out)."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], db: Any = None) -> None:
         self.conn = conn
+        self.db = db  # the target's PgDatabase (same connection): the search index is built through it
         self._indexes: list[str] = []
 
     def columns(self, table: str) -> list[str]:
@@ -174,15 +158,15 @@ class PgSide:
     def prepare(self, tables: list[str]) -> None:
         """Empty the tables; drop their indexes (but keys) to build them once the rows are in.
 
-        Maintaining the trigram index row by row made `passages` most of a copy's time; built
-        at the end with more memory than the default 64 MB, it takes a fraction of it.
+        Maintaining the trigram index row by row made the search index most of a copy's time;
+        built at the end with more memory than the default 64 MB, it takes a fraction of it.
         """
-        self.conn.execute("TRUNCATE " + ", ".join(_q(t) for t in tables))
+        self.conn.execute("TRUNCATE " + ", ".join(_q(t) for t in [*tables, "version_search"]))
         found = self.conn.execute(
             "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() "
             "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
             "WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
-            [tables],
+            [[*tables, "version_search"]],
         ).fetchall()
         for name, definition in found:
             self.conn.execute(f"DROP INDEX {_q(name)}")
@@ -196,7 +180,9 @@ class PgSide:
                     copy.write_row(row)
 
     def finish(self, tables: list[str]) -> None:
-        """The indexes again; identity sequences continue after the highest id copied (the next crawl's ids follow)."""
+        """The search index; the indexes again; identity sequences continue after the highest id copied."""
+        if self.db is not None:
+            searchindex.build(self.db)
         if self._indexes:
             self.conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for definition in self._indexes:
@@ -246,14 +232,13 @@ def open_source(target: str) -> tuple[Side, Callable[[], None]]:
             f"{path}: written by a newer qmcrawler (unknown migration {newer[0] if newer else revision!r}): "
             "upgrade qmcrawler to copy it"
         )
-    unstamped = revision is None and pgschema.HEAD == pgschema.BASELINE
-    if migrations.pending(db) or not (revision == pgschema.HEAD or unstamped):
+    if migrations.pending(db) or revision not in (None, pgschema.SQLITE_REVISION):
         conn.close()
         raise CopyError(
             f"{path}: written by an older qmcrawler: upgrade it first by opening it once "
             f"(`python -m qmcrawler changes --db {path}`), then copy it"
         )
-    return SqliteSide(conn, unstamped=unstamped), conn.close
+    return SqliteSide(conn), conn.close
 
 
 def _open_pg_source(url: str) -> tuple[Side, Callable[[], None]]:
@@ -291,11 +276,11 @@ def _same(source: str, target: str) -> bool:
 
 
 def _target_side(db: Any) -> Side:
-    return PgSide(db.raw) if getattr(db, "dialect", "sqlite") == "postgresql" else SqliteSide(db.conn)
+    return PgSide(db.raw, db) if getattr(db, "dialect", "sqlite") == "postgresql" else SqliteSide(db.conn)
 
 
 def _refuse_filled(side: Side, shown: str) -> None:
-    filled = {t: side.count(t) for t, _ in TABLES if t != "alembic_version"}
+    filled = {t: side.count(t) for t, _ in TABLES}
     filled = {t: n for t, n in filled.items() if n}
     if filled:
         what = f"{filled['pages']} pages" if "pages" in filled else ", ".join(f"{n} {t}" for t, n in filled.items())

@@ -1,4 +1,8 @@
-"""Full-text search over passages: each paragraph is stored and indexed once, however many versions repeat it.
+"""The passages of migrations 0008-0013 (each paragraph stored and trigram-indexed once); 0014 drops them.
+
+Kept for the migrations that build them when an old database is upgraded step by step, and for
+`bench/searchindex.py`, which measures these layouts. Search now reads the bigram index of each
+version (`qmcrawler.storage.grams`, which explains why). What follows is why passages were made:
 
 Why not index whole versions: an FTS5 trigram index costs about three times the text it holds
 (every 3-character window, with its position), and an edit usually changes one paragraph of an
@@ -10,11 +14,6 @@ passage is stored once under a 64-bit hash of its text (`passages.key`), indexed
 A new version of an edited page adds its changed paragraphs and one link row per paragraph.
 Reposts of the same notice share passages too.
 
-Search walks the index newest passage first and stops as soon as it has enough versions, so a
-query costs about the same on a large database as on a small one. A match must lie inside one
-passage (a phrase across a paragraph break is not found); queries under three characters scan
-`versions` with LIKE (`qmcrawler.storage.queries.search`).
-
 Two different passages with the same 64-bit key would share a row; with 10 million passages the
 chance of that is about 3 in a million.
 """
@@ -23,8 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable
 
 from sqlite_utils import Database
 
@@ -84,61 +82,3 @@ def index_version(db: Database, version_id: int, title: str | None, text: str | 
 def index_all(db: Database, versions: Iterable[tuple[int, str | None, str | None]]) -> int:
     """Index many (version_id, title, text) rows, e.g. when upgrading a database; return new passages."""
     return sum(index_version(db, vid, title, text) for vid, title, text in versions)
-
-
-def search_sql(all_versions: bool) -> str:
-    """The search query (one parameter: the FTS5 phrase); separate so tests can check its plan."""
-    current = "" if all_versions else "WHERE v.id = p.current_version "
-    return (
-        "SELECT v.id AS version_id, p.url, p.site, v.title, v.fetched_at, m.snippet "  # noqa: S608 - constants
-        "FROM (SELECT rowid AS passage_id, snippet(passages_fts, 0, '【', '】', '…', 24) AS snippet "
-        "FROM passages_fts WHERE passages_fts MATCH ? ORDER BY rowid DESC) AS m "
-        "JOIN version_passages vp ON vp.passage_id = m.passage_id "
-        "JOIN versions v ON v.id = vp.version_id "
-        f"JOIN pages p ON p.id = v.page_id {current}"
-        # repeated outside: the subquery is flattened into the join, and only this ORDER BY lets
-        # FTS5 hand out rowids in descending order (no sort, so reading stops at `limit`)
-        "ORDER BY m.passage_id DESC"
-    )
-
-
-def iter_hits(db: Database, phrase: str, all_versions: bool) -> Iterator[dict[str, Any]]:
-    """Versions whose passages contain `phrase` (three characters or more), newest passage first, once each.
-
-    Lazy: the caller stops reading when it has enough (see `search_rows`).
-    """
-    quoted = '"' + phrase.replace('"', '""') + '"'
-    seen: set[int] = set()
-    cursor = db.conn.execute(search_sql(all_versions), [quoted])
-    names = [d[0] for d in cursor.description]
-    try:
-        for row in cursor:
-            hit = dict(zip(names, row, strict=True))
-            if int(hit["version_id"]) not in seen:
-                seen.add(int(hit["version_id"]))
-                yield hit
-    finally:
-        cursor.close()
-
-
-def search_rows(db: Database, phrase: str, all_versions: bool, limit: int) -> list[dict[str, Any]]:
-    """Versions whose passages contain `phrase` (three characters or more), newest passage first.
-
-    FTS5 yields matching passages in descending rowid order without sorting, and the rows are
-    read one at a time until `limit` distinct versions are found, so the cost does not grow
-    with the number of matches.
-    """
-    if limit <= 0:
-        return []
-    sql = search_sql(all_versions)
-    quoted = '"' + phrase.replace('"', '""') + '"'
-    found: dict[int, dict[str, Any]] = {}
-    cursor = db.conn.execute(sql, [quoted])
-    names = [d[0] for d in cursor.description]
-    for row in cursor:
-        hit = dict(zip(names, row, strict=True))
-        found.setdefault(int(hit["version_id"]), hit)
-        if len(found) >= limit:
-            break
-    cursor.close()
-    return list(found.values())

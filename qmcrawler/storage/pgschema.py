@@ -1,8 +1,9 @@
 """The schema's history from 0013 on: Alembic revisions in `qmcrawler/storage/alembic`.
 
 PostgreSQL gets its whole schema from Alembic. SQLite databases are built and upgraded by the
-sqlite-utils migrations up to 0013 (`qmcrawler.storage.schema`) and then stamped with the
-Alembic baseline; later revisions run on both. Opening an up-to-date database reads one row
+sqlite-utils migrations (`qmcrawler.storage.schema`) and stamped with the Alembic baseline (0013);
+a later schema change is a pair, a migration for SQLite and a revision for PostgreSQL (0014 and
+q0002: the search index, which differs between the two). Opening an up-to-date database reads one row
 (`alembic_version`) and imports nothing of Alembic or SQLAlchemy, so a crawl's start-up does
 not pay for them.
 """
@@ -15,11 +16,13 @@ from typing import Any
 from qmcrawler.storage.dialects import safe_url
 
 #: the newest revision this version knows (the files in alembic/versions)
-HEAD = "q0001"
+HEAD = "q0002"
 #: every revision this version knows, oldest first
-KNOWN = ("q0001",)
+KNOWN = ("q0001", "q0002")
 #: the baseline: what SQLite migration 0013 is in Alembic's history
 BASELINE = "q0001"
+#: the revision SQLite files carry (their later history is sqlite-utils migrations: 0014 = q0002)
+SQLITE_REVISION = BASELINE
 #: a session-level advisory lock key: one process upgrades a database at a time
 _UPGRADE_LOCK = 0x716D63  # "qmc"
 

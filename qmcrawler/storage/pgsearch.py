@@ -1,17 +1,15 @@
-"""Search over passages on PostgreSQL: ILIKE on `passages.text`, answered by its pg_trgm GIN index.
+"""Search on PostgreSQL: ILIKE on `version_search.body`, answered by its pg_trgm GIN index.
 
-SQLite finds a phrase of three characters or more through the FTS5 trigram table
-(`qmcrawler.storage.passages.iter_hits`); PostgreSQL has no FTS5, and its `tsvector` does not
-segment Chinese, so the same substring match is `text ILIKE '%phrase%'`, which the GIN index
-`idx_passages_trgm` (`gin_trgm_ops`) answers from the phrase's trigrams (the database's
-LC_CTYPE must be C.UTF-8 for pg_trgm to see Chinese characters: `qmcrawler.storage.pgschema`).
-ILIKE, not LIKE: FTS5's trigram tokenizer folds case, so both find `Qr` for `qr`.
+SQLite narrows a term to candidate versions through the bigram index (`qmcrawler.storage.grams`);
+PostgreSQL has no FTS5, and its `tsvector` does not segment Chinese, so each version's comparison
+form (title and text, as `grams.body_of` joins them) is kept in `version_search.body`, and the
+match is `body ILIKE '%term%'`, which the GIN index `idx_version_search_trgm` (`gin_trgm_ops`)
+answers from the term's trigrams (the database's LC_CTYPE must be C.UTF-8 for pg_trgm to see
+Chinese characters: `qmcrawler.storage.pgschema`). ILIKE, not LIKE: the search ignores case.
 
-The hits come in the order SQLite gives them: newest passage first, and for a passage shared by
-several versions the newest version first (`version_passages`' key on SQLite is
-`(passage_id, version_id DESC)`), each version once. Passages are read in batches from the
-newest down, so a search that needs 20 versions stops after the first batches however many
-passages match.
+The hits come in the order SQLite gives them, newest version first, each once. Versions are read
+in batches from the newest down, so a search that needs 20 versions stops after the first
+batches however many versions match.
 """
 
 from __future__ import annotations
@@ -19,13 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-#: passages read per batch at first (doubled per batch, up to _MAX_BATCH)
+#: versions read per batch at first (doubled per batch, up to _MAX_BATCH)
 _FIRST_BATCH = 64
 _MAX_BATCH = 4096
-#: larger than any passage id
+#: larger than any version id
 _ABOVE_ALL = 2**63 - 1
-
-PASSAGES_SQL = "SELECT id FROM passages WHERE text ILIKE ? AND id < ? ORDER BY id DESC LIMIT ?"
 
 
 def like_pattern(phrase: str) -> str:
@@ -33,32 +29,27 @@ def like_pattern(phrase: str) -> str:
     return "%" + phrase.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def versions_sql(all_versions: bool) -> str:
-    """The versions of a batch of passages (one parameter: the passage ids), in SQLite's hit order."""
-    current = "" if all_versions else " AND v.id = p.current_version"
+def hits_sql(all_versions: bool) -> str:
+    """One batch of matching versions below an id, newest first (parameters: pattern, below, batch)."""
+    current = "" if all_versions else "JOIN pages p ON p.current_version = vs.version_id "
     return (
-        "SELECT vp.passage_id, v.id AS version_id, p.url, p.site, v.title, v.fetched_at "  # noqa: S608 - constants
-        "FROM version_passages vp JOIN versions v ON v.id = vp.version_id JOIN pages p ON p.id = v.page_id "
-        f"WHERE vp.passage_id = ANY(?){current} ORDER BY vp.passage_id DESC, vp.version_id DESC"
+        "SELECT vs.version_id FROM version_search vs "  # noqa: S608 - constants
+        f"{current}WHERE vs.body ILIKE ? AND vs.version_id < ? ORDER BY vs.version_id DESC LIMIT ?"
     )
 
 
-def iter_hits(db: Any, phrase: str, all_versions: bool) -> Iterator[dict[str, Any]]:
-    """Versions whose passages contain `phrase` (three characters or more), newest passage first, once each.
+def iter_hits(db: Any, phrase: str, all_versions: bool) -> Iterator[int]:
+    """Ids of the versions (current ones unless `all_versions`) containing `phrase` (three characters or more).
 
-    Lazy, as `qmcrawler.storage.passages.iter_hits`: the caller stops reading when it has enough.
+    Newest first and lazy, as `qmcrawler.storage.grams.iter_candidates`: the caller stops reading
+    when it has enough.
     """
     pattern = like_pattern(phrase)
-    seen: set[int] = set()
     below, batch = _ABOVE_ALL, _FIRST_BATCH
+    sql = hits_sql(all_versions)
     while True:
-        ids = [int(r["id"]) for r in db.query(PASSAGES_SQL, [pattern, below, batch])]
-        if not ids:
-            return
-        for hit in db.query(versions_sql(all_versions), [ids]):
-            if int(hit["version_id"]) not in seen:
-                seen.add(int(hit["version_id"]))
-                yield hit
+        ids = [int(r["version_id"]) for r in db.query(sql, [pattern, below, batch])]
+        yield from ids
         if len(ids) < batch:
             return
         below, batch = ids[-1], min(batch * 2, _MAX_BATCH)

@@ -6,10 +6,13 @@ database at an old step and upgrades it.
 
 from __future__ import annotations
 
+import sqlite3
+import sys
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from qmcrawler.storage import copylinks, frontier, leanchanges, passages
+from qmcrawler.storage import copylinks, frontier, leanchanges, passages, searchindex
 from qmcrawler.storage.records import utcnow
 
 migrations = Migrations("qmcrawler")
@@ -340,6 +343,26 @@ def lean_new_changes(db: Database) -> None:
     leanchanges.compact_passage_index(db)
 
 
+@migrations(name="0014_bigram_search")
+def bigram_search(db: Database) -> None:
+    """Search through each version's bigrams (`search_grams`) instead of passages and a trigram index.
+
+    The passages held the text a second time and their trigram index twice its size (about 59 KB
+    of an article's 92): `qmcrawler.storage.grams`. Every version is indexed from its title and
+    text in their comparison forms, then `passages`, `version_passages`, `passages_fts` and the
+    `passage_pages` view are dropped; `upgrade` then gives the freed pages back (VACUUM).
+    """
+    searchindex.build(db)
+    for sql in (
+        "DROP VIEW IF EXISTS passage_pages",
+        "DROP TRIGGER IF EXISTS passages_ai",
+        "DROP TABLE IF EXISTS passages_fts",
+        "DROP TABLE IF EXISTS version_passages",
+        "DROP TABLE IF EXISTS passages",
+    ):
+        db.execute(sql)
+
+
 def newer_migrations(db: Database) -> list[str]:
     """Applied migrations this version does not know (the database was written by a newer qmcrawler).
 
@@ -371,4 +394,18 @@ def upgrade(db: Database) -> list[str]:
             db.conn.rollback()
         raise
     db.conn.commit()
+    if "0014_bigram_search" in pending and "0001_core_tables" not in pending:
+        give_back_space(db)
     return pending
+
+
+def give_back_space(db: Database) -> None:
+    """VACUUM after 0014 dropped the passages (about half an old database): the file shrinks.
+
+    Skipped with one line on stderr when another process holds the database (the freed pages are
+    then reused by the next writes; `sqlite-utils vacuum FILE` gives them back later).
+    """
+    try:
+        db.execute("VACUUM")
+    except sqlite3.OperationalError as e:
+        print(f"qmcrawler: 0014_bigram_search freed space that VACUUM could not give back now ({e})", file=sys.stderr)

@@ -1,15 +1,16 @@
 """`qmcrawler search`: whitespace-separated terms that must all occur in a page, snippets in its own text.
 
-The index holds the comparison form (width folded, simplified: `qmcrawler.storage.passages`), so
-each term is folded the same way before matching, and `（更正）`, `(更正)` and `（更正)` find the
-same page. The longest term of three characters or more walks the trigram index newest passage
-first; each candidate version must contain every other term somewhere in its title or text (a
-page, not one paragraph). With only shorter terms, `versions` is scanned with LIKE. The snippet is
-cut from the version's displayed text, the page's own characters, on one line.
+The index holds each version's bigrams in the comparison form (width folded, simplified:
+`qmcrawler.storage.grams`), so each term is folded the same way before matching, and `（更正）`,
+`(更正)` and `（更正)` find the same page. The longest term walks the index newest version first
+(the versions having all its bigrams); each candidate must then contain every term somewhere in
+its title or text (a page, not one paragraph), case ignored: the index only narrows, the text
+decides. With only one-character terms, `versions` is scanned with LIKE. The snippet is cut from
+the version's displayed text, the page's own characters, on one line.
 
-On PostgreSQL the index is pg_trgm's GIN index on `passages.text`, read through ILIKE
-(`qmcrawler.storage.pgsearch`), and the short-term scan is ILIKE (SQLite's LIKE ignores ASCII
-case): the same versions in the same order as on SQLite.
+On PostgreSQL the index is pg_trgm's GIN index on `version_search.body` (the same comparison form),
+read through ILIKE (`qmcrawler.storage.pgsearch`), for terms of three characters or more; shorter
+ones are scanned with ILIKE. Both give the same versions in the same order.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from qmcrawler.storage import passages, pgsearch
+from qmcrawler.storage import grams, pgsearch
 from qmcrawler.storage.dialects import dialect_of
 from qmcrawler.textnorm import comparison_form
 
-#: FTS5 trigram (and pg_trgm) needs at least three characters; shorter queries fall back to LIKE
-FTS_MIN_CHARS = 3
+#: the bigram index answers terms of two characters or more; a one-character query is a scan
+FTS_MIN_CHARS = 2
+#: pg_trgm needs at least three characters; shorter terms are scanned on PostgreSQL
+PG_MIN_CHARS = 3
 #: characters of context on each side of the first match in a snippet
 SNIPPET_CONTEXT = 24
 
@@ -47,12 +50,17 @@ def search(db: Database, query: str, limit: int = 20, all_versions: bool = False
         return []
     longest = max(terms, key=len)
     out: list[dict[str, Any]] = []
-    if len(longest) >= FTS_MIN_CHARS:
-        postgres = dialect_of(db) == "postgresql"
-        hits = (pgsearch if postgres else passages).iter_hits(db, longest, all_versions)
-        for hit in hits:
-            row = _version(db, int(hit["version_id"]))
-            if len(terms) == 1 or _has_all(row, terms):  # one term: the index has matched it
+    postgres = dialect_of(db) == "postgresql"
+    if postgres and len(longest) >= PG_MIN_CHARS:
+        candidates: Iterator[int] | None = pgsearch.iter_hits(db, longest, all_versions)
+    elif not postgres and grams.match_expression(longest) is not None:
+        candidates = grams.iter_candidates(db, longest, all_versions)
+    else:
+        candidates = None
+    if candidates is not None:
+        for version_id in candidates:
+            row = _version(db, version_id)
+            if _has_all(row, terms):  # the index narrows; the text decides
                 out.append(row)
                 if len(out) >= limit:
                     break
@@ -72,12 +80,27 @@ def _version(db: Database, version_id: int) -> dict[str, Any]:
 
 
 def _has_all(row: dict[str, Any], terms: list[str]) -> bool:
-    body = comparison_form(f"{row.get('title') or ''}\n{row.get('text') or ''}", _t2s(row.get("flags")))
-    return all(t in body for t in terms)
+    return contains_all(row.get("title"), row.get("text"), row.get("flags"), terms)
+
+
+def contains_all(title: str | None, text: str | None, flags: str | None, terms: list[str]) -> bool:
+    """Every term occurs in the comparison form of the title or the text (case ignored).
+
+    Terms are in the comparison form already, so a term found in the text as stored is found in
+    its comparison form too: the text is folded only when some term is not there as it is.
+    """
+    if not terms:
+        return False
+    shown = grams.body_of(title, text).casefold()
+    wanted = [t.casefold() for t in terms]
+    if all(t in shown for t in wanted):
+        return True
+    body = comparison_form(grams.body_of(title, text), _t2s(flags)).casefold()
+    return all(t in body for t in wanted)
 
 
 def _scan(db: Database, terms: list[str], all_versions: bool, limit: int) -> list[dict[str, Any]]:
-    """Short terms: LIKE over title and text (each term as folded and as typed in full width)."""
+    """One-character terms: LIKE over title and text (each term as folded and as typed in full width)."""
     where: list[str] = [] if all_versions else ["v.id = p.current_version"]
     params: list[str] = []
     postgres = dialect_of(db) == "postgresql"

@@ -16,9 +16,10 @@ from qmcrawler.monitor.content import comparison_key, raw_hash
 from qmcrawler.monitor.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.monitor.diff import diff_fields
 from qmcrawler.monitor.revisit import Policy
-from qmcrawler.storage import changediff, copylinks, frontier, passages
+from qmcrawler.storage import changediff, copylinks, frontier, grams
 from qmcrawler.storage.records import FetchRecord, utcnow
 from qmcrawler.storage.runs import RunLog
+from qmcrawler.textnorm import comparison_form
 
 #: version columns stored as JSON text
 _JSON_COLUMNS = ("attachments", "flags")
@@ -265,7 +266,7 @@ class Store(RunLog):
             copy_of = copylinks.canonical(self.db, fingerprint, page_id, mirror)
             row.update(simhash=to_hex(fingerprint), copy_of=copy_of)
         version_id = _insert(self.db, "versions", row)
-        passages.index_version(self.db, version_id, *_comparison(v))
+        grams.index_version(self.db, version_id, *_search_forms(v))
         copylinks.stored(self.db, version_id, page_id, fingerprint, mirror, copy_of)
         return version_id
 
@@ -346,6 +347,14 @@ def _comparison(version: Mapping[str, Any]) -> tuple[str | None, str]:
     title = version.get("norm_title", version.get("title"))
     text = version.get("norm_text", version.get("text"))
     return title, text or ""
+
+
+def _search_forms(version: Mapping[str, Any]) -> tuple[str | None, str]:
+    """What the search index holds: the extractor's comparison forms, else made from the displayed text."""
+    if "norm_text" in version:
+        return _comparison(version)
+    t2s = "t2s_applied" in (version.get("flags") or ())
+    return comparison_form(version.get("title") or "", t2s), comparison_form(version.get("text") or "", t2s)
 
 
 def _refresh_display(db: Database, old: Mapping[str, Any], version: Mapping[str, Any]) -> None:

@@ -1,0 +1,45 @@
+"""Building the search index of a whole database: migration 0014, Alembic q0002 and `copy-db`.
+
+A crawl indexes each version as it stores it (`qmcrawler.storage.grams.index_version`, from the
+comparison forms the extractor made). Here the comparison forms are made again from the stored
+title and text (`qmcrawler.textnorm.comparison_form`, with the t2s the page's flags record): the
+same strings, as `tests/test_page_chars.py` checks through the content hashes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from qmcrawler.storage import grams
+from qmcrawler.textnorm import comparison_form
+
+#: versions read and indexed per batch
+BATCH = 1000
+
+
+def comparison_rows(rows: Iterable[Any]) -> Iterator[tuple[int, str, str]]:
+    """(id, title, text, flags) rows as (id, comparison title, comparison text)."""
+    for vid, title, text, flags in rows:
+        t2s = "t2s_applied" in json.loads(flags or "[]")
+        yield int(vid), comparison_form(title or "", t2s), comparison_form(text or "", t2s)
+
+
+def build(db: Any) -> int:
+    """Create the index if missing and index every version not yet in it; return how many were indexed."""
+    postgres = getattr(db, "dialect", "sqlite") == "postgresql"
+    if not postgres:
+        db.execute(grams.DDL.replace("CREATE VIRTUAL TABLE", "CREATE VIRTUAL TABLE IF NOT EXISTS"))
+    done = 0
+    last = 0
+    while True:
+        batch = list(
+            db.execute(
+                "SELECT id, title, text, flags FROM versions WHERE id > ? ORDER BY id LIMIT ?", [last, BATCH]
+            ).fetchall()
+        )
+        if not batch:
+            return done
+        done += grams.index_versions(db, comparison_rows(batch))
+        last = int(batch[-1][0])
