@@ -9,8 +9,10 @@ per passage (what `passages_fts` is), one row per paragraph run, one row per who
 per transaction merged by FTS5's automerge) and after `optimize`. Prints bytes per article
 and whether a phrase query of 3 and of 4 characters works in that layout on this SQLite (every
 search of 3+ characters is one: `sqlite-utils search`, Datasette `_search`, `qmcrawler search`).
-Then the stored raw HTML recompressed: zlib at the level the store uses (6) and at 9, and lzma,
-with the CPU each takes per page.
+And the layout the store uses since migration 0014: each version's bigrams in a contentless
+`detail=none` table (`qmcrawler.storage.grams`), a term looked up as the AND of its bigrams and
+checked against the text. Then the stored raw HTML recompressed: zlib at the level the store
+uses (6) and at 9, and lzma, with the CPU each takes per page.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qmcrawler.storage import grams  # noqa: E402
 from qmcrawler.storage.passages import split_passages  # noqa: E402
 
 
@@ -76,8 +79,30 @@ def main(argv: list[str] | None = None) -> int:
         for detail in ("full", "column", "none"):
             written, optimized, phrase = index_bytes(docs, detail, per_txn)
             print(f"| {name} | {detail} | {written / articles:,.0f} | {optimized / articles:,.0f} | {phrase} |")
+    written, optimized = bigram_bytes([f"{t or ''}\n{x or ''}" for t, x in versions])
+    print(
+        f"| bigrams of each whole version (search_grams, the store) | none | {written / articles:,.0f} | "
+        f"{optimized / articles:,.0f} | every term of 2+ characters: AND of its bigrams, checked against the text |"
+    )
     raw_table(args.db, articles)
     return 0
+
+
+def bigram_bytes(bodies: list[str]) -> tuple[int, int]:
+    """The store's bigram index over these bodies, one commit per version: bytes as written, after optimize."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(grams.DDL)
+    for n, body in enumerate(bodies, 1):
+        conn.execute("INSERT INTO search_grams (rowid, grams) VALUES (?, ?)", [n, grams.document(body.casefold())])
+        conn.commit()
+
+    def size() -> int:
+        return int(conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search_grams_%'").fetchone()[0])
+
+    written = size()
+    conn.execute("INSERT INTO search_grams (search_grams) VALUES ('optimize')")
+    conn.commit()
+    return written, size()
 
 
 def raw_table(db: Path, articles: int) -> None:

@@ -53,6 +53,8 @@ def test_searchindex_bench_prints_its_tables(tmp_path: Path) -> None:
     rows = {tuple(c.strip() for c in line.split("|")[1:3]): line for line in stdout.splitlines()}
     assert "4 characters: works" in rows[("one row per passage (passages_fts)", "full")]
     assert "phrase queries are not supported" in rows[("one row per passage (passages_fts)", "none")]
+    store = rows[("bigrams of each whole version (search_grams, the store)", "none")]
+    assert int(store.split("|")[3].strip().replace(",", "")) > 0
     assert any(line.startswith("| zlib level 6 (the store) |") for line in stdout.splitlines())
 
 
