@@ -87,7 +87,7 @@ class Block:
             return -SHORT_PENALTY * self.chars
         if snippet_end(self.text):
             return -SHORT_PENALTY * self.chars if plain < SNIPPET_MAX_CHARS else 0.5 * plain
-        if plain >= GOOD_MIN_CHARS and self.punct:
+        if plain >= GOOD_MIN_CHARS and _PUNCT.search(self.text):  # `self.punct`, without counting
             return plain - LINK_PENALTY * self.link_chars
         if plain >= 2 * GOOD_MIN_CHARS:
             return 0.5 * plain
@@ -102,45 +102,49 @@ def linearize(root: lxml.html.HtmlElement) -> list[Block]:
     """Split the tree into text blocks at block-level tags and `<br>`, tracking link text."""
     blocks: list[Block] = []
     stack: list[lxml.html.HtmlElement] = []
-    buf: list[str] = []
-    link_buf = [0]
+    buf: list[str] = []  # the pending block's text pieces
+    link_buf = [0]  # non-space characters of link text in `buf` (0 whenever `buf` is empty)
     anchor_depth = 0
 
     # `" ".join(t.split())` is `re.sub(r"\s+", " ", t).strip()` (`\s` is str.isspace), four times faster
-    def add(text: str | None) -> None:
-        if text:
-            buf.append(text)
-            if anchor_depth:
-                link_buf[0] += sum(map(len, text.split()))  # its non-space characters
-
     def flush() -> None:
-        if buf:
-            text = " ".join("".join(buf).split())
-            if text and stack:
-                chars = _count(text)
-                blocks.append(Block(text, chars, min(link_buf[0], chars), stack[-1].tag, tuple(stack), len(blocks)))
-            buf.clear()
+        text = " ".join("".join(buf).split())
+        if text and stack:
+            chars = _count(text)
+            blocks.append(Block(text, chars, min(link_buf[0], chars), stack[-1].tag, tuple(stack), len(blocks)))
+        buf.clear()
         link_buf[0] = 0
 
+    # One loop without a call per element: a flush only when text is pending (an empty `buf` has
+    # nothing to flush and no link count to reset), the element's text (start) or tail (end) inline.
     for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = el.tag
+        if not isinstance(tag, str):  # comments and processing instructions
+            tag = ""
         if event == "start":
             if tag in BLOCK_TAGS:
-                flush()
+                if buf:
+                    flush()
                 if tag != "br" and tag != "hr":
                     stack.append(el)
             if tag == "a":
                 anchor_depth += 1
-            add(el.text)
+            text = el.text
         else:
             if tag in BLOCK_TAGS:
-                flush()
+                if buf:
+                    flush()
                 if tag != "br" and tag != "hr" and stack and stack[-1] is el:
                     stack.pop()
             if tag == "a":
                 anchor_depth = max(0, anchor_depth - 1)
-            add(el.tail)
-    flush()
+            text = el.tail
+        if text:
+            buf.append(text)
+            if anchor_depth:
+                link_buf[0] += sum(map(len, text.split()))  # its non-space characters
+    if buf:
+        flush()
     return blocks
 
 
@@ -152,8 +156,11 @@ def container_scores(blocks: list[Block]) -> tuple[dict[int, float], dict[int, l
         w = block.weight
         for anc in block.ancestors:
             key = id(anc)
-            scores[key] = scores.get(key, 0.0) + w
-            elements[key] = anc
+            if key in scores:
+                scores[key] += w
+            else:  # the same sums in the same order as `scores.get(key, 0.0) + w`
+                scores[key] = 0.0 + w
+                elements[key] = anc
     return scores, elements
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from qmcrawler.extraction.dates import find_dates
 from qmcrawler.extraction.vocab import (
     COMMENT_START_RE,
-    DROP_LINE_RES,
+    DROP_LINE_RE,
     EDITOR_LABELS,
     EDITOR_RE,
     END_MARK_RE,
@@ -182,7 +182,7 @@ def filter_lines(lines: list[str]) -> LineReport:
                 if label in EDITOR_LABELS and value:
                     rep.editors.extend(n for n in split_names(value) if n not in rep.editors)
             continue
-        if any(rx.search(line) for rx in DROP_LINE_RES):
+        if DROP_LINE_RE.match(line):  # any of DROP_LINE_RES
             continue
         if INDEX_LABEL_RE.match(line):
             index_value = True  # the next line may be the cell holding this label's value
