@@ -7,21 +7,29 @@ as a changed content hash or a lost footer on some crawled page.
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 import sys
+from pathlib import Path
 
+import lxml.etree
+import lxml.html
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scrapy.selector import Selector
 
 from qmcrawler.crawl.pages import continuation_urls, may_continue
 from qmcrawler.extraction import bylines
-from qmcrawler.extraction.body import _SNIPPET_END, snippet_end
-from qmcrawler.extraction.encoding import mojibake_score, plausible
-from qmcrawler.extraction.vocab import FOOTER_RE, footer_marker
+from qmcrawler.extraction.body import _SNIPPET_END, Block, container_scores, linearize, snippet_end
+from qmcrawler.extraction.dom import parse_html
+from qmcrawler.extraction.encoding import decode_html, mojibake_score, plausible
+from qmcrawler.extraction.vocab import BLOCK_TAGS, DROP_LINE_RE, DROP_LINE_RES, FOOTER_RE, footer_marker
+from qmcrawler.textnorm import t2s, whitespace
 from qmcrawler.textnorm.pinyin import pinyin_stats
 from qmcrawler.textnorm.t2s import HAN_RE, _changes, han_count, t2s_ratio
+from qmcrawler.textnorm.whitespace import normalize_line
 from qmcrawler.textnorm.width import _WIDTH_TABLE, fold_width
 
 #: characters the shortcuts treat specially, and their neighbours
@@ -161,3 +169,161 @@ def test_str_split_is_the_whitespace_regex(text: str) -> None:
     assert " ".join(text.split()) == collapsed.strip()
     assert sum(map(len, text.split())) == len(collapsed) - collapsed.count(" ")
     assert "".join(text.split()) == re.sub(r"\s+", "", text)
+
+
+def plain_normalize_line(text: str) -> str:
+    return whitespace._SPACES.sub(" ", whitespace._INVISIBLE.sub("", text)).strip()
+
+
+@SETTINGS
+@given(texts)
+def test_normalize_line_is_the_two_substitutions(text: str) -> None:
+    assert normalize_line(text) == plain_normalize_line(text)
+
+
+def test_normalize_line_on_every_short_mix_of_spaces() -> None:
+    alphabet = "质a \u3000\t\u00a0\u200b\ufeff\n\u2028\x85"
+    for n in range(5):
+        for chars in itertools.product(alphabet, repeat=n):
+            text = "".join(chars)
+            assert normalize_line(text) == plain_normalize_line(text), repr(text)
+
+
+DROP_SAMPLES = (
+    "更多>>",
+    "…更多栏目",
+    "加载更多",
+    "微信扫一扫",
+    "【纠错】",
+    "_showDynClicks(",
+    "分享到：",
+    "当前位置：首页",
+    "首页 > 新闻",
+    "上一篇：",
+    "【打印本页】【关闭窗口】",
+    "[12]",
+    "2023/09/01 18:20:00",
+    "202309/0118:20:00",
+    ".nav a {color: red}",
+    "document.write(",
+    "登录",
+    "字号：大 中 小",
+    "质量月活动启动",
+    "各地开展质量月活动，更多",
+)
+drop_lines = st.lists(st.sampled_from([*DROP_SAMPLES, *TRICKY]), max_size=6).map("".join)
+
+
+@SETTINGS
+@given(drop_lines)
+def test_drop_line_pattern_is_any_of_the_drop_patterns(line: str) -> None:
+    assert bool(DROP_LINE_RE.match(line)) == any(rx.search(line) for rx in DROP_LINE_RES)
+
+
+def test_drop_line_pattern_on_known_lines() -> None:
+    assert all(rx.pattern.startswith("^") for rx in DROP_LINE_RES)  # what matching at the start relies on
+    assert all(any(rx.search(line) for line in DROP_SAMPLES) for rx in DROP_LINE_RES)  # a sample for each
+    for line in DROP_SAMPLES:
+        assert bool(DROP_LINE_RE.match(line)) == any(rx.search(line) for rx in DROP_LINE_RES), line
+    assert DROP_LINE_RE.match("分享到")
+    assert not DROP_LINE_RE.match("质量月活动启动")
+
+
+def test_changing_class_is_every_character_t2s_changes() -> None:
+    hans = [chr(c) for low, high in t2s.HAN_RANGES for c in range(low, high + 1)]
+    assert len(hans) == len(HAN_RE.findall("".join(hans)))  # the ranges are HAN_RE's
+    pattern = t2s._changing()
+    assert [h for h in hans if pattern.match(h)] == [h for h in hans if _changes(h)]
+
+
+def plain_linearize(root: lxml.html.HtmlElement) -> list[Block]:
+    """`linearize` as it was: one call per element for its text and a flush at every block tag."""
+    blocks: list[Block] = []
+    stack: list[lxml.html.HtmlElement] = []
+    buf: list[str] = []
+    link_buf = [0]
+    anchor_depth = 0
+
+    def add(text: str | None) -> None:
+        if text:
+            buf.append(text)
+            if anchor_depth:
+                link_buf[0] += sum(map(len, text.split()))
+
+    def flush() -> None:
+        if buf:
+            text = " ".join("".join(buf).split())
+            if text and stack:
+                chars = len(text) - text.count(" ")
+                blocks.append(Block(text, chars, min(link_buf[0], chars), stack[-1].tag, tuple(stack), len(blocks)))
+            buf.clear()
+        link_buf[0] = 0
+
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if event == "start":
+            if tag in BLOCK_TAGS:
+                flush()
+                if tag != "br" and tag != "hr":
+                    stack.append(el)
+            if tag == "a":
+                anchor_depth += 1
+            add(el.text)
+        else:
+            if tag in BLOCK_TAGS:
+                flush()
+                if tag != "br" and tag != "hr" and stack and stack[-1] is el:
+                    stack.pop()
+            if tag == "a":
+                anchor_depth = max(0, anchor_depth - 1)
+            add(el.tail)
+    flush()
+    return blocks
+
+
+def plain_container_scores(blocks: list[Block]) -> tuple[dict[int, float], dict[int, lxml.html.HtmlElement]]:
+    scores: dict[int, float] = {}
+    elements: dict[int, lxml.html.HtmlElement] = {}
+    for block in blocks:
+        for anc in block.ancestors:
+            scores[id(anc)] = scores.get(id(anc), 0.0) + block.weight
+            elements[id(anc)] = anc
+    return scores, elements
+
+
+PAGES = sorted(Path(__file__).parent.rglob("*.htm*")) + sorted(
+    (Path(__file__).parent.parent / "qmcrawler" / "demo").rglob("*.htm*")
+)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_linearize_and_container_scores_are_the_plain_loops(path: Path) -> None:
+    root = parse_html(decode_html(path.read_bytes(), "text/html").text)
+    if root is None:
+        return
+    blocks = linearize(root)
+    assert blocks == plain_linearize(root)
+    scores, elements = container_scores(blocks)
+    plain_scores, plain_elements = plain_container_scores(blocks)
+    assert list(scores.items()) == list(plain_scores.items())  # same order, same float sums
+    assert list(elements.items()) == list(plain_elements.items())
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *("<p>", "</p>", "<div>", "</div>", "<a href='x'>", "</a>", "<br>", "<!-- c -->", "<td>", "</td>"),
+                *("<h1>", "质量月活动", "，", "。", " ", "\n", "更多>>", "版权所有", "…", "<span>", "</span>", "<hr>"),
+            ]
+        ),
+        max_size=40,
+    )
+)
+def test_linearize_is_the_plain_loop_on_generated_markup(parts: list[str]) -> None:
+    root = parse_html("<html><body>" + "".join(parts) + "</body></html>")
+    if root is not None:
+        blocks = linearize(root)
+        assert blocks == plain_linearize(root)
+        assert list(container_scores(blocks)[0].items()) == list(plain_container_scores(blocks)[0].items())

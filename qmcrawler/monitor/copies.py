@@ -57,14 +57,10 @@ def shingles(text: str) -> set[bytes]:
     return _grams("".join(_KEEP.findall(text)))
 
 
-#: every 12-byte window of UTF-32 text that starts on a character: the lookahead captures the
-#: gram, the match itself steps one character (4 bytes); `findall` runs the loop in C
-_GRAM = re.compile(rb"(?=(.{%d})).{4}" % (4 * SHINGLE), re.DOTALL)
-
-
 def _grams(chars: str) -> set[bytes]:
-    """The distinct 3-grams of `chars` as UTF-32 bytes (`{data[i : i + 12] for i in range(0, len - 8, 4)}`)."""
-    return set(_GRAM.findall(chars.encode("utf-32-le")))
+    data = chars.encode("utf-32-le")
+    width = 4 * SHINGLE
+    return {data[i : i + width] for i in range(0, len(data) - width + 4, 4)}
 
 
 #: an empty 8-byte BLAKE2b: each gram's hasher is a copy of it (no keyword parsing, no parameter block)
