@@ -118,6 +118,15 @@ def test_plausible_looks_at_the_same_hanzi() -> None:
         assert plausible(text, b"<p>") == plain_plausible(text, b"<p>")
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.sampled_from(["的一是在不了", "亍丌兀丐廿", "<p>", "a b", "𠀀", "\ufffd", "\x00", "锛"]), max_size=800)
+)
+def test_plausible_is_the_plain_form_on_generated_text(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert plausible(text, b"<p>") == plain_plausible(text, b"<p>")
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(
