@@ -65,6 +65,10 @@ TELNETCONSOLE_ENABLED = False
 # the tests check them: one task per response, no source parsing (issue 16).
 CONCURRENT_ITEMS = 1
 WARN_ON_GENERATOR_RETURN_VALUE = False
+# Scrapy stops taking new requests while the responses in its pipelines exceed this many bytes
+# (5 MB by default: about 230 of our pages, each also held decoded twice, ~25 MB of the crawl's
+# peak). The pipelines are the slow side of a first crawl; 45 pages waiting keep them busy.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 
 FEED_EXPORT_ENCODING = "utf-8"
 # The stats go to runs.stats; the crawl ends with one line of its own instead (pipelines/store.py).
