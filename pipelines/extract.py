@@ -1,20 +1,15 @@
 """Stage 2: boilerplate stripping and metadata (qmcrawler.extraction), off the reactor thread.
 
 Extraction is pure Python (≈5 ms for a 20 KB page) and would stall downloads while it runs,
-so with `QMC_EXTRACT_WORKERS` ≥ 1 it runs in a process pool: the reactor keeps fetching and
-several items are extracted at once. The workers are forked when the spider opens (before any
-download, from a process that has already imported the extractor, so they start in
-milliseconds). If a worker dies, the stage falls back to extracting on the reactor thread.
+so with `QMC_EXTRACT_WORKERS` ≥ 1 it runs in a process pool (qmcrawler.run.extractpool): the
+reactor keeps fetching and several items are extracted at once. The workers are fresh
+interpreters started when the first page needs extracting, so a crawl that finds nothing new
+starts none. If a worker dies, the stage falls back to extracting on the reactor thread.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
-import threading
-import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -23,48 +18,12 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer
 
 from qmcrawler.crawl.perf import PerfOptions
-from qmcrawler.extraction import extract
 from qmcrawler.extraction.article import Article
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import CONTENT
-from qmcrawler.monitor.content import content_fields
-from qmcrawler.monitor.copies import fingerprint_text, simhash
-from qmcrawler.run import locks
+from qmcrawler.run.extractpool import ExtractionPool, extract_and_fingerprint
 
-#: how often an extraction worker checks that the crawl process is still alive
-PARENT_POLL_SECONDS = 1.0
-
-
-def _ready() -> bool:
-    return True
-
-
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the crawl process, and exit when it dies (SIGKILL, a crash)."""
-    locks.forget_in_child()  # the crawl's site locks must not outlive the crawl in a worker
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not Scrapy's shutdown handler, inherited by the fork
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A forked worker keeps the pool's pipes open itself, so it would never see EOF: poll instead."""
-    while os.getppid() == parent:
-        time.sleep(PARENT_POLL_SECONDS)
-    os._exit(0)
-
-
-def extract_and_fingerprint(html: str, url: str, more: tuple[str, ...] = ()) -> tuple[Article, int | None]:
-    """Extract, and compute the SimHash of the content fields the store will hash (in the worker).
-
-    `more` holds the HTML of a multi-page article's continuation pages: their bodies are joined to
-    page 1's into one article (`Article.joined`). The fingerprint (7 ms for a 20 KB page, pure
-    Python) used to be computed on the store's writer thread, where it held the GIL against the
-    reactor; here it runs beside extraction.
-    """
-    article = extract(html, url).joined(tuple(extract(page, url) for page in more))
-    fields = content_fields(article)
-    return article, simhash(fingerprint_text(fields["title"], fields["text"]))
+__all__ = ["ExtractPipeline", "extract_and_fingerprint", "to_deferred"]
 
 
 def to_deferred(future: Future[Any]) -> defer.Deferred[Any]:
@@ -90,7 +49,7 @@ class ExtractPipeline:
     def __init__(self, crawler: Crawler, perf: PerfOptions) -> None:
         self.crawler = crawler
         self.perf = perf
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: ExtractionPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -98,14 +57,11 @@ class ExtractPipeline:
 
     def open_spider(self) -> None:
         if self.perf.extract_workers > 0:
-            self.pool = ProcessPoolExecutor(
-                self.perf.extract_workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_init
-            )
-            self.pool.submit(_ready).result()  # fork now, before the downloader starts threads
+            self.pool = ExtractionPool(self.perf.extract_workers)  # no process until the first page
 
     def close_spider(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown()
             self.pool = None
 
     async def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
@@ -118,6 +74,8 @@ class ExtractPipeline:
     async def _extract(self, html: str, url: str, more: tuple[str, ...]) -> tuple[Article, int | None]:
         if self.pool is not None:
             try:
+                if not self.pool.started:
+                    self._count("pool_started")  # once per crawl, and only in one that extracts
                 future = self.pool.submit(extract_and_fingerprint, html, url, more)
                 result: tuple[Article, int | None] = await maybe_deferred_to_future(to_deferred(future))
                 return result

@@ -120,7 +120,7 @@ def test_extraction_workers_exit_when_the_crawl_is_killed(tmp_path: Path) -> Non
             workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-    assert workers, "the crawl forked no extraction worker"
+    assert workers, "the crawl started no extraction worker"
     deadline = time.monotonic() + 10
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
