@@ -6,9 +6,6 @@ database at an old step and upgrades it.
 
 from __future__ import annotations
 
-import sqlite3
-import sys
-
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -395,17 +392,6 @@ def upgrade(db: Database) -> list[str]:
         raise
     db.conn.commit()
     if "0014_bigram_search" in pending and "0001_core_tables" not in pending:
-        give_back_space(db)
+        searchindex.give_back_space(db)
     return pending
 
-
-def give_back_space(db: Database) -> None:
-    """VACUUM after 0014 dropped the passages (about half an old database): the file shrinks.
-
-    Skipped with one line on stderr when another process holds the database (the freed pages are
-    then reused by the next writes; `sqlite-utils vacuum FILE` gives them back later).
-    """
-    try:
-        db.execute("VACUUM")
-    except sqlite3.OperationalError as e:
-        print(f"qmcrawler: 0014_bigram_search freed space that VACUUM could not give back now ({e})", file=sys.stderr)
