@@ -1,6 +1,7 @@
 """qmcrawler beside bare Scrapy, urlwatch and changedetection.io: CPU, memory, storage, 304s, edits.
 
-    .venv/bin/python bench/peers.py [--pages 1000] [--repeat 3] [--tools scrapy,urlwatch,...] [--json [FILE]]
+    .venv/bin/python bench/peers.py [--pages 1000] [--repeat 3] [--tools scrapy,urlwatch,...] [--startups 7]
+                                    [--json [FILE]]
 
 Generates N article pages (bench/sitegen.py), serves them from bench/fastweb.py (its own
 process, ETag/Last-Modified, 304 to If-None-Match, counts its answers by status) and, in one
@@ -18,7 +19,8 @@ start-up is included, as each tool pays it on every run. Every tool runs from co
 as an installed program does (bench/crawlrun.process_env; each tool runs once unmeasured first).
 Peak memory is the PSS of the tree, sampled every 50 ms. Medians over `--repeat`; ratios
 against bare Scrapy's first check in the same run. Then qmcrawler's database per table and
-index, and each tool's start-up: a whole run that checks one empty page.
+index, and each tool's start-up: a whole run that checks one empty page, `--startups` times
+for every tool, the tools alternated (one run varies by ±0.2 s of CPU on a shared machine), medians.
 """
 
 from __future__ import annotations
@@ -189,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1000, help="article pages (default 1000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of every tool; medians are shown (default 3)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"comma-separated subset of {','.join(TOOLS)}")
+    parser.add_argument(
+        "--startups", type=int, default=7, help="start-up runs of every tool, alternated; medians shown (default 7)"
+    )
     parser.add_argument("--edit", type=float, default=0.01, help="share of articles edited (default 0.01)")
     parser.add_argument("--venvs", type=Path, default=ROOT / ".bench-venvs", help="where the peers' venvs are kept")
     parser.add_argument(
@@ -202,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     keys = [k.strip() for k in args.tools.split(",") if k.strip()]
     if unknown := [k for k in keys if k not in TOOLS]:
         parser.error(f"unknown tool {unknown[0]!r}: choose from {','.join(TOOLS)}")
-    if args.pages < 1 or args.repeat < 1:
-        parser.error("--pages and --repeat must be at least 1")
+    if args.pages < 1 or args.repeat < 1 or args.startups < 1:
+        parser.error("--pages, --repeat and --startups must be at least 1")
     tools = [TOOLS[k]() for k in TOOLS if k in keys]
     for tool in tools:
         tool.install(args.venvs)
@@ -231,10 +236,6 @@ def main(argv: list[str] | None = None) -> int:
                     if tool.key == "qmcrawler" and rep == args.repeat - 1:
                         parts = dbsize.breakdown(work / "qm.db")
                     shutil.rmtree(work, ignore_errors=True)
-                    (tmp / "startup").mkdir()
-                    startups[tool.key].append(tool.startup(tmp / "startup", site))
-                    shutil.rmtree(tmp / "startup")
-                startups["import"].append(measured([sys.executable, "-c", "import scrapy"], tmp).cpu)
                 if rep < args.repeat - 1:  # progress: the medians so far, on stderr
                     done = {t.key: summary(t, runs[t.key], args.pages, edited_urls) for t in tools}
                     print(
@@ -243,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
                         sep="\n",
                         file=sys.stderr,
                     )
+            print(f"start-up: {args.startups} rounds of every tool, alternated", file=sys.stderr)
+            for _ in range(args.startups):  # a single run varies by ±0.2 s on a shared machine
+                for tool in tools:
+                    (tmp / "startup").mkdir()
+                    startups[tool.key].append(tool.startup(tmp / "startup", site))
+                    shutil.rmtree(tmp / "startup")
+                startups["import"].append(measured([sys.executable, "-c", "import scrapy"], tmp).cpu)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rows = {t.key: summary(t, runs[t.key], args.pages, edited_urls) for t in tools}

@@ -24,7 +24,7 @@ def _rows(stdout: str) -> list[list[str]]:
 
 @pytest.mark.timeout(320)
 def test_peers_bench_measures_each_tool_and_finds_exactly_the_edits(tmp_path: Path) -> None:
-    argv = [sys.executable, "bench/peers.py", "--pages", "10", "--repeat", "1", "--edit", "0.2"]
+    argv = [sys.executable, "bench/peers.py", "--pages", "10", "--repeat", "1", "--startups", "1", "--edit", "0.2"]
     argv += ["--tools", "qmcrawler,urlwatch,scrapy", "--json", str(tmp_path / "peers.json")]
     proc = subprocess.run(argv, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]

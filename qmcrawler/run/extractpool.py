@@ -25,7 +25,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from qmcrawler.extraction import extract
 from qmcrawler.extraction.article import Article
 from qmcrawler.monitor.content import content_fields
 from qmcrawler.monitor.copies import fingerprint_text, simhash
@@ -41,6 +40,8 @@ def extract_and_fingerprint(html: str, url: str, more: tuple[str, ...] = ()) -> 
     page 1's into one article (`Article.joined`). The fingerprint (pure Python) runs here, beside
     extraction, not on the store's writer thread, where it would hold the GIL against the reactor.
     """
+    from qmcrawler.extraction import extract  # here: the crawl's main process never extracts
+
     article = extract(html, url).joined(tuple(extract(page, url) for page in more))
     fields = content_fields(article)
     return article, simhash(fingerprint_text(fields["title"], fields["text"]))
