@@ -190,3 +190,13 @@ def test_migration_on_a_database_without_versions(tmp_path: Path, backend: str) 
     db = open_db(target)
     assert rows(db, "SELECT count(*) AS n FROM simhash_bands")[0]["n"] == 0
     db.close()
+
+
+def test_why_copy_links_are_kept_and_not_replayed(backend: str, tmp_path: Path) -> None:
+    """Replaying current versions (relink_all) reverses an original edited after its repost was stored."""
+    db = open_db(db_target(backend, tmp_path))
+    fill(db)
+    assert snapshot(db)["copy_of"][FARM] == PEOPLE
+    copylinks.relink_all(db)
+    assert (snapshot(db)["copy_of"][FARM], snapshot(db)["copy_of"][PEOPLE]) == (None, FARM)
+    db.close()

@@ -120,18 +120,18 @@ def stored(
 
 
 def relink_all(db: Database) -> int:
-    """Recompute every current version's fingerprint, band rows and copy link, page by page.
+    """Recompute every current version's fingerprint, band rows and copy link, oldest version first.
 
-    Replays what the writer does for each new version, in the order the pages were first stored
-    (their ids), so the result is what a crawl with today's fingerprint would have stored: the
-    fingerprint of the comparison forms the writer hashes, made again from the stored title and
-    text with the t2s the version's flags record (`searchindex.comparison_rows`). Returns the
-    number of current versions that are copies.
+    Replays what the writer does for each new version, in the order the versions were stored,
+    so the result is what a crawl with today's fingerprint would have stored: the fingerprint of
+    the comparison forms the writer hashes, made again from the stored title and text with the
+    t2s the version's flags record (`searchindex.comparison_rows`). Returns the number of current
+    versions that are copies. Migration 0009 runs it.
     """
     with db.atomic():
         db.execute("DELETE FROM simhash_bands")
         last = 0
-        while batch := _batch(db, "FROM pages p JOIN versions v ON v.id = p.current_version", "p.id", last):
+        while batch := _batch(db, "FROM pages p JOIN versions v ON v.id = p.current_version", last):
             for (version_id, page_id, mirror, *_), fingerprint in zip(batch, _fingerprints(batch), strict=True):
                 copy_of = None if fingerprint is None else canonical(db, fingerprint, page_id, bool(mirror))
                 db.execute(
@@ -139,34 +139,41 @@ def relink_all(db: Database) -> int:
                     [None if fingerprint is None else to_hex(fingerprint), copy_of, version_id],
                 )
                 stored(db, version_id, page_id, fingerprint, bool(mirror), copy_of)
-            last = batch[-1][1]
+            last = batch[-1][0]
     sql = "SELECT count(*) FROM pages p JOIN versions v ON v.id = p.current_version WHERE v.copy_of IS NOT NULL"
     return int(db.execute(sql).fetchone()[0])
 
 
 def refingerprint_all(db: Database) -> int:
-    """Every version's fingerprint made again with today's SimHash: old versions here, then `relink_all`.
+    """Every version's fingerprint made again with today's SimHash, and the band rows of current versions.
 
     Migration 0015 (SQLite) and Alembic q0003 (PostgreSQL): fingerprints of the BLAKE2b SimHash and
     of today's are unrelated, so old versions get new ones too (nothing would compare with them
-    otherwise). Returns the number of versions whose fingerprint was made.
+    otherwise). Copy links are kept: the writer made each with the history it had (a page copied
+    before its original was edited stays the copy), which a replay of current versions cannot
+    know (`relink_all` would make such an original the copy of its repost), and both fingerprints
+    put the same near-identical pages together (tests/test_simhash_migration.py). Returns the
+    number of versions whose fingerprint was made.
     """
     with db.atomic():
         current = {r[0] for r in db.execute("SELECT current_version FROM pages").fetchall()}
+        db.execute("DELETE FROM simhash_bands")
         last = done = 0
-        while batch := _batch(db, "FROM versions v", "v.id", last):
-            old = [row for row in batch if row[0] not in current]  # current versions: relink_all
-            rows = [(None if f is None else to_hex(f), r[0]) for r, f in zip(old, _fingerprints(old), strict=True)]
+        while batch := _batch(db, "FROM versions v", last):
+            fingerprints = _fingerprints(batch)
+            rows = [(None if f is None else to_hex(f), r[0]) for r, f in zip(batch, fingerprints, strict=True)]
             db.conn.executemany("UPDATE versions SET simhash = ? WHERE id = ?", rows)
-            done, last = done + len(old), batch[-1][0]
-        relink_all(db)
-    return done + len(current - {None})
+            for (version_id, page_id, mirror, *_), fingerprint in zip(batch, fingerprints, strict=True):
+                if version_id in current:
+                    index(db, version_id, page_id, fingerprint, bool(mirror))
+            done, last = done + len(batch), batch[-1][0]
+    return done
 
 
-def _batch(db: Database, source: str, key: str, last: int) -> list[tuple[Any, ...]]:
-    """The next versions of `source` after `key` `last`: (id, page_id, likely_mirror, title, text, flags)."""
+def _batch(db: Database, source: str, last: int) -> list[tuple[Any, ...]]:
+    """The next versions of `source` after id `last`: (id, page_id, likely_mirror, title, text, flags)."""
     columns = "v.id, v.page_id, v.likely_mirror, v.title, v.text, v.flags"
-    sql = f"SELECT {columns} {source} WHERE {key} > ? ORDER BY {key} LIMIT ?"
+    sql = f"SELECT {columns} {source} WHERE v.id > ? ORDER BY v.id LIMIT ?"
     return [tuple(r) for r in db.execute(sql, [last, BATCH]).fetchall()]
 
 

@@ -360,7 +360,7 @@ def bigram_search(db: Database) -> None:
 
 @migrations(name="0015_splitmix_simhash")
 def splitmix_simhash(db: Database) -> None:
-    """Every version's SimHash made again with the cheaper hash, band rows and copy links with it (copylinks)."""
+    """Every version's SimHash made again with the cheaper hash, and the band rows; copy links kept (copylinks)."""
     copylinks.refingerprint_all(db)
 
 

@@ -2,7 +2,7 @@
 
 The fingerprint moved from BLAKE2b per 3-gram to splitmix64 over numpy arrays
 (`qmcrawler.monitor.copies.simhash`); the two give unrelated values, so every version's
-`simhash` is recomputed and the band rows and copy links of current versions replayed
+`simhash` is recomputed and the band rows of current versions rebuilt; copy links are kept
 (`qmcrawler.storage.copylinks.refingerprint_all`, the same code as on SQLite, run on
 Alembic's connection inside its transaction).
 
