@@ -6,6 +6,8 @@ import itertools
 import json
 import random
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -325,3 +327,21 @@ def test_the_extraction_worker_fingerprint_is_the_one_the_store_would_compute(tm
     given = open_db(db_target(backend, tmp_path, "b.db"))
     store_article(given, article, PEOPLE, "people", fingerprint=fingerprint ^ 1)  # the record's value is used
     assert current(given, PEOPLE)["simhash"] == f"{fingerprint ^ 1:016x}"
+
+
+def test_numpy_is_imported_by_the_first_fingerprint_not_by_opening_a_database(tmp_path: Path) -> None:
+    """A crawl's main process (settings, spiders, pipelines, the store) and the CLI do not import numpy;
+    sqlite-utils would, when it is installed (qmcrawler/__init__.py hides it from sqlite_utils.db)."""
+    code = (
+        "import sys, qmcrawler.settings, spiders.site, spiders.revisits, pipelines.store, qmcrawler.cli.main\n"
+        "from qmcrawler.storage import open_db\n"
+        f"open_db({str(tmp_path / 'qm.db')!r}).close()\n"
+        "import sqlite_utils.db\n"
+        "assert 'numpy' not in sys.modules and sqlite_utils.db.np is None, sorted(sys.modules)\n"
+        "from qmcrawler.monitor.copies import simhash\n"
+        "assert simhash('质量月活动' * 20) is not None and 'numpy' in sys.modules\n"
+        "import numpy\n"
+        "print(numpy.uint64(7))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout) == (0, "7\n"), done.stderr[-2000:]
