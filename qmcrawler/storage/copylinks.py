@@ -125,8 +125,9 @@ def relink_all(db: Database) -> int:
     Replays what the writer does for each new version, in the order the versions were stored,
     so the result is what a crawl with today's fingerprint would have stored: the fingerprint of
     the comparison forms the writer hashes, made again from the stored title and text with the
-    t2s the version's flags record (`searchindex.comparison_rows`). Returns the number of current
-    versions that are copies. Migration 0009 runs it.
+    t2s the version's flags record (`searchindex.comparison_rows`); but an original edited after
+    its copies were stored is replayed after them, and becomes their copy. Returns the number of
+    current versions that are copies. Migration 0009 runs it.
     """
     with db.atomic():
         db.execute("DELETE FROM simhash_bands")
