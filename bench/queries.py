@@ -62,10 +62,7 @@ def build(path: Path, pages: int, versions: int) -> None:
     conn = db.conn
     rng = random.Random(1978)
     triggers = list(
-        conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-            "AND tbl_name IN ('versions', 'pages')"
-        )
+        conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('versions', 'pages')")
     )
     for name, _ in triggers:  # bulk load, then put the triggers back
         conn.execute(f'DROP TRIGGER "{name}"')

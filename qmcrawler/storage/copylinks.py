@@ -18,6 +18,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from qmcrawler.monitor.copies import BANDS, MAX_DISTANCE, bands, distance, fingerprint_text, simhash, to_hex, to_signed
+from qmcrawler.storage.searchindex import comparison_rows
+
+#: versions fingerprinted per batch when a whole database is (their texts are read together)
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,14 @@ def canonical(db: Database, fingerprint: int, page_id: int | None, likely_mirror
     """The page a new version copies (its canonical page id), or None when it is the first of its text.
 
     A clean page never becomes the copy of a mirror: when only mirrors match, the clean page is
-    the canonical one and `adopt` re-points the mirrors to it.
+    the canonical one and `adopt` re-points the mirrors to it. An original's new version finds
+    its own copies, whose links lead back to it: it stays the original.
     """
     for match in candidates(db, fingerprint, page_id):
         if match.likely_mirror and not likely_mirror:
             return None
-        return _root(db, match.page_id)
+        root = _root(db, match.page_id)
+        return None if root == page_id else root
     return None
 
 
@@ -117,25 +123,65 @@ def relink_all(db: Database) -> int:
     """Recompute every current version's fingerprint, band rows and copy link, oldest version first.
 
     Replays what the writer does for each new version, in the order the versions were stored,
-    so the result is what a crawl with today's fingerprint would have stored. Returns the number
-    of current versions that are copies.
+    so the result is what a crawl with today's fingerprint would have stored: the fingerprint of
+    the comparison forms the writer hashes, made again from the stored title and text with the
+    t2s the version's flags record (`searchindex.comparison_rows`); but an original edited after
+    its copies were stored is replayed after them, and becomes their copy. Returns the number of
+    current versions that are copies. Migration 0009 runs it.
     """
     with db.atomic():
         db.execute("DELETE FROM simhash_bands")
-        rows = db.execute(
-            "SELECT v.id, v.page_id, v.title, v.text, v.likely_mirror FROM pages p "
-            "JOIN versions v ON v.id = p.current_version ORDER BY v.id"  # the order the writer stored them
-        ).fetchall()
-        for version_id, page_id, title, text, mirror in rows:
-            fingerprint = simhash(fingerprint_text(title, text))
-            copy_of = None if fingerprint is None else canonical(db, fingerprint, page_id, bool(mirror))
-            db.execute(
-                "UPDATE versions SET simhash = ?, copy_of = ? WHERE id = ?",
-                [None if fingerprint is None else to_hex(fingerprint), copy_of, version_id],
-            )
-            stored(db, version_id, page_id, fingerprint, bool(mirror), copy_of)
+        last = 0
+        while batch := _batch(db, "FROM pages p JOIN versions v ON v.id = p.current_version", last):
+            for (version_id, page_id, mirror, *_), fingerprint in zip(batch, _fingerprints(batch), strict=True):
+                copy_of = None if fingerprint is None else canonical(db, fingerprint, page_id, bool(mirror))
+                db.execute(
+                    "UPDATE versions SET simhash = ?, copy_of = ? WHERE id = ?",
+                    [None if fingerprint is None else to_hex(fingerprint), copy_of, version_id],
+                )
+                stored(db, version_id, page_id, fingerprint, bool(mirror), copy_of)
+            last = batch[-1][0]
     sql = "SELECT count(*) FROM pages p JOIN versions v ON v.id = p.current_version WHERE v.copy_of IS NOT NULL"
     return int(db.execute(sql).fetchone()[0])
+
+
+def refingerprint_all(db: Database) -> int:
+    """Every version's fingerprint made again with today's SimHash, and the band rows of current versions.
+
+    Migration 0015 (SQLite) and Alembic q0003 (PostgreSQL): fingerprints of the BLAKE2b SimHash and
+    of today's are unrelated, so old versions get new ones too (nothing would compare with them
+    otherwise). Copy links are kept: the writer made each with the history it had (a page copied
+    before its original was edited stays the copy), which a replay of current versions cannot
+    know (`relink_all` would make such an original the copy of its repost), and both fingerprints
+    put the same near-identical pages together (tests/test_simhash_migration.py). Returns the
+    number of versions whose fingerprint was made.
+    """
+    with db.atomic():
+        current = {r[0] for r in db.execute("SELECT current_version FROM pages").fetchall()}
+        db.execute("DELETE FROM simhash_bands")
+        last = done = 0
+        while batch := _batch(db, "FROM versions v", last):
+            fingerprints = _fingerprints(batch)
+            rows = [(None if f is None else to_hex(f), r[0]) for r, f in zip(batch, fingerprints, strict=True)]
+            db.conn.executemany("UPDATE versions SET simhash = ? WHERE id = ?", rows)
+            for (version_id, page_id, mirror, *_), fingerprint in zip(batch, fingerprints, strict=True):
+                if version_id in current:
+                    index(db, version_id, page_id, fingerprint, bool(mirror))
+            done, last = done + len(batch), batch[-1][0]
+    return done
+
+
+def _batch(db: Database, source: str, last: int) -> list[tuple[Any, ...]]:
+    """The next versions of `source` after id `last`: (id, page_id, likely_mirror, title, text, flags)."""
+    columns = "v.id, v.page_id, v.likely_mirror, v.title, v.text, v.flags"
+    sql = f"SELECT {columns} {source} WHERE v.id > ? ORDER BY v.id LIMIT ?"
+    return [tuple(r) for r in db.execute(sql, [last, BATCH]).fetchall()]
+
+
+def _fingerprints(batch: list[tuple[Any, ...]]) -> list[int | None]:
+    """The fingerprints of a batch's versions, from their comparison forms (what the writer hashes)."""
+    forms = comparison_rows((r[0], r[3], r[4], r[5]) for r in batch)
+    return [simhash(fingerprint_text(title, text)) for _, title, text in forms]
 
 
 def copies_of(db: Database, page_id: int) -> list[dict[str, Any]]:

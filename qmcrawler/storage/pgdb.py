@@ -151,6 +151,15 @@ class PgDatabase:
         raw.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
         return raw
 
+    @classmethod
+    def within(cls, raw: psycopg.Connection[Any]) -> PgDatabase:
+        """The interface over a connection already inside a transaction that its owner commits (an
+        Alembic revision's): `atomic()` blocks are savepoints; it never reconnects."""
+        db = cls.__new__(cls)
+        db.url, db._depth, db.raw = "", 1, raw
+        db.conn = PgConnection(db)
+        return db
+
     @property
     def in_transaction(self) -> bool:
         return self._depth > 0

@@ -3,9 +3,9 @@
 PostgreSQL gets its whole schema from Alembic. SQLite databases are built and upgraded by the
 sqlite-utils migrations (`qmcrawler.storage.schema`) and stamped with the Alembic baseline (0013);
 a later schema change is a pair, a migration for SQLite and a revision for PostgreSQL (0014 and
-q0002: the search index, which differs between the two). Opening an up-to-date database reads one row
-(`alembic_version`) and imports nothing of Alembic or SQLAlchemy, so a crawl's start-up does
-not pay for them.
+q0002: the search index, which differs between the two; 0015 and q0003: new fingerprints).
+Opening an up-to-date database reads one row (`alembic_version`) and imports nothing of Alembic
+or SQLAlchemy, so a crawl's start-up does not pay for them.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from typing import Any
 from qmcrawler.storage.dialects import safe_url
 
 #: the newest revision this version knows (the files in alembic/versions)
-HEAD = "q0002"
+HEAD = "q0003"
 #: every revision this version knows, oldest first
-KNOWN = ("q0001", "q0002")
+KNOWN = ("q0001", "q0002", "q0003")
 #: the baseline: what SQLite migration 0013 is in Alembic's history
 BASELINE = "q0001"
-#: the revision SQLite files carry (their later history is sqlite-utils migrations: 0014 = q0002)
+#: the revision SQLite files carry (their later history is sqlite-utils migrations: 0014 = q0002, 0015 = q0003)
 SQLITE_REVISION = BASELINE
 #: a session-level advisory lock key: one process upgrades a database at a time
 _UPGRADE_LOCK = 0x716D63  # "qmc"

@@ -228,9 +228,7 @@ def compact_fetch_log(db: Database) -> None:
         "UPDATE fetches SET url = NULL WHERE page_id IS NOT NULL "
         "AND url = (SELECT p.url FROM pages p WHERE p.id = fetches.page_id)"
     )
-    db.execute(
-        FETCH_LOG_VIEW
-    )
+    db.execute(FETCH_LOG_VIEW)
 
 
 @migrations(name="0008_passage_search")
@@ -360,6 +358,12 @@ def bigram_search(db: Database) -> None:
         db.execute(sql)
 
 
+@migrations(name="0015_splitmix_simhash")
+def splitmix_simhash(db: Database) -> None:
+    """Every version's SimHash made again with the cheaper hash, and the band rows; copy links kept (copylinks)."""
+    copylinks.refingerprint_all(db)
+
+
 def newer_migrations(db: Database) -> list[str]:
     """Applied migrations this version does not know (the database was written by a newer qmcrawler).
 
@@ -394,4 +398,3 @@ def upgrade(db: Database) -> list[str]:
     if "0014_bigram_search" in pending and "0001_core_tables" not in pending:
         searchindex.give_back_space(db)
     return pending
-
