@@ -172,21 +172,21 @@ def store_side(items: list[PageItem], tmp: Path, rep: int) -> dict[str, float]:
 
 
 def _store_once(items: list[PageItem], db_path: Path) -> float:
-    """CPU seconds of storing `items` as the writer thread does: a savepoint each, commits every BATCH."""
+    """CPU seconds of storing `items` as the writer thread does (pipelines/store.py): a savepoint
+    each, a commit every BATCH, the batch's index rows inserted just before it commits."""
     db = open_db(db_path)
-    store = Store(db, defer_removals=True)
+    store = Store(db, defer_removals=True, batch_index=True)
     run_id = store.begin_run("site", "bench")
 
     def write() -> None:
         for n, item in enumerate(items, 1):
-            if not db.conn.in_transaction:
-                db.execute("BEGIN IMMEDIATE")
-            with db.atomic():
+            db.begin()
+            with store.atomic():
                 store.record(to_record(item), run_id)
             if n % BATCH == 0:
-                db.conn.commit()
+                store.commit()
         if db.conn.in_transaction:
-            db.conn.commit()
+            store.commit()
 
     try:
         total, _ = _cpu(write)

@@ -22,6 +22,7 @@ to the index; paragraphs shared between versions no longer need their own table 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 import sys
@@ -165,6 +166,49 @@ def index_versions(db: Any, rows: Iterable[tuple[int, str | None, str | None]]) 
         [(vid, document(body_of(title, text))) for vid, title, text in rows],
     )
     return int(cursor.rowcount)
+
+
+class Pending:
+    """A crawl's index rows, inserted in one `executemany` just before its batch commits.
+
+    Why: FTS5 writes the terms it holds in memory out as a new segment whenever a savepoint
+    opens, and a crawl writes every download in its own savepoint, so indexing each version
+    where it is stored made one segment per version, merged again and again (about 1 ms a
+    version on the generated site, `bench/stages.py`). Inserted together, a batch's versions
+    share segments. All or nothing still holds: `atomic` drops the rows of a block that rolls
+    back, the batch's owner calls `flush` inside the transaction, before its commit (the rows
+    commit with their versions or not at all), and `clear` when it rolls the batch back.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str | None, str | None]] = []
+
+    def add(self, version_id: int, title: str | None, text: str | None) -> None:
+        self.rows.append((version_id, title, text))
+
+    @contextlib.contextmanager
+    def atomic(self, db: Any) -> Iterator[None]:
+        """`db.atomic()`: rows added inside go if it rolls back, and are inserted if it is the transaction."""
+        outermost = not db.conn.in_transaction
+        mark = len(self.rows)
+        try:
+            with db.atomic():
+                yield
+                if outermost:
+                    self.flush(db)
+        except BaseException:
+            del self.rows[mark:]
+            raise
+
+    def flush(self, db: Any) -> None:
+        """Insert the rows (inside the open transaction: its commit is the caller's)."""
+        rows, self.rows = self.rows, []
+        if rows:
+            index_versions(db, rows)
+
+    def clear(self) -> None:
+        """The transaction was rolled back: its rows are gone with it."""
+        self.rows.clear()
 
 
 def search_sql(all_versions: bool) -> str:
