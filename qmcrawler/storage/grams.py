@@ -54,10 +54,10 @@ def grams_of(body: str) -> set[str]:
 def document(body: str) -> str:
     """The text FTS5 tokenizes for a version: its bigrams in code point order, space separated.
 
-    Always `" ".join(sorted(grams_of(body)))` (tests/test_fast_paths.py checks it): the order of
+    Always `" ".join(sorted(grams_of(body)))` (tests/test_grams_fast.py checks it): the order of
     the tokens does not change the index. A page has about 6,000 positions and 2,850 distinct
     bigrams, and the plain form makes a string object for each position (2.4 ms a page); numpy
-    does the same on the code points as one array (0.2 ms): a cached isalnum per BMP character,
+    does the same on the code points as one array (0.3 ms): a cached isalnum per BMP character,
     each pair as one uint64, sorted, duplicates dropped, written out as one UTF-32 buffer of
     (first, second, space) triples and decoded once. numpy is imported only when a process has
     indexed `_PLAIN_FIRST` versions the plain way (its import costs about as much CPU as that
