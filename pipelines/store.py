@@ -94,7 +94,7 @@ class StorePipeline:
         spider = self.crawler.spider
         site_list = getattr(spider, "site_list", [])
         revisit = {s.id: Policy(s.revisit_min, s.revisit_max) for s in site_list}
-        self.store = Store(open_db(self.options.db), revisit, defer_removals=True)
+        self.store = Store(open_db(self.options.db), revisit, defer_removals=True, batch_index=True)
         self.started = time.monotonic()
         self.sites = [s.id for s in site_list]
         try:
@@ -199,7 +199,7 @@ class StorePipeline:
             return
         if self.store is not None and self.store.db.conn.in_transaction:
             with contextlib.suppress(*db_errors()):
-                self.store.db.conn.rollback()
+                self.store.rollback()
         self.batch.committed()
         run = f"run {self.run_id} failed" if self.run_id is not None else "no run recorded"
         # one line, without a password: PostgreSQL's messages run over several lines
@@ -225,7 +225,7 @@ class StorePipeline:
             sitelocks.keep(self.options.db)  # PostgreSQL: the sites' locks survived any server restart
         if self.writer is not None and not db.conn.in_transaction:
             db.begin()  # SQLite: BEGIN IMMEDIATE, the write lock first (other crawls write too)
-        with db.atomic():  # the fetch, its validators and its files: all or nothing (a savepoint in a batch)
+        with self.store.atomic():  # the fetch, its validators, files, index rows: all or nothing
             outcome = self.store.record(to_record(item), self.run_ids.get(item.site, self.run_id))
             if isinstance(item, PageItem):
                 remember(self.store, item, outcome)
@@ -236,7 +236,7 @@ class StorePipeline:
     def _commit(self) -> None:
         if self.store is not None and self.store.db.conn.in_transaction and not self.failed:
             try:
-                self.store.db.conn.commit()
+                self.store.commit()  # with the batch's search index rows
             except db_errors() as e:
                 self._failed(e)
         self.batch.committed()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from qmcrawler.storage import dialect_of
+from qmcrawler.storage import dialect_of, grams
+from qmcrawler.storage.searchindex import comparison_rows
 from tests.dbtools import count, opened
 
 
 def check_consistent(target: Path | str) -> int:
-    """Every current version exists and every version has its change; returns the number of versions.
+    """Every current version exists, every version has its change and index row; returns the number of versions.
 
     On SQLite also the file's integrity and foreign keys (PostgreSQL enforces its constraints
     on every statement, and has no equivalent of the integrity check).
@@ -26,4 +28,21 @@ def check_consistent(target: Path | str) -> int:
         assert orphans == 0
         unlogged = count(db, "versions v LEFT JOIN changes c ON c.to_version = v.id", "c.id IS NULL")
         assert unlogged == 0  # every version has its change: written in one transaction
+        assert indexed_versions(db) == versions_to_index(db)  # and its search index row, and nothing else
         return count(db, "versions")
+
+
+def indexed_versions(db: Any) -> set[int]:
+    """The versions the search index holds rows for."""
+    if dialect_of(db) == "postgresql":
+        return {int(r["version_id"]) for r in db.query("SELECT version_id FROM version_search")}
+    db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.qmc_grams USING fts5vocab(main, search_grams, 'instance')")
+    return {int(r[0]) for r in db.execute("SELECT DISTINCT doc FROM temp.qmc_grams").fetchall()}
+
+
+def versions_to_index(db: Any) -> set[int]:
+    """The versions that should have index rows: all (PostgreSQL), those with a bigram (SQLite)."""
+    found = db.execute("SELECT id, title, text, flags FROM versions").fetchall()
+    if dialect_of(db) == "postgresql":
+        return {int(r[0]) for r in found}
+    return {vid for vid, title, text in comparison_rows(found) if grams.document(grams.body_of(title, text))}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zlib
 from collections.abc import Mapping
@@ -30,15 +31,39 @@ _SHOWN = ("title", "text")
 class Store(RunLog):
     """Writes crawl results; every `record` call is one transaction."""
 
-    def __init__(self, db: Database, revisit: Mapping[str, Policy] | None = None, defer_removals: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        revisit: Mapping[str, Policy] | None = None,
+        defer_removals: bool = False,
+        batch_index: bool = False,
+    ) -> None:
         self.db = db
         self.revisit = dict(revisit or {})  # revisit bounds by site id (default Policy())
         #: a crawl confirms removals when it ends (qmcrawler.storage.outage), not download by download
         self.defer_removals = defer_removals
+        #: a crawl indexes its batch's versions when the batch commits (`commit`), not one by one
+        self.pending = grams.Pending() if batch_index else None
+
+    def atomic(self) -> contextlib.AbstractContextManager[Any]:
+        """`db.atomic()`, with the search index rows of the versions written in it (`grams.Pending`)."""
+        return self.db.atomic() if self.pending is None else self.pending.atomic(self.db)
+
+    def commit(self) -> None:
+        """Commit the open transaction (a crawl's batch), its versions' search index rows inserted first."""
+        if self.pending is not None:
+            self.pending.flush(self.db)
+        self.db.conn.commit()
+
+    def rollback(self) -> None:
+        """Roll the open transaction back, with the index rows waiting for its commit."""
+        if self.pending is not None:
+            self.pending.clear()
+        self.db.conn.rollback()
 
     def record(self, rec: FetchRecord, run_id: int | None) -> str:
         """Store one download atomically; return its `fetches.outcome`."""
-        with self.db.atomic():
+        with self.atomic():
             rhash = self._store_raw(rec) if rec.raw is not None and rec.kind == CONTENT else None
             page = self._resolve_page(rec, run_id)
             state = self._state(page)
@@ -84,7 +109,7 @@ class Store(RunLog):
         is `extractor`, so the extractor's improvements never read as edits of the page.
         Returns True if something was written.
         """
-        with self.db.atomic():
+        with self.atomic():
             page = _get(self.db, "pages", page_id)
             old = self._version(page["current_version"])
             if old is None:
@@ -266,7 +291,10 @@ class Store(RunLog):
             copy_of = copylinks.canonical(self.db, fingerprint, page_id, mirror)
             row.update(simhash=to_hex(fingerprint), copy_of=copy_of)
         version_id = _insert(self.db, "versions", row)
-        grams.index_version(self.db, version_id, *_search_forms(v))
+        if self.pending is None:
+            grams.index_version(self.db, version_id, *_search_forms(v))
+        else:
+            self.pending.add(version_id, *_search_forms(v))
         copylinks.stored(self.db, version_id, page_id, fingerprint, mirror, copy_of)
         return version_id
 
