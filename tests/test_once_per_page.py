@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import to_record
+from qmcrawler.crawl.classify import _TAGS, visible_text
 from qmcrawler.items import PageItem
 from qmcrawler.monitor.changes import CONTENT
 from qmcrawler.monitor.content import OTHER_SPACE, _clean, content_fields, content_hash, stored_text
@@ -96,3 +97,21 @@ def test_the_store_record_is_the_same_with_or_without_the_worker_content(path: P
             item.fields.update(relevance=1, year=2018, likely_mirror=False)  # what the relevance stage adds
         records.append((item.kind, item.reason, item.content_hash, to_record(item)))
     assert records[0] == records[1]
+
+
+def plain_visible_text(html: str) -> str:
+    """`visible_text` as it was: whitespace runs collapsed by a regex over the whole page."""
+    return re.sub(r"\s+", " ", _TAGS.sub(" ", html)).strip()
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(["<p>", "</p>", "<script>x</script>", "<!-- c -->", "<b", ">", *SPACY]), max_size=60))
+def test_visible_text_is_the_plain_form(parts: list[str]) -> None:
+    html = "".join(parts)
+    assert visible_text(html) == plain_visible_text(html)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
+def test_visible_text_is_the_plain_form_on_the_pages(path: Path) -> None:
+    html = _html(path)
+    assert visible_text(html) == plain_visible_text(html)
