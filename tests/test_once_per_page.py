@@ -13,16 +13,19 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scrapy.http import HtmlResponse, TextResponse
 
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import to_record
 from qmcrawler.crawl.classify import _TAGS, visible_text
+from qmcrawler.extraction.encoding import decode_html
 from qmcrawler.items import PageItem
 from qmcrawler.monitor.changes import CONTENT
 from qmcrawler.monitor.content import OTHER_SPACE, _clean, content_fields, content_hash, stored_text
 from qmcrawler.options import Options
 from qmcrawler.run.extractpool import extract_and_fingerprint
 from qmcrawler.run.runner import PROJECT_ROOT
+from spiders.responses import utf8_text
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 PAGES = sorted([*FIXTURES.rglob("*.htm*"), *(PROJECT_ROOT / "qmcrawler" / "demo").rglob("*.htm*")])
@@ -115,3 +118,52 @@ def test_visible_text_is_the_plain_form(parts: list[str]) -> None:
 def test_visible_text_is_the_plain_form_on_the_pages(path: Path) -> None:
     html = _html(path)
     assert visible_text(html) == plain_visible_text(html)
+
+
+#: bodies whose UTF-8 decoding Scrapy and decode_html could disagree on
+ODD_BODIES = [
+    "<p>质量月</p>".encode(),
+    "<p>\ufffd 质量月</p>".encode(),  # a real U+FFFD: a strict decoding keeps it too
+    b"<p>\xff\xfe broken \xe8\xb4</p>",
+    b"<meta charset=utf-8><p>" + "质量月活动".encode() * 200 + b"\xff</p>",  # one bad byte in a long page
+    b"\xef\xbb\xbf<p>BOM</p>",
+    "<meta charset=gbk><p>质量月</p>".encode("gb18030"),
+    b"<meta charset=gbk><p>\x80 euro</p>",  # w3lib reads GBK's 0x80 as the euro sign
+    b"<meta charset=utf-16><p>x</p>",
+    "<p>質量月</p>".encode("big5"),
+]
+CONTENT_TYPES = ["text/html", "text/html; charset=utf-8", "text/html; charset=gbk", "text/html; charset=big5", ""]
+
+
+@pytest.mark.parametrize("content_type", CONTENT_TYPES)
+def test_decoding_with_scrapys_text_is_the_plain_decoding(content_type: str) -> None:
+    bodies = [*ODD_BODIES, *(p.read_bytes() for p in PAGES)]
+    for body in bodies:
+        response = HtmlResponse("http://127.0.0.1/a.html", body=body, headers={"Content-Type": content_type})
+        assert decode_html(body, content_type, utf8_text(response)) == decode_html(body, content_type)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *(b"<p>", b"abc ", "质量月活动".encode(), "质量月活动".encode("gb18030"), "質量".encode("big5")),
+                *(b"\xff", b"\x80", "\ufffd".encode(), b"<meta charset=utf-8>", b"<meta charset=gbk>"),
+            ]
+        ),
+        max_size=80,
+    ),
+    st.sampled_from(CONTENT_TYPES),
+)
+def test_a_replaced_utf8_text_is_never_taken_for_a_strict_decoding(parts: list[bytes], content_type: str) -> None:
+    body = b"".join(parts)
+    assert decode_html(body, content_type, body.decode("utf-8", "replace")) == decode_html(body, content_type)
+
+
+def test_a_utf8_page_is_decoded_once() -> None:
+    body = (FIXTURES / "web" / "article.html").read_bytes() if (FIXTURES / "web" / "article.html").exists() else b""
+    body = body or "<html><meta charset=utf-8><p>质量月活动</p></html>".encode()
+    response = HtmlResponse("http://127.0.0.1/a.html", body=body, headers={"Content-Type": "text/html"})
+    assert decode_html(body, "text/html", utf8_text(response)).text is response.text
+    assert utf8_text(TextResponse("http://127.0.0.1/a.txt", body=body)) is None  # only what Scrapy decoded already
