@@ -167,3 +167,13 @@ def test_a_utf8_page_is_decoded_once() -> None:
     response = HtmlResponse("http://127.0.0.1/a.html", body=body, headers={"Content-Type": "text/html"})
     assert decode_html(body, "text/html", utf8_text(response)).text is response.text
     assert utf8_text(TextResponse("http://127.0.0.1/a.txt", body=body)) is None  # only what Scrapy decoded already
+
+
+def test_the_cached_canonical_url_is_the_plain_one() -> None:
+    from qmcrawler.crawl.urls import canonical_url
+    from spiders.responses import links_of
+
+    links = [link for path in PAGES for link in links_of(_html(path), "http://127.0.0.1/a/b.html")]
+    links += [" HTTP://Example.GOV.cn:80/a;jsessionid=1?b=2&_=3#x ", "not a url", "http://[::1/"]
+    for link in links + links:  # the second time from the cache
+        assert canonical_url(link) == canonical_url.__wrapped__(link)
