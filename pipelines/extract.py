@@ -18,10 +18,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import defer
 
 from qmcrawler.crawl.perf import PerfOptions
-from qmcrawler.extraction.article import Article
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import CONTENT
-from qmcrawler.run.extractpool import ExtractionPool, extract_and_fingerprint
+from qmcrawler.run.extractpool import Extracted, ExtractionPool, extract_and_fingerprint
 
 __all__ = ["ExtractPipeline", "extract_and_fingerprint", "to_deferred"]
 
@@ -66,18 +65,20 @@ class ExtractPipeline:
 
     async def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
         if isinstance(item, PageItem) and item.kind == CONTENT and "short_circuit" not in item.flags:
-            item.article, item.fingerprint = await self._extract(item.html, item.final_url, tuple(item.more_html))
+            item.article, item.fingerprint, item.content = await self._extract(
+                item.html, item.final_url, tuple(item.more_html)
+            )
             if item.article.errors:
                 self._count("field_errors")
         return item
 
-    async def _extract(self, html: str, url: str, more: tuple[str, ...]) -> tuple[Article, int | None]:
+    async def _extract(self, html: str, url: str, more: tuple[str, ...]) -> Extracted:
         if self.pool is not None:
             try:
                 if not self.pool.started:
                     self._count("pool_started")  # once per crawl, and only in one that extracts
                 future = self.pool.submit(extract_and_fingerprint, html, url, more)
-                result: tuple[Article, int | None] = await maybe_deferred_to_future(to_deferred(future))
+                result: Extracted = await maybe_deferred_to_future(to_deferred(future))
                 return result
             except BrokenProcessPool:
                 self._count("pool_broken")

@@ -8,12 +8,14 @@ from scrapy.crawler import Crawler
 from qmcrawler.extraction.depth import too_deep
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import CONTENT, FAILED
-from qmcrawler.monitor.content import content_fields, content_hash
+from qmcrawler.monitor.content import content_forms
 from qmcrawler.options import Options
 
 
 class NormalizePipeline:
     """Set `item.fields` and `item.content_hash`; downgrade empty extractions to failures.
+
+    The extraction worker computed both with the article (`item.content`): they are taken from there.
 
     An empty body is never stored as a version: it would read as "the article was deleted"
     when the page merely needs JavaScript or the extractor missed it.
@@ -42,6 +44,6 @@ class NormalizePipeline:
             if self.crawler.stats is not None:
                 self.crawler.stats.inc_value(f"qmcrawler/normalize/{reason}")
             return item
-        item.fields = content_fields(article)
-        item.content_hash = content_hash(item.fields)
+        content = item.content if item.content is not None else content_forms(article)  # the worker's
+        item.fields, item.content_hash = content.fields, content.hash
         return item

@@ -287,9 +287,12 @@ def to_record(item: PageItem | FetchFailure) -> FetchRecord:
     article = item.article
     version = None
     if item.fields is not None and article is not None:
+        # the worker's stored text when the fields are the worker's (title and text: no stage changes them)
+        content = item.content
+        stored = content.stored if content is not None and content.fields is item.fields else None
         version = {
             **item.fields,
-            **stored_text(article, item.fields),
+            **(stored if stored is not None else stored_text(article, item.fields)),
             "editor": article.editor,
             "doc_date": article.doc_date,
             "is_relevant": item.is_relevant,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qmcrawler.extraction.article import Article
+
+if TYPE_CHECKING:  # the crawl's start does not import the text normalisation for it
+    from qmcrawler.monitor.content import ContentForms
 
 
 @dataclass
@@ -35,6 +38,8 @@ class PageItem:
     article: Article | None = None
     #: SimHash of the content fields' title and text, computed with the extraction (None: too short)
     fingerprint: int | None = None
+    #: the content fields, hash and stored text the extraction worker computed with the article
+    content: ContentForms | None = None
     fields: dict[str, Any] | None = None
     content_hash: str | None = None
     is_relevant: bool = False

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any
 from urllib.parse import urljoin
 
-from scrapy.http import Request, Response
+from scrapy.http import HtmlResponse, Request, Response
 from scrapy.selector import Selector
 
 from spiders.politeness import ROBOTS_UNREACHABLE
@@ -71,3 +72,16 @@ def links_of(html: str, base: str) -> list[str]:
     if not html.strip():
         return []
     return [urljoin(base, h.strip()) for h in Selector(text=html).css("a::attr(href)").getall()]
+
+
+def utf8_text(response: Response) -> str | None:
+    """Scrapy's decoding of an HTML page it reads as UTF-8 (`response.text`, which its meta-refresh
+    check already decoded), for `decode_html` to take instead of decoding the body again; else None."""
+    if not isinstance(response, HtmlResponse):
+        return None
+    try:
+        if codecs.lookup(response.encoding).name != "utf-8":
+            return None
+    except LookupError:
+        return None
+    return response.text

@@ -47,7 +47,7 @@ from qmcrawler.storage import memo
 from qmcrawler.storage.records import utcnow
 from spiders.boundary import BoundaryRefused
 from spiders.rendering import enable_playwright, find_chromium, render_meta
-from spiders.responses import canonical_href, failure_reason, headers_of, links_of, response_join
+from spiders.responses import canonical_href, failure_reason, headers_of, links_of, response_join, utf8_text
 from spiders.revisits import Revisits
 
 #: JPaaS list pages are asked for this many rows each
@@ -262,7 +262,7 @@ class SiteSpider(Revisits, scrapy.Spider):
         kind = sniff_type(response.body[:4096], response.url, content_type)
         html, encoding, declared, flags = "", None, None, []
         if kind in ("html", "bin") and response.body:
-            decoded = decode_html(response.body, content_type)
+            decoded = decode_html(response.body, content_type, utf8_text(response))
             html, encoding, declared, flags = decoded.text, decoded.encoding, decoded.declared, list(decoded.flags)
         elif isinstance(response, TextResponse) and not response.body:
             encoding = response.encoding

@@ -319,7 +319,7 @@ def test_the_extraction_worker_fingerprint_is_the_one_the_store_would_compute(tm
     from pipelines.extract import extract_and_fingerprint
 
     path = FIXTURE / "society.people.com.cn/n1/2018/0831/c1004-30264070.html"
-    article, fingerprint = extract_and_fingerprint(decode_html(path.read_bytes(), "text/html").text, PEOPLE)
+    article, fingerprint, _ = extract_and_fingerprint(decode_html(path.read_bytes(), "text/html").text, PEOPLE)
     assert fingerprint is not None
     computed = open_db(db_target(backend, tmp_path, "a.db"))
     store_article(computed, article, PEOPLE, "people")  # no fingerprint on the record: the store computes it

@@ -9,6 +9,7 @@ points to this very page".
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -80,11 +81,14 @@ def unalias(url: str) -> str:
     return url
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
     """The identity of a page: aliases resolved, volatile parameters dropped, w3lib-canonical.
 
     Lowercases scheme and host, drops default ports, the fragment, session ids and
     cache-busters, sorts the query. Idempotent; returns the input unchanged if it is not a URL.
+    Cached: a crawl asks again for the links every list page repeats and for each article's URL
+    when it is requested and when it is answered (w3lib's canonicalisation is ~25 µs a URL).
     """
     url = url.strip()
     try:

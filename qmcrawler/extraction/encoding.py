@@ -104,6 +104,8 @@ def mojibake_score(text: str) -> float:
     if not text:
         return 0.0
     marks = sum(text.count(m) for m in MOJIBAKE_MARKS)
+    if not marks:
+        return 0.0  # whatever the count of wide characters (the pass over the whole text below)
     wide = len(_NARROW.sub("", text)) or 1  # characters above U+2E7F, counted in C
     return marks / wide
 
@@ -169,8 +171,13 @@ def _try(body: bytes, codec: str) -> str | None:
         return None
 
 
-def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
-    """Decode a page: BOM, then the HTTP charset, then <meta>, then fallbacks; never raises."""
+def decode_html(body: bytes, content_type: str | None = None, utf8_text: str | None = None) -> Decoded:
+    """Decode a page: BOM, then the HTTP charset, then <meta>, then fallbacks; never raises.
+
+    `utf8_text` is the body already decoded as UTF-8 with replacement characters (Scrapy's
+    `response.text` of a UTF-8 page, which its meta-refresh check has decoded): without any
+    U+FFFD it is what a strict UTF-8 decoding gives, and is taken instead of decoding again.
+    """
     for bom, codec in _BOMS:
         if body.startswith(bom):
             declared = normalize_charset(header_charset(content_type)) or _first_meta(body)
@@ -181,7 +188,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     declared = header or (metas[0] if metas else None)
     candidates = list(dict.fromkeys([*([header] if header else []), *metas]))
     for codec in [*candidates, *(c for c in FALLBACKS if c not in candidates)]:
-        attempt = _try(body, codec)
+        if codec == "utf-8" and utf8_text is not None and "\ufffd" not in utf8_text:
+            attempt: str | None = utf8_text
+        else:
+            attempt = _try(body, codec)
         if attempt is not None and mojibake_score(attempt) <= MOJIBAKE_LIMIT and plausible(attempt, body):
             return Decoded(attempt, codec, declared, conflict=declared is not None and codec != declared)
     best = from_bytes(body[:200_000]).best()

@@ -10,17 +10,38 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from qmcrawler.extraction.article import HASHED_FIELDS, Article
 from qmcrawler.textnorm import comparison_form
 
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+#: every character `str.isspace` holds but the space and the newline (line breaks of `splitlines` too)
+OTHER_SPACE = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_OTHER_SPACE = re.compile(f"[{OTHER_SPACE}]")
+
+
+def is_clean(value: str) -> bool:
+    """True if `_clean` would give `value` back: single spaces inside lines, no empty lines, nothing
+    to strip; only C-speed scans (the extractor's lines are normally already so)."""
+    return not (
+        not value
+        or value[0] in " \n"
+        or value[-1] in " \n"
+        or "  " in value
+        or "\n\n" in value
+        or " \n" in value
+        or "\n " in value
+        or _OTHER_SPACE.search(value)
+    )
 
 
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None
+    if is_clean(value):
+        return value  # the same object: pickled once beside the text it came from
     lines = (_SPACES.sub(" ", line).strip() for line in value.splitlines())
     out = "\n".join(line for line in lines if line)
     return out or None
@@ -50,6 +71,24 @@ def stored_text(article: Article, fields: dict[str, Any]) -> dict[str, Any]:
         "norm_title": fields["title"],
         "norm_text": fields["text"],
     }
+
+
+@dataclass(frozen=True)
+class ContentForms:
+    """What the store needs of an article, computed once, beside the extraction (in its worker).
+
+    `fields` and `hash` are `content_fields` and `content_hash`; `stored` is `stored_text`.
+    """
+
+    fields: dict[str, Any]
+    hash: str
+    stored: dict[str, Any]
+
+
+def content_forms(article: Article) -> ContentForms:
+    """`content_fields`, their `content_hash` and the `stored_text` of `article`, in one go."""
+    fields = content_fields(article)
+    return ContentForms(fields, content_hash(fields), stored_text(article, fields))
 
 
 def comparison_key(*versions: Mapping[str, Any]) -> Callable[[str], str]:

@@ -23,28 +23,41 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from qmcrawler.extraction.article import Article
-from qmcrawler.monitor.content import content_fields
+from qmcrawler.monitor.content import ContentForms, content_forms
 from qmcrawler.monitor.copies import fingerprint_text, simhash
 
 #: how often a worker checks that the crawl process is still alive
 PARENT_POLL_SECONDS = 1.0
 
 
-def extract_and_fingerprint(html: str, url: str, more: tuple[str, ...] = ()) -> tuple[Article, int | None]:
-    """Extract, and compute the SimHash of the content fields the store will hash (in the worker).
+class Extracted(NamedTuple):
+    """What a worker sends back for one page."""
+
+    article: Article
+    #: SimHash of the content fields' title and text (None: too short)
+    fingerprint: int | None
+    #: the content fields, their hash and the stored text (the normalize stage and the store use them)
+    content: ContentForms
+
+
+def extract_and_fingerprint(html: str, url: str, more: tuple[str, ...] = ()) -> Extracted:
+    """Extract, and compute the content fields, hash and SimHash the store will need (in the worker).
 
     `more` holds the HTML of a multi-page article's continuation pages: their bodies are joined to
     page 1's into one article (`Article.joined`). The fingerprint (pure Python) runs here, beside
-    extraction, not on the store's writer thread, where it would hold the GIL against the reactor.
+    extraction, not on the store's writer thread, where it would hold the GIL against the reactor;
+    the content fields it is computed from go back with the article, so the reactor does not
+    compute them a second time (their strings are mostly the article's own: pickled once).
     """
     from qmcrawler.extraction import extract  # here: the crawl's main process never extracts
 
     article = extract(html, url).joined(tuple(extract(page, url) for page in more))
-    fields = content_fields(article)
-    return article, simhash(fingerprint_text(fields["title"], fields["text"]))
+    content = content_forms(article)
+    fields = content.fields
+    return Extracted(article, simhash(fingerprint_text(fields["title"], fields["text"])), content)
 
 
 def worker_init(parent: int) -> None:
