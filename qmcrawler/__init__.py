@@ -8,14 +8,14 @@ import sys
 __version__ = "0.1.0"
 
 
-def _sqlite_utils_without_numpy() -> None:
+def sqlite_utils_without_numpy() -> None:
     """Import sqlite-utils without the numpy and pandas it imports whenever they are installed.
 
     It imports them only to map their scalar types to column types, and qmcrawler never inserts
     such values; numpy's import alone costs about 0.2 s of CPU, which every crawl, CLI and
-    scheduler process would pay at start-up (issue 16). This package is imported before any of
-    its modules, so this runs before any of them imports sqlite-utils; numpy itself is still
-    imported where it is used (`qmcrawler.storage.grams`), on first use.
+    scheduler process would pay at start-up (issue 16). `qmcrawler.storage` calls it first (a
+    crawl imports it before any other importer of sqlite-utils); extraction workers never import
+    sqlite-utils. numpy itself is imported where it is used (`qmcrawler.storage.grams`).
     """
     if "sqlite_utils" in sys.modules:
         return
@@ -28,6 +28,3 @@ def _sqlite_utils_without_numpy() -> None:
         for name in blocked:
             if sys.modules.get(name, ...) is None:
                 del sys.modules[name]
-
-
-_sqlite_utils_without_numpy()

@@ -14,18 +14,22 @@ through `isolation_level`): it takes the write lock first, waiting up to the bus
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import qmcrawler
 
-from sqlite_utils import Database
+qmcrawler.sqlite_utils_without_numpy()  # before sqlite-utils is imported
 
-from qmcrawler.storage import pgschema
-from qmcrawler.storage.dialects import db_errors, dialect_of, is_postgres_url, safe_url
-from qmcrawler.storage.schema import newer_migrations, upgrade
+import contextlib  # noqa: E402
+import os  # noqa: E402
+import sqlite3  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from sqlite_utils import Database  # noqa: E402
+
+from qmcrawler.storage import pgschema  # noqa: E402
+from qmcrawler.storage.dialects import db_errors, dialect_of, is_postgres_url, safe_url  # noqa: E402
+from qmcrawler.storage.schema import newer_migrations, upgrade  # noqa: E402
 
 if TYPE_CHECKING:
     from qmcrawler.storage.pgdb import PgDatabase
