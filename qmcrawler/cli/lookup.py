@@ -259,7 +259,7 @@ def diff(db_path: str, page_ref: str, from_n: int | None, to_n: int | None, as_j
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @one_line_errors
 def search(db_path: str, text: str, all_versions: bool, limit: int, as_json: bool) -> None:
-    """Full-text search: every whitespace-separated term must occur in the page (FTS5 trigram; LIKE under 3 chars)."""
+    """Full-text search: every whitespace-separated term must occur in the page (bigram index; 1 char scans)."""
     db = open_db(db_path, create=False)
     rows = queries.search(db, text, limit=limit, all_versions=all_versions)
     if as_json:
