@@ -26,6 +26,7 @@ from qmcrawler.options import Options
 from qmcrawler.run.extractpool import extract_and_fingerprint
 from qmcrawler.run.runner import PROJECT_ROOT
 from spiders.responses import utf8_text
+from tests.test_page_chars import _html
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 PAGES = sorted([*FIXTURES.rglob("*.htm*"), *(PROJECT_ROOT / "qmcrawler" / "demo").rglob("*.htm*")])
@@ -41,14 +42,6 @@ def plain_clean(value: str | None) -> str | None:
     lines = (_SPACES.sub(" ", line).strip() for line in value.splitlines())
     out = "\n".join(line for line in lines if line)
     return out or None
-
-
-def _html(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")
 
 
 def test_other_space_is_every_whitespace_but_space_and_newline() -> None:

@@ -18,17 +18,13 @@ from typing import Any
 import pytest
 
 from qmcrawler.extraction.article import Article
-from qmcrawler.monitor.changes import CONTENT
-from qmcrawler.monitor.content import content_fields, content_hash, stored_text
-from qmcrawler.monitor.copies import fingerprint_text, mirror_reasons, simhash, to_hex
-from qmcrawler.monitor.relevance import score
+from qmcrawler.monitor.content import content_fields, stored_text
+from qmcrawler.monitor.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.storage import copylinks, open_db, searchindex
-from qmcrawler.storage.records import FetchRecord
-from qmcrawler.storage.writer import Store
 from qmcrawler.textnorm import comparison_form
 from tests.conftest import db_target
 from tests.dbtools import rows
-from tests.test_copies import AQSIQ, EXTRACTION, FARM, FIXTURE, MIRROR, PEOPLE, page, reference_simhash
+from tests.test_copies import AQSIQ, EXTRACTION, FARM, FIXTURE, MIRROR, PEOPLE, page, reference_simhash, store_article
 
 pytestmark = pytest.mark.both_backends
 
@@ -53,34 +49,6 @@ def test_the_old_reference_gives_the_values_the_shipped_code_stored() -> None:
         assert (case["blake2b"] == case["simhash"]) is (case["simhash"] is None), name  # the hashes differ
 
 
-def store(db: Any, article: Article, url: str, site: str) -> None:
-    """What pipelines/store.py's `to_record` gives the store for an extracted page (no fingerprint:
-    the store computes it from the comparison forms, as the extraction worker would)."""
-    fields = content_fields(article)
-    result = score(fields["title"], fields["text"], publish_time=fields["publish_time"])
-    version = {
-        **fields,
-        **stored_text(article, fields),
-        "is_relevant": result.is_relevant,
-        "relevance": result.score,
-        "year": result.year,
-        "flags": list(article.flags),
-        "extractor_version": "test",
-        "likely_mirror": bool(mirror_reasons(url, fields["title"], fields["text"], article.flags)),
-    }
-    record = FetchRecord(
-        url=url,
-        site=site,
-        kind=CONTENT,
-        http_status=200,
-        version=version,
-        content_hash=content_hash(fields),
-        raw=(url + fields["text"]).encode(),
-        encoding="utf-8",
-    )
-    Store(db).record(record, None)
-
-
 def edited(article: Article) -> Article:
     """The article with a paragraph added (a publisher's correction): a new version of its page."""
     text = article.text + "\n（更正）本文第二段中的日期已更正。"
@@ -89,15 +57,17 @@ def edited(article: Article) -> Article:
 
 def fill(db: Any) -> None:
     people = page(FIXTURE / "society.people.com.cn/n1/2018/0831/c1004-30264070.html", PEOPLE)
-    store(db, page(EXTRACTION / "f06_pinyin_artifact.html", MIRROR), MIRROR, "company")  # a mirror before its page
-    store(db, people, PEOPLE, "people")
-    store(db, page(FIXTURE / "copies/aqsiq_2015_notice.html", AQSIQ), AQSIQ, "aqsiq")
-    store(db, page(EXTRACTION / "f05_content_farm.html", FARM), FARM, "cjkb")
+    mirror = page(EXTRACTION / "f06_pinyin_artifact.html", MIRROR)
+    store_article(db, mirror, MIRROR, "company")  # a mirror before its page
+    store_article(db, people, PEOPLE, "people")
+    store_article(db, page(FIXTURE / "copies/aqsiq_2015_notice.html", AQSIQ), AQSIQ, "aqsiq")
+    store_article(db, page(EXTRACTION / "f05_content_farm.html", FARM), FARM, "cjkb")
     ruby = page(EXTRACTION / "f07_ruby.html", RUBY)
     assert "t2s_applied" in ruby.flags
-    store(db, ruby, RUBY, "ruby")
-    store(db, replace(people, text="撤回。", norm_text="撤回。", title="通知", norm_title="通知"), SHORT, "short")
-    store(db, edited(people), PEOPLE, "people")  # the first version is now an old one
+    store_article(db, ruby, RUBY, "ruby")
+    short = replace(people, text="撤回。", norm_text="撤回。", title="通知", norm_title="通知")
+    store_article(db, short, SHORT, "short")
+    store_article(db, edited(people), PEOPLE, "people")  # the first version is now an old one
 
 
 def comparison_fingerprints(db: Any, fingerprint: Any) -> dict[int, str | None]:
@@ -172,7 +142,7 @@ def test_relink_all_hashes_the_comparison_forms(tmp_path: Path, backend: str) ->
     """The displayed text of a t2s page is not what the writer hashes: relink_all gives the writer's value."""
     db = open_db(db_target(backend, tmp_path))
     ruby = page(EXTRACTION / "f07_ruby.html", RUBY)
-    store(db, ruby, RUBY, "ruby")
+    store_article(db, ruby, RUBY, "ruby")
     (written,) = [r["simhash"] for r in rows(db, "SELECT simhash FROM versions")]
     shown = stored_text(ruby, content_fields(ruby))
     assert to_hex(simhash(fingerprint_text(shown["title"], shown["text"])) or 0) != written  # the display differs
