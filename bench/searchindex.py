@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qmcrawler.monitor.content import pack_raw  # noqa: E402
 from qmcrawler.storage import grams  # noqa: E402
 from qmcrawler.storage.passages import split_passages  # noqa: E402
 
@@ -111,7 +112,8 @@ def raw_table(db: Path, articles: int) -> None:
     pages = [zlib.decompress(c) for (c,) in src.execute("SELECT content FROM raw")]
     src.close()
     codecs: dict[str, Callable[[bytes], bytes]] = {
-        "zlib level 6 (the store)": lambda b: zlib.compress(b, 6),
+        "zlib level 1 (the store)": pack_raw,
+        "zlib level 6": lambda b: zlib.compress(b, 6),
         "zlib level 9": lambda b: zlib.compress(b, 9),
         "lzma preset 6": lambda b: lzma.compress(b, preset=6),
     }

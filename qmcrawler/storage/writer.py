@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import zlib
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -13,7 +12,7 @@ from sqlite_utils import Database
 
 from qmcrawler.extraction.article import HASHED_FIELDS
 from qmcrawler.monitor.changes import CONTENT, Decision, Observation, PageState, changed_fields, decide
-from qmcrawler.monitor.content import comparison_key, raw_hash
+from qmcrawler.monitor.content import comparison_key, pack_raw, raw_hash
 from qmcrawler.monitor.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.monitor.diff import diff_fields
 from qmcrawler.monitor.revisit import Policy
@@ -148,7 +147,7 @@ class Store(RunLog):
         h = raw_hash(body)
         self.db.execute(
             "INSERT INTO raw (hash, size, encoding, content, first_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [h, len(body), rec.encoding, zlib.compress(body, 6), rec.fetched_at],
+            [h, len(body), rec.encoding, pack_raw(body), rec.fetched_at],
         )
         return h
 
