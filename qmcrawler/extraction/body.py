@@ -9,9 +9,9 @@ ancestor with the highest sum is the container, and blocks inside it are filtere
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
-from functools import cached_property
 
 import lxml.etree
 import lxml.html
@@ -51,7 +51,7 @@ SNIPPET_MAX_CHARS = 150
 FOOTER_MAX_CHARS = 200
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A run of text between block-level boundaries."""
 
@@ -77,21 +77,29 @@ class Block:
         """Number of sentence punctuation marks."""
         return len(_PUNCT.findall(self.text))
 
-    @cached_property
+    @property
     def weight(self) -> float:
-        """Signed contribution to every ancestor's container score."""
-        plain = self.chars - self.link_chars
-        if self.link_share > MAX_LINK_SHARE:
-            return 0.0 if ATTACHMENT_TEXT_RE.search(self.text) else -LINK_PENALTY * self.chars
-        if self.chars < FOOTER_MAX_CHARS and footer_marker(self.text):  # 主办单位、备案号: a site footer
-            return -SHORT_PENALTY * self.chars
-        if snippet_end(self.text):
-            return -SHORT_PENALTY * self.chars if plain < SNIPPET_MAX_CHARS else 0.5 * plain
-        if plain >= GOOD_MIN_CHARS and _PUNCT.search(self.text):  # `self.punct`, without counting
-            return plain - LINK_PENALTY * self.link_chars
-        if plain >= 2 * GOOD_MIN_CHARS:
-            return 0.5 * plain
-        return -SHORT_PENALTY * self.chars - LINK_PENALTY * self.link_chars
+        """Signed contribution to every ancestor's container score (`block_weight`)."""
+        return block_weight(self.text, self.chars, self.link_chars)
+
+
+@functools.lru_cache(maxsize=4096)
+def block_weight(text: str, chars: int, link_chars: int) -> float:
+    """A block's weight, from its text and counts alone: remembered, because a page is linearized
+    twice (before and after boilerplate removal, mostly the same blocks) and a site repeats its
+    navigation and footer blocks on every page."""
+    plain = chars - link_chars
+    if (link_chars / chars if chars else 0.0) > MAX_LINK_SHARE:
+        return 0.0 if ATTACHMENT_TEXT_RE.search(text) else -LINK_PENALTY * chars
+    if chars < FOOTER_MAX_CHARS and footer_marker(text):  # 主办单位、备案号: a site footer
+        return -SHORT_PENALTY * chars
+    if snippet_end(text):
+        return -SHORT_PENALTY * chars if plain < SNIPPET_MAX_CHARS else 0.5 * plain
+    if plain >= GOOD_MIN_CHARS and _PUNCT.search(text):  # `self.punct`, without counting
+        return plain - LINK_PENALTY * link_chars
+    if plain >= 2 * GOOD_MIN_CHARS:
+        return 0.5 * plain
+    return -SHORT_PENALTY * chars - LINK_PENALTY * link_chars
 
 
 def _count(text: str) -> int:

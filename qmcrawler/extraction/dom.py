@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -34,13 +35,26 @@ class PageInfo:
     heading_link: tuple[str, str] = ("", "")
 
 
+#: lxml.html's classes, chosen in C: lxml.html's own lookup is a Python method called for every
+#: element object lxml makes (each step of a walk over the tree), and what it adds (FormElement,
+#: InputElement… with form helpers) is never used here (form controls are dropped).
+_LOOKUP = lxml.etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement,
+    comment=lxml.html.HtmlComment,
+    pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity,
+)
+
+
 def parse_html(html: str) -> lxml.html.HtmlElement | None:
     """Parse `html` leniently; None when nothing parseable is left."""
     text = _CONTROL.sub("", _XML_DECL.sub("", html[:_TEXT_LEN_CAP]))
     if not text.strip():
         return None
     try:
-        root = lxml.html.document_fromstring(text, parser=lxml.html.HTMLParser(remove_comments=True))
+        parser = lxml.html.HTMLParser(remove_comments=True)
+        parser.set_element_class_lookup(_LOOKUP)
+        root = lxml.html.document_fromstring(text, parser=parser)
     except (lxml.etree.ParserError, ValueError, TypeError):
         return None
     return root if isinstance(root, lxml.html.HtmlElement) else None
@@ -81,7 +95,8 @@ def _widget_time(root: lxml.html.HtmlElement) -> str:
         if not isinstance(el.tag, str):
             continue
         attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
-        if not attrs.strip() or not (_parts(attrs) & _TIME_PARTS):
+        low = attrs.lower()  # every part in _TIME_PARTS holds one of these: most elements stop here
+        if ("time" not in low and "date" not in low and "publish" not in low) or not (_parts(attrs) & _TIME_PARTS):
             continue
         text = " ".join(t.strip() for t in el.itertext() if t.strip())
         if 8 <= len(text) <= 40:
@@ -93,6 +108,7 @@ def _parts(value: str) -> set[str]:
     return {p.lower() for p in _PART_SPLIT.split(value) if p}
 
 
+@functools.lru_cache(maxsize=4096)  # a site repeats its class names on every page
 def is_boilerplate_attr(value: str) -> bool:
     """Does a class/id value name boilerplate (whole value or a `-`/`_`/camelCase part)?"""
     if not value:

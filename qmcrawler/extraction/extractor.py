@@ -94,15 +94,16 @@ def extract(html: str, url: str | None = None) -> Article:
         return Article(flags=("js_required",), errors=tuple(dict.fromkeys(errors)))
 
 
-def _title(info: PageInfo, blocks: list[Block], errors: _Errors) -> tuple[str | None, int | None]:
-    """The raw title and the index of the block showing it (see `choose_title`)."""
+def _title(info: PageInfo, blocks: list[Block], folded: list[str], errors: _Errors) -> tuple[str | None, int | None]:
+    """The raw title and the index of the block showing it (see `choose_title`); `folded` are the
+    blocks' texts NFC and width folded."""
     no_title: tuple[str | None, int | None] = (None, None)
     return errors.guard(
         "title",
         lambda: choose_title(
             {k: nfc_fold(v) for k, v in info.metas.items()},
             nfc_fold(info.title_tag),
-            [nfc_fold(b.text) for b in blocks],
+            folded,
             [b.index for b in blocks if b.is_heading],
             [b.link_share > 0.5 for b in blocks],
         ),
@@ -262,11 +263,11 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
         return Article(flags=("js_required",))
     info: PageInfo = errors.guard("meta", lambda: read_page_info(root), PageInfo())
     blocks = _blocks(root, info, errors)
-    raw_title, title_idx = _title(info, blocks, errors)
-    no_body: tuple[lxml.html.HtmlElement | None, list[Block]] = (None, [])
-    container, body = errors.guard("text", lambda: body_blocks(blocks), no_body)
     shown_nfc = [nfc(b.text) for b in blocks]
     folded = [fold_width(t) for t in shown_nfc]
+    raw_title, title_idx = _title(info, blocks, folded, errors)
+    no_body: tuple[lxml.html.HtmlElement | None, list[Block]] = (None, [])
+    container, body = errors.guard("text", lambda: body_blocks(blocks), no_body)
     metas_folded = {k: nfc_fold(v) for k, v in info.metas.items()}
 
     def run(body: list[Block]) -> _BodyRun:

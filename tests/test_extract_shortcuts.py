@@ -1,0 +1,117 @@
+"""Session 8's extraction shortcuts (issue 16) give what the plain code they replaced gave.
+
+The plain forms are kept here as references: the date-widget scan over every element, the
+block weight computed afresh, lxml.html's own element classes, the boilerplate test uncached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import lxml.etree
+import lxml.html
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench import sitegen
+from qmcrawler.extraction import dom, extract
+from qmcrawler.extraction.body import Block, block_weight, linearize
+from qmcrawler.extraction.dom import _SPLIT_DATE, _TIME_PARTS, _parts, is_boilerplate_attr, parse_html
+
+FIXTURES = sorted(Path(__file__).parent.joinpath("fixtures").rglob("*.html"))
+#: class/id pieces around the widget test: case, separators, look-alikes (Kelvin sign, dotted I)
+PIECES = ["time", "TIME", "Date", "pub", "pubtime", "pubDate", "publish", "h-time", "update"]
+PIECES += ["K", "İ", "-", "_", " ", "x"]
+values = st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
+
+
+def _widget_time_plain(root: lxml.html.HtmlElement) -> str:
+    """`dom._widget_time` as it was: `_parts` of every element with a class or id."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        attrs = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if not attrs.strip() or not (_parts(attrs) & _TIME_PARTS):
+            continue
+        text = " ".join(t.strip() for t in el.itertext() if t.strip())
+        if 8 <= len(text) <= 40:
+            return _SPLIT_DATE.sub(r"\1-\2-\3", text)
+    return ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(values, values), min_size=1, max_size=5))
+def test_widget_time_prefilter_is_the_full_scan(attrs: list[tuple[str, str]]) -> None:
+    spans = "".join(f'<span class="{c}" id="{i}">2023 09/01 18:{n:02d}:00</span>' for n, (c, i) in enumerate(attrs))
+    root = parse_html(f"<html><body><p>正文</p>{spans}</body></html>")
+    assert root is not None
+    assert dom._widget_time(root) == _widget_time_plain(root)
+
+
+def test_widget_time_prefilter_on_the_fixtures() -> None:
+    for path in FIXTURES:
+        root = parse_html(path.read_bytes().decode("utf-8", "replace"))
+        if root is not None:
+            assert dom._widget_time(root) == _widget_time_plain(root), path.name
+
+
+def _plain_parse(html: str) -> lxml.html.HtmlElement:
+    return lxml.html.document_fromstring(html, parser=lxml.html.HTMLParser(remove_comments=True))
+
+
+def test_parse_html_elements_behave_as_lxml_html_ones() -> None:
+    """The C class lookup gives HtmlElement everywhere, and the same blocks as lxml.html's own classes."""
+    pages = [p.read_bytes().decode("utf-8", "replace") for p in FIXTURES] + [sitegen.article_html(i) for i in range(5)]
+    for html in pages:
+        root = parse_html(html)
+        if root is None:
+            continue
+        assert all(isinstance(el, lxml.html.HtmlElement) for el in root.iter() if isinstance(el.tag, str))
+        plain = _plain_parse(dom._CONTROL.sub("", dom._XML_DECL.sub("", html)))
+        fields = [(b.text, b.chars, b.link_chars, b.tag, b.index) for b in linearize(root)]
+        assert fields == [(b.text, b.chars, b.link_chars, b.tag, b.index) for b in linearize(plain)]
+    form = parse_html("<html><body><form><input name=q><p>内容</p></form></body></html>")
+    assert form is not None
+    element = form.find(".//form")
+    assert isinstance(element, lxml.html.HtmlElement)
+    element.drop_tree()  # HtmlElement's methods work on every element
+    assert form.text_content() == ""
+
+
+def test_block_weight_cache_gives_the_fresh_value() -> None:
+    """A block's weight is the same computed afresh, from the cache, and on a second page."""
+    block_weight.cache_clear()
+    for path in FIXTURES[:40]:
+        root = parse_html(path.read_bytes().decode("utf-8", "replace"))
+        if root is None:
+            continue
+        for block in linearize(root):
+            fresh = block_weight.__wrapped__(block.text, block.chars, block.link_chars)
+            assert block.weight == fresh
+            assert block.weight == fresh  # the cached one
+    assert block_weight.cache_info().hits > 0
+
+
+def test_block_weight_depends_on_text_and_counts_only() -> None:
+    text = "国家市场监督管理总局发布了关于开展2023年全国质量月活动的通知，要求各地认真组织实施。"
+    a = Block(text, len(text), 0, "p", ())
+    b = Block(text, len(text), len(text), "p", ())  # all link text: navigation
+    assert a.weight > 0 > b.weight
+    assert Block(text, len(text), 0, "div", ()).weight == a.weight
+
+
+@settings(max_examples=300, deadline=None)
+@given(values)
+def test_boilerplate_attr_cache_is_the_plain_test(value: str) -> None:
+    assert is_boilerplate_attr(value) == is_boilerplate_attr.__wrapped__(value)
+
+
+def test_extract_twice_is_the_same_article() -> None:
+    """Warm caches (block weights, boilerplate tests) change nothing in what a page extracts to."""
+    block_weight.cache_clear()
+    is_boilerplate_attr.cache_clear()
+    pages = [p.read_bytes().decode("utf-8", "replace") for p in FIXTURES[:30]]
+    cold = [dataclasses.asdict(extract(h, "http://www.samr.gov.cn/a.html")) for h in pages]
+    warm = [dataclasses.asdict(extract(h, "http://www.samr.gov.cn/a.html")) for h in pages]
+    assert cold == warm
