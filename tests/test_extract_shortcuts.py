@@ -1,7 +1,8 @@
-"""Session 8's extraction shortcuts (issue 16) give what the plain code they replaced gave.
+"""Session 8's shortcuts in extraction and relevance (issue 16) give what the plain code they replaced gave.
 
 The plain forms are kept here as references: the date-widget scan over every element, the
-block weight computed afresh, lxml.html's own element classes, the boilerplate test uncached.
+block weight computed afresh, lxml.html's own element classes, the boilerplate test uncached,
+the separator regex of the theme check, NFC and width folding one line at a time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from bench import sitegen
 from qmcrawler.extraction import dom, extract
 from qmcrawler.extraction.body import Block, block_weight, linearize
 from qmcrawler.extraction.dom import _SPLIT_DATE, _TIME_PARTS, _parts, is_boilerplate_attr, parse_html
+from qmcrawler.monitor import relevance
+from qmcrawler.textnorm.width import fold_width, nfc, nfc_lines
 
 FIXTURES = sorted(Path(__file__).parent.joinpath("fixtures").rglob("*.html"))
 #: class/id pieces around the widget test: case, separators, look-alikes (Kelvin sign, dotted I)
@@ -115,3 +118,32 @@ def test_extract_twice_is_the_same_article() -> None:
     cold = [dataclasses.asdict(extract(h, "http://www.samr.gov.cn/a.html")) for h in pages]
     warm = [dataclasses.asdict(extract(h, "http://www.samr.gov.cn/a.html")) for h in pages]
     assert cold == warm
+
+
+#: characters around the separator and normalization shortcuts: every kind of space, the separators
+#: themes are written with, combining marks after a line break, full-width forms
+AROUND = "质量月增强意识推进高质量发展 \t\n\r\f\v\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2028\u3000"
+AROUND += ",，、·a\u030c\u0301ＡＢ１，：（）"
+around = st.text(alphabet=st.sampled_from(AROUND), max_size=200)
+
+
+@settings(max_examples=400, deadline=None)
+@given(around)
+def test_theme_year_compacts_as_the_separator_regex(text: str) -> None:
+    compact = relevance._SEPARATORS.sub("", text)
+    plain = next((year for theme, year in relevance.THEMES.items() if theme in compact), None)
+    assert relevance.theme_year(text) == plain
+
+
+def test_theme_year_finds_a_theme_written_with_separators() -> None:
+    assert relevance.theme_year("以“增强质量意识、\u3000推进高质量发展”为主题") == 2023
+    assert relevance.theme_year("增强质量意识 推进\t高 质量·发展") == 2023
+    assert relevance.theme_year("质量月") is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(around.map(lambda t: " ".join(t.split())), max_size=8))
+def test_nfc_lines_is_per_line_nfc_and_fold(lines: list[str]) -> None:
+    shown, folded = nfc_lines(lines)
+    assert shown == [nfc(x) for x in lines]
+    assert folded == [fold_width(nfc(x)) for x in lines]

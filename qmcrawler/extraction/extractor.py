@@ -47,6 +47,7 @@ from qmcrawler.textnorm import (
     plan_normalization,
     to_simplified,
 )
+from qmcrawler.textnorm.width import nfc_lines
 
 __all__ = ["extract"]
 
@@ -263,8 +264,7 @@ def _extract(html: str, url: str | None, errors: _Errors) -> Article:
         return Article(flags=("js_required",))
     info: PageInfo = errors.guard("meta", lambda: read_page_info(root), PageInfo())
     blocks = _blocks(root, info, errors)
-    shown_nfc = [nfc(b.text) for b in blocks]
-    folded = [fold_width(t) for t in shown_nfc]
+    shown_nfc, folded = nfc_lines([b.text for b in blocks])  # block texts hold no newline (`linearize`)
     raw_title, title_idx = _title(info, blocks, folded, errors)
     no_body: tuple[lxml.html.HtmlElement | None, list[Block]] = (None, [])
     container, body = errors.guard("text", lambda: body_blocks(blocks), no_body)

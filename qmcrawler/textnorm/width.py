@@ -39,3 +39,16 @@ def nfc_fold(text: str) -> str:
     if text.isascii():
         return text
     return fold_width(nfc(text))
+
+
+def nfc_lines(lines: list[str]) -> tuple[list[str], list[str]]:
+    """`[nfc(x) for x in lines]` and `[fold_width(nfc(x)) for x in lines]`, for lines without a newline.
+
+    Done once over the lines joined by newlines: NFC never composes across a newline (a starter
+    that composes with nothing) and width folding maps one character to one, so each line comes
+    out as it would alone, for one call of each instead of one per line.
+    """
+    if not lines:
+        return [], []
+    shown = nfc("\n".join(lines))
+    return shown.split("\n"), fold_width(shown).split("\n")
