@@ -110,3 +110,25 @@ def test_catastrophic_pattern_against_hostile_urls_finishes(tmp_path: Path) -> N
         assert elapsed < 60
         assert site.rows("SELECT status FROM runs") == [{"status": "finished"}]
         assert [r["url"] for r in site.rows("SELECT url FROM pages")] == [site.url("/x/aaaa")]
+
+
+def test_database_in_a_missing_folder_is_one_line_and_creates_nothing(tmp_path: Path) -> None:
+    """A mistyped `--db` / `QMC_DB` folder is refused from every entry point; nothing is made there."""
+    config = tmp_path / "sites.toml"
+    config.write_text(GOOD, encoding="utf-8")
+    db = tmp_path / "no" / "such" / "qm.db"
+    every = entry_points(config, db)
+    listing = run(every.pop("qmcrawler sites"))  # lists the config; a database it cannot find adds nothing
+    assert listing.returncode == 0, listing.stderr[-2000:]
+    assert not (tmp_path / "no").exists()
+    for name, argv in every.items():
+        result = run(argv)
+        output = (result.stdout + result.stderr).strip()
+        assert result.returncode in (1, 2), (name, output[-2000:])
+        assert "Traceback" not in output, (name, output[-2000:])
+        assert (f"{db}: folder {db.parent} does not exist" in output) or (f"{db}: database not found" in output), name
+        assert not (tmp_path / "no").exists(), name
+    changes = run([sys.executable, "-m", "qmcrawler", "changes", "--db", str(db)])
+    assert changes.returncode == 1
+    assert changes.stderr.strip().splitlines() == [f"Error: {db}: database not found"]
+    assert not (tmp_path / "no").exists()

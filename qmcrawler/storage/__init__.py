@@ -97,7 +97,9 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
 
     With `create=False` a missing file is an error (read-only commands should not invent an
     empty database and report "no changes"). A database with a migration this version does
-    not know is refused (NewerDatabase) before anything is written to it.
+    not know is refused (NewerDatabase) before anything is written to it. A database in a folder
+    that does not exist is refused too: the folder is not made (a typo in `--db` or `QMC_DB`
+    would otherwise crawl into a new empty database and report every page as new).
     """
     p = db_path(path)
     if is_postgres_url(p):
@@ -106,10 +108,10 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
         if not create and not Path(p).exists():
             raise StoreError(f"{p}: database not found")
         parent = Path(p).parent
-        if not parent.exists():
+        if not parent.is_dir():  # a mistyped path is an error, never a new empty database somewhere
             if not create:
                 raise StoreError(f"{p}: database not found")
-            parent.mkdir(parents=True, exist_ok=True)
+            raise StoreError(f"{p}: folder {parent} does not exist (create it first, or check the path)")
     try:
         conn = sqlite3.connect(p, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level="IMMEDIATE")
         db = QmDatabase(conn)
