@@ -110,11 +110,22 @@ class StorePipeline:
         except db_errors() as e:
             self._failed(e)
             return
+        from twisted.internet import reactor  # the installed one
+
+        # A SIGTERM while the engine is still opening stops the reactor without spider_closed: the
+        # run rows would stay `running` and the writer thread (not a daemon) would keep the
+        # process from ever exiting. So the reactor's shutdown closes them too (once: see store).
+        reactor.addSystemEventTrigger("before", "shutdown", self._reactor_stopping)
         if self.perf.batched:
             self.writer = ThreadPool(minthreads=1, maxthreads=1, name="qmc-store")
             self.writer.start()
             self.flusher = LoopingCall(self._flush_due)
             self.flusher.start(self.perf.batch_seconds, now=False)
+
+    def _reactor_stopping(self) -> None:
+        if self.store is not None:
+            log.warning("the crawl stopped before its spider closed: its runs are closed as shutdown")
+            self.spider_closed(self.crawler.spider, "shutdown")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.store is None:

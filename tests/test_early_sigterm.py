@@ -1,0 +1,66 @@
+"""A SIGTERM while the crawl is still opening ends the process and closes its runs.
+
+Found by a new-user walkthrough: Scrapy stops the reactor without `spider_closed` when the
+signal comes while the engine is still opening, so the store's writer thread (not a daemon)
+kept the finished process alive for ever, a second SIGTERM did nothing, and the run rows stayed
+`running`. A real crawl subprocess is signalled at several moments right after its runs appear.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from qmcrawler.demo.miniweb import MiniWeb
+from qmcrawler.run.runner import LOCAL_SETTINGS, PROJECT_ROOT, crawl_command
+from tests.consistency import check_consistent
+from tests.test_concurrency import make_web, write_config
+
+
+def _running_runs(db: Path) -> int:
+    try:
+        conn = sqlite3.connect(db, timeout=0.1)
+        try:
+            return int(conn.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:  # not created or not migrated yet, or busy
+        return 0
+
+
+@pytest.mark.timeout(400)
+def test_sigterm_while_opening_exits_and_closes_the_runs(tmp_path: Path) -> None:
+    root = make_web(tmp_path / "web", pages=3, delay=0.2)
+    db = tmp_path / "qm.db"
+    with MiniWeb([root]) as web:
+        config = write_config(tmp_path / "sites.toml", web.base)
+        settings = {**LOCAL_SETTINGS, "LOG_LEVEL": "INFO"}
+        for attempt, wait in enumerate((0.0, 0.05, 0.1, 0.2, 0.3, 0.5)):
+            log = (tmp_path / f"crawl{attempt}.log").open("wb")
+            now = f"2026-09-{attempt + 1:02d}T08:00:00+08:00"  # a day later each time: every page is due
+            proc = subprocess.Popen(
+                crawl_command(config, db, settings={**settings, "QMC_NOW": now}),
+                cwd=PROJECT_ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+            deadline = time.monotonic() + 60
+            while _running_runs(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            time.sleep(wait)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                pytest.fail(f"the crawl did not exit within 30 s of a SIGTERM {wait} s after its runs appeared")
+            finally:
+                log.close()
+            assert _running_runs(db) == 0, (tmp_path / f"crawl{attempt}.log").read_text("utf-8")[-3000:]
+        check_consistent(db)
