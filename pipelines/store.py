@@ -25,7 +25,7 @@ import contextlib
 import logging
 import time
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, cast
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -115,7 +115,8 @@ class StorePipeline:
         # A SIGTERM while the engine is still opening stops the reactor without spider_closed: the
         # run rows would stay `running` and the writer thread (not a daemon) would keep the
         # process from ever exiting. So the reactor's shutdown closes them too (once: see store).
-        reactor.addSystemEventTrigger("before", "shutdown", self._reactor_stopping)
+        core: Any = reactor  # Twisted's interface stub drops `self`, so mypy reads its arguments one off
+        core.addSystemEventTrigger("before", "shutdown", self._reactor_stopping)
         if self.perf.batched:
             self.writer = ThreadPool(minthreads=1, maxthreads=1, name="qmc-store")
             self.writer.start()
@@ -125,7 +126,7 @@ class StorePipeline:
     def _reactor_stopping(self) -> None:
         if self.store is not None:
             log.warning("the crawl stopped before its spider closed: its runs are closed as shutdown")
-            self.spider_closed(self.crawler.spider, "shutdown")
+            self.spider_closed(cast(Spider, self.crawler.spider), "shutdown")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.store is None:
