@@ -70,6 +70,28 @@ def test_failed_delivery_is_retried_next_run(memdb: Database) -> None:
         assert status[0]["target"] == target_key(hook.url)
 
 
+def test_failed_backfill_is_retried_by_a_plain_run(memdb: Database) -> None:
+    """`--backfill` that fails says the changes are kept for the next digest: a plain run sends them.
+
+    They are older than where the target starts, so a plain run used to skip them for good.
+    """
+    page_with_edit(memdb)
+    with receiver() as hook:
+        cfg = NotifyConfig(urls=(hook.url,), min_change="new")
+        hook.status = 500
+        failed = list(send_pending(memdb, cfg, backfill=True))
+        assert failed[0].changes == 2
+        assert "kept for the next digest" in failed[0].message
+        hook.status = 200
+        plain = list(send_pending(memdb, cfg))
+        assert plain[0].error is None
+        assert plain[0].changes == 2
+        assert hook.posts[-1]["title"] == "qmcrawler: 2 changes (1 changed, 1 new)"
+        assert [r.changes for r in send_pending(memdb, cfg)] == [0]  # delivered once
+        page_with_edit(memdb, url="http://127.0.0.1:1/news/a2.html")
+        assert [r.changes for r in send_pending(memdb, cfg)] == [2]  # and what came after, as before
+
+
 def test_filters_and_cap(memdb: Database) -> None:
     page_with_edit(memdb, relevant=False)
     page_with_edit(memdb, url="http://127.0.0.1:1/news/a2.html")

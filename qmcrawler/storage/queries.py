@@ -211,12 +211,14 @@ def pending_notifications(
 ) -> list[dict[str, Any]]:
     """Page changes of these kinds not yet delivered to `target`, oldest first (never a copy's `new`).
 
-    `after`: only changes with a higher id (where a new notification target starts).
+    `after`: only changes with a higher id (where a new notification target starts), and the
+    earlier ones a delivery to `target` was already tried for (a `--backfill` that failed: its
+    changes were kept for the next digest).
     """
     where, params = _filters(since, site, kinds, relevant_only)
     if after:
-        where.append("c.id > ?")
-        params.append(after)
+        where.append("(c.id > ? OR EXISTS (SELECT 1 FROM notifications n WHERE n.change_id = c.id AND n.target = ?))")
+        params += [after, target]
     where += [
         "COALESCE(c.cause, 'page') = 'page'",
         _NOT_A_COPY_NOTICE,
