@@ -39,4 +39,20 @@ def test_frontier_lists_what_the_crawl_stored(site: Site) -> None:
         " pages, 0 due at " + to_utc_z(site.start)
     )
     assert frontier(site, "--site", "demo", "--limit", "1", "--json")[:1] == [json.dumps(listed[0], ensure_ascii=False)]
-    assert frontier(site, "--site", "other", "--json") == []
+    assert len(frontier(site, "--site", "demo", "--json")) == len(articles)  # an unknown site: exit 2 (below)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--site", "nope"], "--site 'nope': no such site in the database (sites: demo)"),
+        (["--limit", "-1"], "Invalid value for '--limit'"),
+    ],
+)
+def test_frontier_bad_input_is_one_line_exit_2(site: Site, args: list[str], message: str) -> None:
+    site.crawl()
+    result = CliRunner().invoke(cli, ["frontier", "--db", str(site.db), *args])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert message in lines[0]

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from qmcrawler.cli.common import DB_OPTION, SITE_OPTION, echo_json_lines, one_line_errors
+from qmcrawler.cli.common import DB_OPTION, SITE_OPTION, check_site, echo_json_lines, limit_option, one_line_errors
 from qmcrawler.cli.timeparse import parse_since
 from qmcrawler.monitor.revisit import CONFIRM
 from qmcrawler.storage import frontier as frontier_rows
@@ -61,13 +61,14 @@ def describe(row: dict[str, Any], now: str) -> dict[str, Any]:
 @SITE_OPTION
 @click.option("--due", is_flag=True, help="Only pages due now (or at --at), in the order a run checks them.")
 @click.option("--at", "at", help="The moment 'now' means (ISO time or a span back like 7d; default: now).")
-@click.option("--limit", type=int, default=0, help="At most this many (0: all).")
+@limit_option(0)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @one_line_errors
 def frontier(db_path: str, site: str | None, due: bool, at: str | None, limit: int, as_json: bool) -> None:
     """Known pages by when they are next checked: interval, checks, changes, why."""
     now = parse_since(at) if at else utcnow()
     db = open_db(db_path, create=False)
+    check_site(db, site)
     rows = [describe(r, now) for r in frontier_rows.listing(db, site=site, now=now if due else None, limit=limit)]
     db.close()
     if as_json:
