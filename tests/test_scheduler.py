@@ -262,6 +262,19 @@ def test_list_prints_jobs_and_next_runs(config: Path, tmp_path: Path) -> None:
     assert re.search(r"next run \d{4}-\d\d-\d\d 06:30:00 \+08:00  last run never$", line), line
 
 
+def test_list_into_a_closed_pipe_is_quiet(config: Path, tmp_path: Path) -> None:
+    """`schedule.py --list | head -1`: the reader is gone; no traceback, exit 1 (as `qmcrawler` does)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader stopped before anything was written
+    argv = [sys.executable, "schedule.py", "--list", "--config", str(config), "--db", str(tmp_path / "qm.db")]
+    try:
+        proc = subprocess.run(argv, cwd=PROJECT_ROOT, stdout=write, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert proc.returncode == 1
+    assert proc.stderr == ""
+
+
 def test_once_logs_change_counts_in_local_time_and_list_shows_the_last_run(site: Site) -> None:
     """Issue 13: the daemon log has one zone (Beijing time) and each crawl's change count; --list the last run."""
     site.route("/news/a3.html", status=503)  # one failed download (after retries)
