@@ -80,9 +80,9 @@ def test_defaults_timezone_in_the_sites_file(db_file: Path | str, tmp_path: Path
     with pytest.raises(ConfigError, match=r"\[defaults\] key 'timezone': unknown time zone 'Beijing'"):
         load_config(bad)
     wrong = CliRunner().invoke(cli, ["changes", "--db", str(db_file), "--tz", "Beijing"])
-    assert wrong.exit_code == 1
+    assert wrong.exit_code == 2  # a usage error, like a bad --since
     assert wrong.output.strip().splitlines() == [
-        "Error: unknown time zone 'Beijing' (use an IANA name such as Asia/Shanghai or UTC)"
+        "Error: Invalid value for '--tz': unknown time zone 'Beijing' (use an IANA name such as Asia/Shanghai or UTC)"
     ]
 
 

@@ -143,9 +143,22 @@ SINCE_OPTION = click.option(
 )
 SITE_OPTION = click.option("--site", help="Only this site id.")
 RELEVANT_OPTION = click.option("--relevant", is_flag=True, help="Only Quality Month pages.")
+
+
+def _tz(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check `--tz` when it is parsed: an unknown zone is a usage error (exit 2), like a bad `--since`."""
+    if value is not None:
+        try:
+            zone(value)
+        except ValueError as e:
+            raise click.BadParameter(str(e)) from None
+    return value
+
+
 TZ_OPTION = click.option(
     "--tz",
     "tz_name",
+    callback=_tz,
     help="Time zone for the times shown (IANA name; default: [defaults] timezone, else Asia/Shanghai).",
 )
 
