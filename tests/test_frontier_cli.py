@@ -40,6 +40,7 @@ def test_frontier_lists_what_the_crawl_stored(site: Site) -> None:
     )
     assert frontier(site, "--site", "demo", "--limit", "1", "--json")[:1] == [json.dumps(listed[0], ensure_ascii=False)]
     assert len(frontier(site, "--site", "demo", "--json")) == len(articles)  # an unknown site: exit 2 (below)
+    assert " every 1d  1 check, 1 change, last change " in frontier(site)[0]
 
 
 @pytest.mark.parametrize(

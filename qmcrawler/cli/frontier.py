@@ -37,6 +37,11 @@ def span(seconds: float) -> str:
     return f"{seconds / 86400:.3g}d"
 
 
+def _count(n: int, noun: str) -> str:
+    """`1 check`, `3 checks`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def describe(row: dict[str, Any], now: str) -> dict[str, Any]:
     """One frontier entry as the command shows it."""
     return {
@@ -77,7 +82,7 @@ def frontier(db_path: str, site: str | None, due: bool, at: str | None, limit: i
     for r in rows:
         why = ("removal confirmation; " if r["priority"] != "revisit" else "") + r["why"]
         click.echo(
-            f"{r['next_check_at']} {'due ' if r['due'] else ''}every {r['interval']}  {r['checks']} checks, "
-            f"{r['changes']} changes, last change {r['last_change_at'] or '-'}  {r['url']}\n    {why}"
+            f"{r['next_check_at']} {'due ' if r['due'] else ''}every {r['interval']}  {_count(r['checks'], 'check')}, "
+            f"{_count(r['changes'], 'change')}, last change {r['last_change_at'] or '-'}  {r['url']}\n    {why}"
         )
-    click.echo(f"{len(rows)} pages, {sum(r['due'] for r in rows)} due at {now}")
+    click.echo(f"{_count(len(rows), 'page')}, {sum(r['due'] for r in rows)} due at {now}")
