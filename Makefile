@@ -76,4 +76,4 @@ bench: $(VENV) chromium postgresql
 	$(PY) bench/scaleout.py
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-report.html
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo.db-locks demo-report.html
