@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 from bench import sitegen
 from qmcrawler.extraction import dom, extract
 from qmcrawler.extraction.body import Block, block_weight, linearize
-from qmcrawler.extraction.dom import _SPLIT_DATE, _TIME_PARTS, _parts, is_boilerplate_attr, parse_html
+from qmcrawler.extraction.dom import (
+    _SPLIT_DATE,
+    _TIME_PARTS,
+    _boilerplate_attr,
+    _parts,
+    is_boilerplate_attr,
+    parse_html,
+)
 from qmcrawler.monitor import relevance
 from qmcrawler.textnorm.width import fold_width, nfc, nfc_lines
 
@@ -107,13 +114,13 @@ def test_block_weight_depends_on_text_and_counts_only() -> None:
 @settings(max_examples=300, deadline=None)
 @given(values)
 def test_boilerplate_attr_cache_is_the_plain_test(value: str) -> None:
-    assert is_boilerplate_attr(value) == is_boilerplate_attr.__wrapped__(value)
+    assert is_boilerplate_attr(value) == _boilerplate_attr.__wrapped__(value)
 
 
 def test_extract_twice_is_the_same_article() -> None:
     """Warm caches (block weights, boilerplate tests) change nothing in what a page extracts to."""
     block_weight.cache_clear()
-    is_boilerplate_attr.cache_clear()
+    _boilerplate_attr.cache_clear()
     pages = [p.read_bytes().decode("utf-8", "replace") for p in FIXTURES[:30]]
     cold = [dataclasses.asdict(extract(h, "http://www.samr.gov.cn/a.html")) for h in pages]
     warm = [dataclasses.asdict(extract(h, "http://www.samr.gov.cn/a.html")) for h in pages]
@@ -147,3 +154,20 @@ def test_nfc_lines_is_per_line_nfc_and_fold(lines: list[str]) -> None:
     shown, folded = nfc_lines(lines)
     assert shown == [nfc(x) for x in lines]
     assert folded == [fold_width(nfc(x)) for x in lines]
+
+
+def test_caches_keep_only_short_values() -> None:
+    """A hostile page's huge unique blocks and class values are answered but not remembered."""
+    block_weight.cache_clear()
+    _boilerplate_attr.cache_clear()
+    long_text = "质量月活动通知，" * 200
+    block = Block(long_text, len(long_text), 0, "p", ())
+    assert block.weight == block_weight.__wrapped__(long_text, len(long_text), 0)
+    assert is_boilerplate_attr("share " + "x" * 5000) == _boilerplate_attr.__wrapped__("share " + "x" * 5000)
+    assert block_weight.cache_info().currsize == 0
+    assert _boilerplate_attr.cache_info().currsize == 0
+    short = Block("版权所有", 4, 0, "div", ())
+    assert short.weight < 0
+    assert is_boilerplate_attr("share")
+    assert block_weight.cache_info().currsize == 1
+    assert _boilerplate_attr.cache_info().currsize == 1

@@ -79,8 +79,15 @@ class Block:
 
     @property
     def weight(self) -> float:
-        """Signed contribution to every ancestor's container score (`block_weight`)."""
+        """Signed contribution to every ancestor's container score (`block_weight`; a long block's
+        is computed afresh: cheap for it, and the cache stays small whatever a page holds)."""
+        if len(self.text) > WEIGHT_CACHE_MAX_CHARS:
+            return block_weight.__wrapped__(self.text, self.chars, self.link_chars)
         return block_weight(self.text, self.chars, self.link_chars)
+
+
+#: blocks up to this long have their weight remembered (4,096 of them: at most a few MB)
+WEIGHT_CACHE_MAX_CHARS = 400
 
 
 @functools.lru_cache(maxsize=4096)

@@ -108,9 +108,18 @@ def _parts(value: str) -> set[str]:
     return {p.lower() for p in _PART_SPLIT.split(value) if p}
 
 
-@functools.lru_cache(maxsize=4096)  # a site repeats its class names on every page
+#: class/id values up to this long have their answer remembered (a site repeats its class names
+#: on every page; a hostile page's huge unique values are not kept)
+ATTR_CACHE_MAX_CHARS = 200
+
+
 def is_boilerplate_attr(value: str) -> bool:
     """Does a class/id value name boilerplate (whole value or a `-`/`_`/camelCase part)?"""
+    return _boilerplate_attr(value) if len(value) <= ATTR_CACHE_MAX_CHARS else _boilerplate_attr.__wrapped__(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _boilerplate_attr(value: str) -> bool:
     if not value:
         return False
     low = value.strip().lower()
