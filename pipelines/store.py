@@ -114,7 +114,7 @@ class StorePipeline:
 
         # A SIGTERM while the engine is still opening stops the reactor without spider_closed: the
         # run rows would stay `running` and the writer thread (not a daemon) would keep the
-        # process from ever exiting. So the reactor's shutdown closes them too (once: see store).
+        # process from ever exiting. So the reactor's shutdown closes them too, unless spider_closed did.
         core: Any = reactor  # Twisted's interface stub drops `self`, so mypy reads its arguments one off
         core.addSystemEventTrigger("before", "shutdown", self._reactor_stopping)
         if self.perf.batched:

@@ -65,7 +65,7 @@ class Block:
     @property
     def link_share(self) -> float:
         """Share of the block's characters inside links."""
-        return self.link_chars / self.chars if self.chars else 0.0
+        return _link_share(self.link_chars, self.chars)
 
     @property
     def is_heading(self) -> bool:
@@ -96,7 +96,7 @@ def block_weight(text: str, chars: int, link_chars: int) -> float:
     twice (before and after boilerplate removal, mostly the same blocks) and a site repeats its
     navigation and footer blocks on every page."""
     plain = chars - link_chars
-    if (link_chars / chars if chars else 0.0) > MAX_LINK_SHARE:
+    if _link_share(link_chars, chars) > MAX_LINK_SHARE:
         return 0.0 if ATTACHMENT_TEXT_RE.search(text) else -LINK_PENALTY * chars
     if chars < FOOTER_MAX_CHARS and footer_marker(text):  # 主办单位、备案号: a site footer
         return -SHORT_PENALTY * chars
@@ -107,6 +107,10 @@ def block_weight(text: str, chars: int, link_chars: int) -> float:
     if plain >= 2 * GOOD_MIN_CHARS:
         return 0.5 * plain
     return -SHORT_PENALTY * chars - LINK_PENALTY * link_chars
+
+
+def _link_share(link_chars: int, chars: int) -> float:
+    return link_chars / chars if chars else 0.0
 
 
 def _count(text: str) -> int:

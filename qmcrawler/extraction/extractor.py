@@ -43,11 +43,11 @@ from qmcrawler.textnorm import (
     fold_width,
     nfc,
     nfc_fold,
+    nfc_lines,
     normalize_line,
     plan_normalization,
     to_simplified,
 )
-from qmcrawler.textnorm.width import nfc_lines
 
 __all__ = ["extract"]
 

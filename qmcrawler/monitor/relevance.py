@@ -43,7 +43,6 @@ _CAMPAIGN_YEAR = re.compile(
     r"\s*[“\"「『]?\s*质量月"
 )
 _THEME_LINE = re.compile(r"以[“\"「][^”\"」]{4,40}[”\"」]为主题|主题(?:是|为)[“\"「]|主题[:：]")
-_SEPARATORS = re.compile(r"[\s,，、·　]+")
 _PUBLISH_YEAR = re.compile(r"^((?:19|20)\d{2})-")
 
 
@@ -58,8 +57,8 @@ class Relevance:
 
 def theme_year(text: str) -> int | None:
     """The campaign year whose national theme occurs in `text`, or None."""
-    # `_SEPARATORS.sub("", text)` in four times less: `str.split` drops exactly what `\s` matches
-    # (U+3000 included), then the three other separators go
+    # the separators (whitespace, `,，、·`) go: `str.split` drops exactly what the regex `\s`
+    # matches (U+3000 included), four times faster than `re.sub(r"[\s,，、·]+", "", text)`
     compact = "".join(text.split()).replace(",", "").replace("，", "").replace("、", "").replace("·", "")
     for theme, year in THEMES.items():
         if theme in compact:

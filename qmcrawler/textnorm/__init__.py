@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from qmcrawler.textnorm.pinyin import PinyinStats, pinyin_stats, strip_pinyin
 from qmcrawler.textnorm.t2s import should_convert, t2s_ratio, to_simplified
 from qmcrawler.textnorm.whitespace import normalize_line, normalize_whitespace
-from qmcrawler.textnorm.width import fold_width, nfc, nfc_fold
+from qmcrawler.textnorm.width import fold_width, nfc, nfc_fold, nfc_lines
 
 __all__ = [
     "NormPlan",
@@ -25,6 +25,7 @@ __all__ = [
     "fold_width",
     "nfc",
     "nfc_fold",
+    "nfc_lines",
     "normalize_line",
     "normalize_text",
     "normalize_whitespace",
