@@ -89,8 +89,9 @@ class AttachmentsPipeline:
                 }
             )
             entries.append({"url": link["url"], "name": link.get("name") or info.name, "sha256": info.sha256})
-        item.fields["attachments"] = entries
-        item.content_hash = content_hash(item.fields)
+        if entries != item.fields.get("attachments"):  # most pages link none: their hash stands
+            item.fields["attachments"] = entries
+            item.content_hash = content_hash(item.fields)
         return item
 
     async def _fetch(self, url: str) -> tuple[FileInfo, bool]:

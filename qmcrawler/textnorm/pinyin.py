@@ -16,7 +16,7 @@ ANNOT_RE = re.compile(rf"(?<=[{HAN_CLASS}])((?:\([{PYCH}]{{1,6}}\))+)")
 _GROUP_RE = re.compile(rf"\(([{PYCH}]{{1,6}})\)")
 #: Byte-shifted GBK mojibake next to a pinyin group: cannot be repaired, only flagged.
 MOJIBAKE_RE = re.compile("[?\ufffd][a-zü\u00e0-\u01dc]{1,6}\\)")
-_NOT_HAN = re.compile(f"[^{HAN_CLASS}]+")
+_HAN_RUN = re.compile(f"[{HAN_CLASS}]+")
 _TONED_SET = frozenset(TONED)
 
 _DETONE = str.maketrans(
@@ -120,7 +120,7 @@ def pinyin_stats(text: str) -> PinyinStats:
     return PinyinStats(
         toned=toned,
         untoned=untoned,
-        han=len(_NOT_HAN.sub("", text)),  # deleting the others in C: no list of characters
+        han=sum(map(len, _HAN_RUN.findall(text))),  # the runs found in C (qmcrawler.textnorm.t2s.han_chars)
         mojibake=len(MOJIBAKE_RE.findall(text)),
     )
 
