@@ -136,7 +136,7 @@ class StorePipeline:
             self.store = None
             return
         self._stop_writer()
-        self._commit()
+        self._commit(index_all=True)
         runs: dict[int, list[str]] = {}
         for site, run_id in self.run_ids.items():
             runs.setdefault(run_id, []).append(site)
@@ -245,10 +245,17 @@ class StorePipeline:
             self._commit()
         return outcome
 
-    def _commit(self) -> None:
-        if self.store is not None and self.store.db.conn.in_transaction and not self.failed:
+    def _commit(self, index_all: bool = False) -> None:
+        """Commit the open batch; `index_all` (the crawl's end): with every version still waiting
+        for the search index (qmcrawler.storage.indexlag), in a transaction of its own if none is open."""
+        store = self.store
+        if store is not None and not self.failed:
+            queued = index_all and store.pending is not None and store.pending.queues(store.db)
             try:
-                self.store.commit()  # with the batch's search index rows
+                if queued:
+                    store.db.begin()  # a no-op inside the open batch
+                if store.db.conn.in_transaction:
+                    store.commit(index_all)  # with the batch's search index rows if due
             except db_errors() as e:
                 self._failed(e)
         self.batch.committed()

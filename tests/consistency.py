@@ -11,7 +11,8 @@ from tests.dbtools import count, opened
 
 
 def check_consistent(target: Path | str) -> int:
-    """Every current version exists, every version has its change and index row; returns the number of versions.
+    """Every current version exists, every version has its change and index row (or waits in the
+    search queue); returns the number of versions.
 
     On SQLite also the file's integrity and foreign keys (PostgreSQL enforces its constraints
     on every statement, and has no equivalent of the integrity check).
@@ -28,8 +29,18 @@ def check_consistent(target: Path | str) -> int:
         assert orphans == 0
         unlogged = count(db, "versions v LEFT JOIN changes c ON c.to_version = v.id", "c.id IS NULL")
         assert unlogged == 0  # every version has its change: written in one transaction
-        assert indexed_versions(db) == versions_to_index(db)  # and its search index row, and nothing else
+        indexed, queued = indexed_versions(db), queued_versions(db)
+        assert not indexed & queued  # a version is indexed once: queued (qmcrawler.storage.indexlag) or in the index
+        assert indexed | (queued & versions_to_index(db)) == versions_to_index(db)  # and nothing else
+        assert queued <= {int(r[0]) for r in db.execute("SELECT id FROM versions").fetchall()}
         return count(db, "versions")
+
+
+def queued_versions(db: Any) -> set[int]:
+    """The versions stored but not indexed yet (SQLite's `search_queue`; PostgreSQL indexes at once)."""
+    if dialect_of(db) == "postgresql":
+        return set()
+    return {int(r[0]) for r in db.execute("SELECT version_id FROM search_queue").fetchall()}
 
 
 def indexed_versions(db: Any) -> set[int]:

@@ -242,6 +242,7 @@ def test_killing_the_shared_process_leaves_every_site_run_closed_and_the_next_ru
     ]
     assert check_consistent(db) == SITES * pages  # every page once: nothing lost, nothing doubled
     assert rows(db, "SELECT count(*) FROM changes WHERE kind != 'new'") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM search_queue") == [(0,)]  # what the kills left queued is indexed
 
 
 def test_the_batcher_groups_sites_due_within_the_window_and_caps_each_batch() -> None:

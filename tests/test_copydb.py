@@ -341,6 +341,7 @@ def test_the_table_list_is_every_table_of_a_fresh_database(pg_server: Any) -> No
     names = {r["name"] for r in lite.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
     lite.close()
     fts = {n for n in names if n.startswith("search_grams")}  # the search index: built from the versions
+    fts.add("search_queue")  # versions not indexed yet: the target indexes every version it gets
     assert names - fts - {"_sqlite_migrations", "alembic_version"} == set(TABLES)
     with psycopg.connect(pg_server.new_database()) as conn:
         pg = conn.execute(

@@ -117,6 +117,7 @@ class SqliteSide:
         for table in reversed(tables):
             self.conn.execute(f"DELETE FROM {_q(table)}")  # noqa: S608
         self.conn.execute("INSERT INTO search_grams (search_grams) VALUES ('delete-all')")
+        self.conn.execute("DELETE FROM search_queue")
 
     def write(self, table: str, columns: list[str], batches: Batches) -> None:
         sql = f"INSERT INTO {_q(table)} ({', '.join(_q(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608

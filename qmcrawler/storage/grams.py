@@ -22,8 +22,9 @@ to the index; paragraphs shared between versions no longer need their own table 
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import heapq
+import operator
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
@@ -161,54 +162,11 @@ def index_versions(db: Any, rows: Iterable[tuple[int, str | None, str | None]]) 
         batch = [(vid, body_of(title, text)) for vid, title, text in rows]
         db.executemany(sql, batch)
         return len(batch)
-    cursor = db.conn.executemany(
+    cursor = db.conn.executemany(  # one document at a time: a batch's would take megabytes at once
         "INSERT INTO search_grams (rowid, grams) VALUES (?, ?)",
-        [(vid, document(body_of(title, text))) for vid, title, text in rows],
+        ((vid, document(body_of(title, text))) for vid, title, text in rows),
     )
     return int(cursor.rowcount)
-
-
-class Pending:
-    """A crawl's index rows, inserted in one `executemany` just before its batch commits.
-
-    Why: FTS5 writes the terms it holds in memory out as a new segment whenever a savepoint
-    opens, and a crawl writes every download in its own savepoint, so indexing each version
-    where it is stored made one segment per version, merged again and again (about 1 ms a
-    version on the generated site, `bench/stages.py`). Inserted together, a batch's versions
-    share segments. All or nothing still holds: `atomic` drops the rows of a block that rolls
-    back, the batch's owner calls `flush` inside the transaction, before its commit (the rows
-    commit with their versions or not at all), and `clear` when it rolls the batch back.
-    """
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[int, str | None, str | None]] = []
-
-    def add(self, version_id: int, title: str | None, text: str | None) -> None:
-        self.rows.append((version_id, title, text))
-
-    @contextlib.contextmanager
-    def atomic(self, db: Any) -> Iterator[None]:
-        """`db.atomic()`: rows added inside go if it rolls back, and are inserted if it is the transaction."""
-        outermost = not db.conn.in_transaction
-        mark = len(self.rows)
-        try:
-            with db.atomic():
-                yield
-                if outermost:
-                    self.flush(db)
-        except BaseException:
-            del self.rows[mark:]
-            raise
-
-    def flush(self, db: Any) -> None:
-        """Insert the rows (inside the open transaction: its commit is the caller's)."""
-        rows, self.rows = self.rows, []
-        if rows:
-            index_versions(db, rows)
-
-    def clear(self) -> None:
-        """The transaction was rolled back: its rows are gone with it."""
-        self.rows.clear()
 
 
 def search_sql(all_versions: bool) -> str:
@@ -226,10 +184,28 @@ def search_sql(all_versions: bool) -> str:
 
 
 def iter_candidates(db: Any, term: str, all_versions: bool) -> Iterator[int]:
-    """Ids of the versions (current ones unless `all_versions`) whose bigrams include the term's, newest first.
+    """Ids of the versions (current ones unless `all_versions`) whose bigrams include the term's, newest
+    first, and of the versions stored but not indexed yet (`search_queue`, qmcrawler.storage.indexlag).
 
     Lazy: the caller checks each against the text and stops reading when it has enough.
     """
+    if match_expression(term) is None:
+        return
+    queued = [int(r[0]) for r in db.conn.execute(queue_sql(all_versions))]
+    yield from heapq.merge(indexed_candidates(db, term, all_versions), queued, key=operator.neg)
+
+
+def queue_sql(all_versions: bool) -> str:
+    """The queued versions (current ones unless `all_versions`), newest first."""
+    current = "" if all_versions else "WHERE v.id = p.current_version "
+    return (
+        "SELECT q.version_id FROM search_queue q JOIN versions v ON v.id = q.version_id "  # noqa: S608 - constants
+        f"JOIN pages p ON p.id = v.page_id {current}ORDER BY q.version_id DESC"
+    )
+
+
+def indexed_candidates(db: Any, term: str, all_versions: bool) -> Iterator[int]:
+    """The index's own candidates for `term` (versions having all its bigrams), newest first."""
     expression = match_expression(term)
     if expression is None:
         return

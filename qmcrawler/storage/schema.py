@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from qmcrawler.storage import copylinks, frontier, leanchanges, passages, searchindex
+from qmcrawler.storage import copylinks, frontier, indexlag, leanchanges, passages, searchindex
 from qmcrawler.storage.records import utcnow
 
 migrations = Migrations("qmcrawler")
@@ -364,11 +364,14 @@ def splitmix_simhash(db: Database) -> None:
     copylinks.refingerprint_all(db)
 
 
-def newer_migrations(db: Database) -> list[str]:
-    """Applied migrations this version does not know (the database was written by a newer qmcrawler).
+@migrations(name="0016_search_queue")
+def search_queue(db: Database) -> None:
+    """Versions stored but not indexed yet, which search reads too (qmcrawler.storage.indexlag)."""
+    indexlag.create(db)
 
-    Read-only: it only reads `_sqlite_migrations`, so a refused file is left byte for byte as it was.
-    """
+
+def newer_migrations(db: Database) -> list[str]:
+    """Applied migrations this version does not know (a newer qmcrawler wrote the file); read-only."""
     known = {m.name for m in migrations.pending(Database(memory=True))}  # every migration this version has
     return [m.name for m in migrations.applied(db) if m.name not in known]
 
@@ -376,13 +379,10 @@ def newer_migrations(db: Database) -> list[str]:
 def upgrade(db: Database) -> list[str]:
     """Apply pending migrations; return the names applied.
 
-    Several processes may open a new database at once (a crawl creating it while `qmcrawler
-    changes` or the scheduler opens it). Each migration reads the schema and then writes, and
-    in WAL mode a reader whose snapshot went stale gets SQLITE_BUSY at once, without waiting.
-    So the whole upgrade runs under one `BEGIN IMMEDIATE` (the write lock, waited for with the
-    busy timeout) and pending migrations are read again once the lock is held: the first
-    process upgrades, the others wait and then find nothing left to do. sqlite-utils nests
-    each migration's `atomic()` as a savepoint inside this transaction.
+    Several processes may open a new database at once (a crawl and the scheduler); each migration
+    reads, then writes, and in WAL mode a stale reader gets SQLITE_BUSY at once. So the upgrade runs
+    under one `BEGIN IMMEDIATE` (the write lock, waited for) and re-reads what is pending once it
+    holds it: the others wait, then find nothing to do (each migration is a savepoint in it).
     """
     if not migrations.pending(db):
         return []

@@ -1,7 +1,7 @@
 """Building the search index of a whole database: migration 0014, Alembic q0002 and `copy-db`.
 
-A crawl indexes each version as it stores it (`qmcrawler.storage.grams.index_version`, from the
-comparison forms the extractor made). Here the comparison forms are made again from the stored
+A crawl indexes the versions it stores (`qmcrawler.storage.indexlag`, from the comparison forms
+the extractor made). Here the comparison forms are made again from the stored
 title and text (`qmcrawler.textnorm.comparison_form`, with the t2s the page's flags record): the
 same strings, as `tests/test_page_chars.py` checks through the content hashes.
 """
@@ -42,6 +42,8 @@ def build(db: Any) -> int:
             ).fetchall()
         )
         if not batch:
+            if not postgres and db["search_queue"].exists():  # every version is indexed now
+                db.execute("DELETE FROM search_queue")
             return done
         done += grams.index_versions(db, comparison_rows(batch))
         last = int(batch[-1][0])

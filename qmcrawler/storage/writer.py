@@ -16,7 +16,7 @@ from qmcrawler.monitor.content import comparison_key, pack_raw, raw_hash
 from qmcrawler.monitor.copies import fingerprint_text, simhash, to_hex
 from qmcrawler.monitor.diff import diff_fields
 from qmcrawler.monitor.revisit import Policy
-from qmcrawler.storage import changediff, copylinks, frontier, grams
+from qmcrawler.storage import changediff, copylinks, frontier, grams, indexlag
 from qmcrawler.storage.records import FetchRecord, utcnow
 from qmcrawler.storage.runs import RunLog
 from qmcrawler.textnorm import comparison_form
@@ -36,23 +36,23 @@ class Store(RunLog):
         revisit: Mapping[str, Policy] | None = None,
         defer_removals: bool = False,
         batch_index: bool = False,
+        index_lag: int = indexlag.INDEX_LAG,
     ) -> None:
         self.db = db
         self.revisit = dict(revisit or {})  # revisit bounds by site id (default Policy())
         #: a crawl confirms removals when it ends (qmcrawler.storage.outage), not download by download
         self.defer_removals = defer_removals
-        #: a crawl indexes its batch's versions when the batch commits (`commit`), not one by one
-        self.pending = grams.Pending() if batch_index else None
+        #: a crawl indexes its versions together (`commit`), `index_lag` at a time, not one by one
+        self.pending = indexlag.Pending(index_lag) if batch_index else None
 
     def atomic(self) -> contextlib.AbstractContextManager[Any]:
-        """`db.atomic()`, with the search index rows of the versions written in it (`grams.Pending`)."""
+        """`db.atomic()`, with the search index rows of the versions written in it (`indexlag.Pending`)."""
         return self.db.atomic() if self.pending is None else self.pending.atomic(self.db)
 
-    def commit(self) -> None:
-        """Commit the open transaction (a crawl's batch), its versions' search index rows inserted first."""
-        if self.pending is not None:
-            self.pending.flush(self.db)
-        self.db.conn.commit()
+    def commit(self, index_all: bool = False) -> None:
+        """Commit the open transaction (a crawl's batch) with its versions' index rows if due
+        (`index_all`: every version still waiting, as when the crawl ends)."""
+        self.db.conn.commit() if self.pending is None else self.pending.commit(self.db, everything=index_all)
 
     def rollback(self) -> None:
         """Roll the open transaction back, with the index rows waiting for its commit."""
@@ -293,7 +293,7 @@ class Store(RunLog):
         if self.pending is None:
             grams.index_version(self.db, version_id, *_search_forms(v))
         else:
-            self.pending.add(version_id, *_search_forms(v))
+            self.pending.add(self.db, version_id, *_search_forms(v))
         copylinks.stored(self.db, version_id, page_id, fingerprint, mirror, copy_of)
         return version_id
 
