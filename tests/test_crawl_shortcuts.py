@@ -40,3 +40,23 @@ def test_url_pattern_bytes_search_is_the_str_search(url: str, pattern: str) -> N
 def test_a_dot_matches_one_chinese_character_not_one_byte() -> None:
     assert compile_pattern(r"/a.b$").search("/a中b")
     assert not compile_pattern(r"/a..b$").search("/a中b")
+
+
+def test_the_worker_sends_equal_strings_once_and_the_same_result() -> None:
+    import pickle
+
+    from bench import sitegen
+    from qmcrawler.extraction import extract
+    from qmcrawler.monitor.content import content_forms
+    from qmcrawler.run.extractpool import extract_and_fingerprint
+
+    html = sitegen.article_html(5)
+    url = "http://127.0.0.1:8000/news/art/5/t5.html"
+    result = extract_and_fingerprint(html, url)
+    article = extract(html, url)
+    assert result.article == article  # the plain extraction, field for field
+    assert result.content == content_forms(article)
+    assert result.article.norm_text is result.content.fields["text"]  # one object, pickled once
+    plain = len(pickle.dumps((article, result.fingerprint, content_forms(article)), pickle.HIGHEST_PROTOCOL))
+    assert len(pickle.dumps(result, pickle.HIGHEST_PROTOCOL)) < 0.8 * plain
+    assert pickle.loads(pickle.dumps(result, pickle.HIGHEST_PROTOCOL)) == result  # noqa: S301 - our own bytes

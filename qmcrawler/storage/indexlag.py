@@ -9,10 +9,10 @@ go costs about 1.9 instead of 3.2 ms a version (`bench/stages.py`), and the inde
 
 So the store's transactions stay short (a crash loses at most one batch, other writers wait at
 most one batch), but the index lags: each stored version's id is written to `search_queue` in
-the same savepoint as the version (all or nothing), and every `INDEX_LAG` versions, and when the crawl ends, the queue is indexed inside that
-batch's transaction. Search reads the queue too (`grams.iter_candidates` offers every queued
-version as a candidate; the exact check of the text decides), so a stored version is found
-from the moment it is committed, indexed or not.
+the same savepoint as the version (all or nothing), and every `INDEX_LAG` versions, and when the
+crawl ends, the queue is indexed inside that batch's transaction. Search reads the queue too
+(`grams.iter_candidates` offers every queued version as a candidate; the exact check of the text
+decides), so a stored version is found from the moment it is committed, indexed or not.
 
 Indexing claims the queue whole (`DELETE … RETURNING`, under the write lock), each version's
 comparison forms made again from its stored title and text: versions another process queued
