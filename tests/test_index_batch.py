@@ -20,7 +20,7 @@ import pytest
 
 from qmcrawler.storage import dialect_of, grams, open_db, queries
 from qmcrawler.storage.writer import Store
-from tests.consistency import check_consistent, indexed_versions, queued_versions
+from tests.consistency import check_consistent, check_index, queued_versions
 from tests.dbtools import rows
 from tests.test_storage import content, version
 
@@ -120,7 +120,7 @@ def test_a_lagging_index_is_searched_and_takes_its_versions_when_due(memdb: Any)
     assert len(indexed(memdb, "龙虎")) == 1
     assert found(memdb, "鸭鹅") == [C]
     assert found(memdb, "甲乙") == [A]
-    assert check_consistent_db(memdb)
+    check_index(memdb)
 
 
 def test_a_rollback_keeps_the_committed_queue_and_drops_its_own(memdb: Any) -> None:
@@ -146,7 +146,7 @@ def test_a_rollback_keeps_the_committed_queue_and_drops_its_own(memdb: Any) -> N
     assert indexed(memdb, "鸭鹅") == []
     assert found(memdb, "龙虎") == [C]
     assert found(memdb, "甲乙") == [A]
-    assert check_consistent_db(memdb)
+    check_index(memdb)
 
 
 def test_versions_a_killed_crawl_left_queued_are_indexed_by_the_next_ones_end(tmp_path: Path) -> None:
@@ -178,11 +178,3 @@ def test_versions_a_killed_crawl_left_queued_are_indexed_by_the_next_ones_end(tm
 
 def first_version(db: Any) -> int:
     return int(rows(db, "SELECT min(id) AS id FROM versions")[0]["id"])
-
-
-def check_consistent_db(db: Any) -> bool:
-    """`check_consistent` of an open test database."""
-    indexed_ids, queued = indexed_versions(db), queued_versions(db)
-    assert not indexed_ids & queued
-    assert indexed_ids | queued == {int(r["id"]) for r in rows(db, "SELECT id FROM versions")}
-    return True

@@ -189,10 +189,11 @@ def iter_candidates(db: Any, term: str, all_versions: bool) -> Iterator[int]:
 
     Lazy: the caller checks each against the text and stops reading when it has enough.
     """
-    if match_expression(term) is None:
+    expression = match_expression(term)
+    if expression is None:
         return
     queued = [int(r[0]) for r in db.conn.execute(queue_sql(all_versions))]
-    yield from heapq.merge(indexed_candidates(db, term, all_versions), queued, key=operator.neg)
+    yield from heapq.merge(_matches(db, expression, all_versions), queued, key=operator.neg)
 
 
 def queue_sql(all_versions: bool) -> str:
@@ -207,8 +208,11 @@ def queue_sql(all_versions: bool) -> str:
 def indexed_candidates(db: Any, term: str, all_versions: bool) -> Iterator[int]:
     """The index's own candidates for `term` (versions having all its bigrams), newest first."""
     expression = match_expression(term)
-    if expression is None:
-        return
+    if expression is not None:
+        yield from _matches(db, expression, all_versions)
+
+
+def _matches(db: Any, expression: str, all_versions: bool) -> Iterator[int]:
     cursor = db.conn.execute(search_sql(all_versions), [expression])
     try:
         for (version_id,) in cursor:
