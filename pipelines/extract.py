@@ -10,7 +10,6 @@ starts none. If a worker dies, the stage falls back to extracting on the reactor
 from __future__ import annotations
 
 from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -20,7 +19,7 @@ from twisted.internet import defer
 from qmcrawler.crawl.perf import PerfOptions
 from qmcrawler.items import FetchFailure, PageItem
 from qmcrawler.monitor.changes import CONTENT
-from qmcrawler.run.extractpool import Extracted, ExtractionPool, extract_and_fingerprint
+from qmcrawler.run.extractpool import Extracted, ExtractionPool, WorkerDied, extract_and_fingerprint
 
 __all__ = ["ExtractPipeline", "extract_and_fingerprint", "to_deferred"]
 
@@ -80,7 +79,7 @@ class ExtractPipeline:
                 future = self.pool.submit(extract_and_fingerprint, html, url, more)
                 result: Extracted = await maybe_deferred_to_future(to_deferred(future))
                 return result
-            except BrokenProcessPool:
+            except WorkerDied:
                 self._count("pool_broken")
                 self.pool = None
         return extract_and_fingerprint(html, url, more)
