@@ -46,7 +46,7 @@ from qmcrawler.run.locks import LockBusy
 from qmcrawler.storage import db_errors, lastrun, memo, open_db, outage, sitelocks, siteruns
 from qmcrawler.storage.dialects import safe_url
 from qmcrawler.storage.records import FetchRecord
-from qmcrawler.storage.runs import STORE_ERROR_STAT
+from qmcrawler.storage.runs import STOPPED_STAT, STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
 
 log = logging.getLogger(__name__)
@@ -163,6 +163,9 @@ class StorePipeline:
         error = siteruns.site_failure(self.store.db, run_id, ",".join(sites)) if status == "finished" else None
         if error:
             status, stats[siteruns.SITE_ERROR_STAT] = "failed", error
+        if status == "shutdown" and self.crawler.stats is not None:
+            stopped = self.crawler.stats.get_value(STOPPED_STAT)
+            self.crawler.stats.set_value(STOPPED_STAT, f"{stopped}, {run_id}" if stopped else f"run {run_id}")
         try:
             self.store.finish_run(run_id, status, stats)
         except db_errors() as e:

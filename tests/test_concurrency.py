@@ -89,7 +89,10 @@ def start(config: Path, db: Path | str, site: str | None, out: Path, now: str) -
 @pytest.mark.both_backends
 @pytest.mark.timeout(400)  # several crawl processes at once, on a shared 2-core machine
 def test_four_sites_and_a_second_crawl_of_one_at_once(tmp_path: Path, backend: str) -> None:
-    root = make_web(tmp_path / "web")
+    # Slow articles: a crawl of s0 holds its lock for over 5 s, longer than the other crawl of s0
+    # waits for it (3 s). At 0.4 s a page, a fast machine finished the first crawl within the wait,
+    # and the second then took the free lock and crawled too (both exited 0).
+    root = make_web(tmp_path / "web", delay=5.0)
     # a database without its schema yet: five processes race to create it (PostgreSQL: Alembic's lock)
     db = tmp_path / "qm.db" if backend == "sqlite" else pg_server().empty_database(f"race{os.getpid()}")
     with MiniWeb([root]) as web:

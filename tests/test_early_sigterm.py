@@ -64,3 +64,50 @@ def test_sigterm_while_opening_exits_and_closes_the_runs(tmp_path: Path) -> None
                 log.close()
             assert _running_runs(db) == 0, (tmp_path / f"crawl{attempt}.log").read_text("utf-8")[-3000:]
         check_consistent(db)
+
+
+@pytest.mark.timeout(300)
+def test_a_crawl_stopped_by_sigterm_exits_1_with_one_line(tmp_path: Path) -> None:
+    """Found by a walkthrough: a stopped crawl exited 0, so `scrapy crawl site && notify-done` read it as finished."""
+    root = make_web(tmp_path / "web", pages=12, delay=1.0)  # ~12 s of downloads: the signal comes mid-crawl
+    db = tmp_path / "qm.db"
+    with MiniWeb([root]) as web:
+        config = write_config(tmp_path / "sites.toml", web.base)
+        proc = subprocess.Popen(
+            crawl_command(config, db, settings={**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR"}),
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while len(web.requests) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err[-3000:]
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert errors == ["error: stopped before it finished (run 1 closed as shutdown; the next crawl goes on)"], err
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("shutdown",)]
+    finally:
+        conn.close()
+    check_consistent(db)
+
+
+def test_a_crawl_that_finishes_exits_0_and_prints_no_error(tmp_path: Path) -> None:
+    root = make_web(tmp_path / "web", pages=2, delay=0)
+    db = tmp_path / "qm.db"
+    with MiniWeb([root]) as web:
+        config = write_config(tmp_path / "sites.toml", web.base)
+        done = subprocess.run(
+            crawl_command(config, db, settings={**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR"}),
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "error:" not in done.stderr

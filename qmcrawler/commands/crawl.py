@@ -9,7 +9,9 @@ it was started, so two crawls of one site never run at once: a site another proc
 crawling is skipped with one line, and when that leaves nothing to crawl the exit status is 75.
 On PostgreSQL the locks are the database's (qmcrawler.storage.sitelocks), so they hold across
 machines.
-A crawl whose store failed (disk full, an unwritable database) exits 1 with one line.
+A crawl whose store failed (disk full, an unwritable database) exits 1 with one line, and so
+does one that SIGTERM or Ctrl-C stopped before it finished (its runs are closed as `shutdown`):
+a stopped crawl must not read as a finished one to cron or a shell's `&&`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from qmcrawler.run.locks import EXIT_LOCKED, LockBusy, SiteLock
 from qmcrawler.storage import StoreError, open_db
 from qmcrawler.storage.dialects import is_postgres_url
 from qmcrawler.storage.records import set_clock
-from qmcrawler.storage.runs import STORE_ERROR_STAT
+from qmcrawler.storage.runs import STOPPED_STAT, STORE_ERROR_STAT
 from qmcrawler.storage.sitelocks import PgSiteLock
 
 
@@ -67,7 +69,7 @@ class Command(ScrapyCrawl):
             return  # a dry run stores nothing, so it cannot collide
         free, busy = [], []
         for site in self.selected:
-            wait = 3.0  # a killed crawl's workers exit within 1 s
+            wait = 3.0  # a killed crawl's lock is free once the process is gone
             lock: SiteLock | PgSiteLock = (
                 PgSiteLock(self.db, site, wait) if is_postgres_url(self.db) else SiteLock.for_site(self.db, site, wait)
             )
@@ -96,8 +98,13 @@ class Command(ScrapyCrawl):
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         error = crawler.stats.get_value(STORE_ERROR_STAT) if crawler.stats is not None else None
+        stopped = crawler.stats.get_value(STOPPED_STAT) if crawler.stats is not None else None
         if error:
             print(f"error: {error}", file=sys.stderr)
+            self.exitcode = 1
+        elif stopped:
+            line = f"stopped before it finished ({stopped} closed as shutdown; the next crawl goes on)"
+            print(f"error: {line}", file=sys.stderr)
             self.exitcode = 1
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1

@@ -195,7 +195,7 @@ class Supervisor:
             status = "timeout"
         elif self.stopping.is_set() and status in (None, "running", "shutdown"):
             status = "stopped"
-        elif rc != 0 or status in (None, "running"):
+        elif (rc != 0 and status != "shutdown") or status in (None, "running"):  # a stopped crawl exits 1
             status = "failed"
         error = json.loads(row["stats"] or "{}").get(siteruns.SITE_ERROR_STAT) if row else None
         message = "" if status == "finished" else error or _message(status, rc, tail, self.options.timeout)

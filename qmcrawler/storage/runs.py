@@ -14,6 +14,8 @@ from qmcrawler.storage.records import utcnow
 
 #: the crawl stat holding the one line that says why the store failed (the crawl exits 1 with it)
 STORE_ERROR_STAT = "qmcrawler/store/error"
+#: the crawl stat naming the runs a SIGTERM or Ctrl-C closed before they finished (the crawl exits 1)
+STOPPED_STAT = "qmcrawler/store/stopped"
 
 
 _JSON: dict[str, Any] = {"ensure_ascii": False, "default": str}
