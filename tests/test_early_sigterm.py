@@ -66,20 +66,18 @@ def test_sigterm_while_opening_exits_and_closes_the_runs(tmp_path: Path) -> None
         check_consistent(db)
 
 
+def _crawl(config: Path, db: Path) -> subprocess.Popen[str]:
+    argv = crawl_command(config, db, settings={**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR"})
+    return subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
 @pytest.mark.timeout(300)
 def test_a_crawl_stopped_by_sigterm_exits_1_with_one_line(tmp_path: Path) -> None:
     """Found by a walkthrough: a stopped crawl exited 0, so `scrapy crawl site && notify-done` read it as finished."""
     root = make_web(tmp_path / "web", pages=12, delay=1.0)  # ~12 s of downloads: the signal comes mid-crawl
     db = tmp_path / "qm.db"
     with MiniWeb([root]) as web:
-        config = write_config(tmp_path / "sites.toml", web.base)
-        proc = subprocess.Popen(
-            crawl_command(config, db, settings={**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR"}),
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = _crawl(write_config(tmp_path / "sites.toml", web.base), db)
         deadline = time.monotonic() + 60
         while len(web.requests) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -98,16 +96,8 @@ def test_a_crawl_stopped_by_sigterm_exits_1_with_one_line(tmp_path: Path) -> Non
 
 def test_a_crawl_that_finishes_exits_0_and_prints_no_error(tmp_path: Path) -> None:
     root = make_web(tmp_path / "web", pages=2, delay=0)
-    db = tmp_path / "qm.db"
     with MiniWeb([root]) as web:
-        config = write_config(tmp_path / "sites.toml", web.base)
-        done = subprocess.run(
-            crawl_command(config, db, settings={**LOCAL_SETTINGS, "LOG_LEVEL": "ERROR"}),
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "error:" not in done.stderr
+        proc = _crawl(write_config(tmp_path / "sites.toml", web.base), tmp_path / "qm.db")
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-3000:]
+    assert "error:" not in err
