@@ -47,6 +47,28 @@ def test_bad_config_is_one_line(tmp_path: Path, config_text: str, sites: str | N
     assert not (tmp_path / "qm.db").exists()
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("QMC_BATCH_SIZE=abc", "QMC_BATCH_SIZE must be a whole number, not 'abc'"),
+        ("QMC_EXTRACT_WORKERS=-1", "QMC_EXTRACT_WORKERS must be >= 0, not '-1'"),
+        ("QMC_RUN_PER_SITE=maybe", "QMC_RUN_PER_SITE must be true or false"),
+        ("QMC_CONDITIONAL=maybe", "QMC_CONDITIONAL must be true or false"),
+        ("QMC_MAX_ATTACHMENTS=x", "QMC_MAX_ATTACHMENTS must be a whole number, not 'x'"),
+        ("QMC_RETRY_BACKOFF=x", "QMC_RETRY_BACKOFF must be a number, not 'x'"),
+        ("DOWNLOAD_DELAY=x", "DOWNLOAD_DELAY must be a number, not 'x'"),
+        ("ROBOTSTXT_OBEY=maybe", "ROBOTSTXT_OBEY must be true or false, not 'maybe'"),
+    ],
+)
+def test_bad_setting_is_one_line_before_anything_starts(tmp_path: Path, setting: str, message: str) -> None:
+    """Found by a walkthrough: these failed inside the reactor, as a traceback and exit 1."""
+    key, value = setting.split("=", 1)
+    result = run_crawl(ROOT / "sites.toml", tmp_path / "qm.db", settings={key: value}, timeout=60)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines() == [f"error: {message}"]
+    assert not (tmp_path / "qm.db").exists()
+
+
 def test_missing_config_and_unusable_database(tmp_path: Path) -> None:
     missing = run_crawl(tmp_path / "nope.toml", tmp_path / "qm.db", timeout=60)
     assert missing.returncode == 2

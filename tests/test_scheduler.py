@@ -208,6 +208,14 @@ def test_once_crawls_notifies_and_exits_zero(site: Site) -> None:
     assert [r["status"] for r in runs(site.db)] == ["finished"]
 
 
+def test_a_bad_set_value_is_one_line_and_exit_2_before_any_crawl(site: Site) -> None:
+    """Found by a walkthrough: every site's crawl failed on it, and --once exited 1 with a failed run per site."""
+    bad = schedule("--once", "--set=QMC_BATCH_SIZE=abc", "--config", str(site.config), "--db", str(site.db))
+    assert bad.returncode == 2, bad.stderr[-2000:]
+    assert bad.stderr.strip().splitlines() == ["error: QMC_BATCH_SIZE must be a whole number, not 'abc'"]
+    assert not site.db.exists()
+
+
 def test_once_exit_codes_on_failure(site: Site) -> None:
     timed_out = schedule("--once", "--timeout", "0.3", "--config", str(site.config), "--db", str(site.db))
     assert timed_out.returncode == 1

@@ -23,6 +23,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
 from qmcrawler.config import ConfigError, load_config
+from qmcrawler.crawl.settingcheck import check_settings
 from qmcrawler.options import Options, OptionsError
 from qmcrawler.run.locks import EXIT_LOCKED, LockBusy, SiteLock
 from qmcrawler.storage import StoreError, open_db
@@ -55,6 +56,8 @@ class Command(ScrapyCrawl):
             config = load_config(spargs.get("config") or default)
             self.selected = [s.id for s in config.select(spargs.get("sites"))]
             options = Options.from_settings(self.settings) if self.settings is not None else Options()
+            if self.settings is not None:
+                check_settings(self.settings)
             self.db = options.db
             set_clock(options.now)  # the upgrade below (the frontier's spread) runs on the crawl's clock
             if options.db:
@@ -97,8 +100,9 @@ class Command(ScrapyCrawl):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        error = crawler.stats.get_value(STORE_ERROR_STAT) if crawler.stats is not None else None
-        stopped = crawler.stats.get_value(STOPPED_STAT) if crawler.stats is not None else None
+        stats = getattr(crawler, "_stats", None)  # `crawler.stats` raises when the crawl never started
+        error = stats.get_value(STORE_ERROR_STAT) if stats is not None else None
+        stopped = stats.get_value(STOPPED_STAT) if stats is not None else None
         if error:
             print(f"error: {error}", file=sys.stderr)
             self.exitcode = 1

@@ -30,6 +30,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from qmcrawler.config import Config, ConfigError, Site, load_config
+from qmcrawler.crawl.settingcheck import check_settings
 from qmcrawler.outputs.clock import LocalFormatter, local, zone
 from qmcrawler.outputs.notify import NotifyError, register_targets, send_pending
 from qmcrawler.outputs.targets import notify_urls
@@ -220,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stop_grace=args.stop_grace,
             settings=_settings(args.set),
         )
+        check_settings(dict(options.settings))  # a bad --set: one line and exit 2, not a failed run per site
         sched = CrawlScheduler(
             config,
             Supervisor(options),
