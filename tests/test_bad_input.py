@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -132,3 +133,29 @@ def test_database_in_a_missing_folder_is_one_line_and_creates_nothing(tmp_path: 
     assert changes.returncode == 1
     assert changes.stderr.strip().splitlines() == [f"Error: {db}: database not found"]
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("command", [["changes"], ["search", "质量"], ["history", "1"], ["frontier"]])
+def test_a_read_command_on_an_empty_or_foreign_file_is_refused_and_writes_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Found by a walkthrough: `changes --db` on an empty file or another program's database created
+    every qmcrawler table in it and answered "No changes" (a mistyped path changed someone's file)."""
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("INSERT INTO notes (body) VALUES ('mine')")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    for db in (empty, other):
+        result = run([sys.executable, "-m", "qmcrawler", *command, "--db", str(db)])
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stderr.strip().splitlines() == [
+            f"Error: {db}: not a qmcrawler database (crawl into it first): the file was not changed"
+        ]
+    assert empty.read_bytes() == b""
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db", "other.db"]  # no -wal, no -shm

@@ -96,7 +96,8 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
     """Open (and create/upgrade) a qmcrawler database in WAL mode.
 
     With `create=False` a missing file is an error (read-only commands should not invent an
-    empty database and report "no changes"). A database with a migration this version does
+    empty database and report "no changes"), and so is a file that holds no qmcrawler database
+    (an empty file, another program's tables): nothing is written to it. A database with a migration this version does
     not know is refused (NewerDatabase) before anything is written to it. A database in a folder
     that does not exist is refused too: the folder is not made (a typo in `--db` or `QMC_DB`
     would otherwise crawl into a new empty database and report every page as new).
@@ -116,6 +117,9 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
         conn = sqlite3.connect(p, timeout=BUSY_TIMEOUT, check_same_thread=False, isolation_level="IMMEDIATE")
         db = QmDatabase(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000}")
+        if not create and p != ":memory:" and not _is_qmcrawler(conn):
+            conn.close()
+            raise StoreError(f"{p}: not a qmcrawler database (crawl into it first): the file was not changed")
         newer = newer_migrations(db) or [r for r in [pgschema.newer_revision(db)] if r]
         if newer:
             conn.close()
@@ -131,6 +135,20 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{p}: cannot use database: {e}") from None
     return db
+
+
+def _is_qmcrawler(conn: sqlite3.Connection) -> bool:
+    """Does the file hold a qmcrawler database (its migrations, or its two main tables)?
+
+    A read-only command given an empty file or another program's database would otherwise
+    create every qmcrawler table in it and answer "no changes".
+    """
+    names = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "_sqlite_migrations" in names:
+        sql = "SELECT 1 FROM _sqlite_migrations WHERE migration_set = 'qmcrawler' LIMIT 1"
+        if conn.execute(sql).fetchone() is not None:
+            return True
+    return {"pages", "versions"} <= names
 
 
 def open_postgres(url: str) -> PgDatabase:
