@@ -318,3 +318,36 @@ def test_crontab_weekdays_and_bad_schedules() -> None:
     assert nxt.strftime("%A %H:%M") == "Sunday 06:00"
     with pytest.raises(SchedulerError, match="site 'x' key 'schedule'"):
         cron_trigger("0 25 * * *", site="x")
+
+
+ADOPT = """
+import sys
+from qmcrawler.run.locks import SiteLock
+SiteLock.for_site(sys.argv[1], "demo").acquire_for_crawl()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_crawl_that_adopts_the_schedulers_lock_is_the_pid_a_busy_message_names(tmp_path: Path) -> None:
+    """Found by a walkthrough: after `kill -9` of the scheduler, a second crawl named the dead scheduler's pid."""
+    db = tmp_path / "qm.db"
+    lock = SiteLock.for_site(db, "demo")
+    lock.acquire()
+    crawl = subprocess.Popen(
+        [sys.executable, "-c", ADOPT, str(db)],
+        cwd=PROJECT_ROOT,
+        pass_fds=[lock.fileno],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert crawl.stdout is not None
+        assert crawl.stdout.readline() == "held\n"
+        os.close(lock.fileno)  # the scheduler dies; the crawl holds the lock alone
+        lock._fd = None
+        with pytest.raises(LockBusy, match=rf"demo: already being crawled \(pid {crawl.pid}\)"):
+            SiteLock.for_site(db, "demo").acquire()
+    finally:
+        crawl.communicate("", timeout=10)

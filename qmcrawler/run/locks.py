@@ -85,8 +85,7 @@ class SiteLock:
                     os.close(fd)
                     raise LockBusy(f"{self.path.stem}: already being crawled (pid {holder or '?'})") from None
                 time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        _write_pid(fd)
         self._fd = fd
 
     def acquire_for_crawl(self) -> None:
@@ -102,6 +101,7 @@ class SiteLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours already: a no-op
                 self._fd = fd
+                _write_pid(fd)  # the crawl holds it now: a busy message names it, not the scheduler
             except BlockingIOError:
                 pass
         if self._fd is None:
@@ -137,6 +137,12 @@ def forget_in_child() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
     HELD.clear()
+
+
+def _write_pid(fd: int) -> None:
+    """Record this process as the lock's holder (what LockBusy's message names)."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, str(os.getpid()).encode(), 0)
 
 
 def _inherited(path: Path) -> int | None:
