@@ -146,6 +146,8 @@ def test_errors_are_one_line(db: Path | str, tmp_path: Path, args: list[str], me
         (["changes", "--limit", "99999999999999999999999"], "Invalid value for '--limit'"),
         (["changes", "--limit", "-1"], "Invalid value for '--limit'"),
         (["search", "质量月", "--limit", "-1"], "Invalid value for '--limit'"),
+        (["search", "质量月", "--limit", "0"], "Invalid value for '--limit': 0 is not in the range 1<="),
+        (["search", "   "], "Invalid value for 'TEXT': nothing to search for (the text is empty)"),
         (["report", "-o", "{tmp}/r.html", "--limit", "-5"], "Invalid value for '--limit'"),
         (["changes", "--site", "nope"], "--site 'nope': no such site in the database"),
         (["feed", "-o", "{tmp}/f.atom", "--site", "nope"], "--site 'nope': no such site in the database"),

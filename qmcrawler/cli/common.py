@@ -122,9 +122,10 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> str
         raise click.BadParameter(str(e).removeprefix("--since: ")) from None
 
 
-def limit_option(default: int, help: str = "At most this many (0: all).") -> Callable[[F], F]:
-    """`--limit N`, 0 to MAX_LIMIT (a negative or huge number is a usage error)."""
-    option = click.option("--limit", type=click.IntRange(0, MAX_LIMIT), default=default, show_default=True, help=help)
+def limit_option(default: int, help: str = "At most this many (0: all).", minimum: int = 0) -> Callable[[F], F]:
+    """`--limit N`, `minimum` to MAX_LIMIT (a negative or huge number is a usage error)."""
+    kind = click.IntRange(minimum, MAX_LIMIT)
+    option = click.option("--limit", type=kind, default=default, show_default=True, help=help)
     return option
 
 

@@ -255,11 +255,13 @@ def diff(db_path: str, page_ref: str, from_n: int | None, to_n: int | None, as_j
 @DB_OPTION
 @click.argument("text")
 @click.option("--all-versions", is_flag=True, help="Search old versions too.")
-@limit_option(20, help="At most this many.")
+@limit_option(20, help="At most this many (1 or more: a search is never unbounded).", minimum=1)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @one_line_errors
 def search(db_path: str, text: str, all_versions: bool, limit: int, as_json: bool) -> None:
     """Full-text search: every whitespace-separated term must occur in the page (bigram index; 1 char scans)."""
+    if not text.split():
+        raise click.BadParameter("nothing to search for (the text is empty)", param_hint="'TEXT'")
     db = open_db(db_path, create=False)
     rows = queries.search(db, text, limit=limit, all_versions=all_versions)
     if as_json:
