@@ -21,6 +21,12 @@ FAILURE_REASONS = {
     "ConnectionRefusedError": "connection_refused",
     "ConnectionLost": "connection_lost",
     "ResponseNeverReceived": "no_response",
+    # Scrapy 2.19's download handlers wrap Twisted's errors in these (scrapy.utils._download_handlers)
+    "DownloadConnectionRefusedError": "connection_refused",
+    "CannotResolveHostError": "dns_error",
+    "DownloadFailedError": "no_response",
+    "ResponseDataLossError": "connection_lost",
+    "UnsupportedURLSchemeError": "unsupported_scheme",
     "IgnoreRequest": "ignored",
     "DownloadCancelledError": "too_large",
     "CancelledError": "too_large",

@@ -98,8 +98,29 @@ def test_env_vars_name_config_and_database(tmp_path: Path, monkeypatch: pytest.M
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "env.db").exists()  # env QMC_DB used, env QMC_SITES read (site `a` only)
+    assert result.returncode == 1, result.stderr[-2000:]  # nothing listens on port 9: nothing was fetched
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: run 1 failed: a: none of its 1 download succeeded (first: http://127.0.0.1:9/: connection_refused)"
+    ], result.stderr[-2000:]
+
+
+def test_a_batch_with_one_dead_site_exits_0_and_one_with_only_dead_sites_exits_1(tmp_path: Path) -> None:
+    """A crawl none of whose runs fetched anything is a failure (a dead host, a blocked address); in a
+    batch, some sites failing is data. Found by a walkthrough: a crawl of only dead sites exited 0."""
+    config = tmp_path / "sites.toml"
+    config.write_text(
+        "[sites.dead]\nstart_urls = ['http://127.0.0.1:9/']\narticles = ['x']\n\n"
+        "[sites.dead2]\nstart_urls = ['http://127.0.0.1:9/b']\narticles = ['x']\n",
+        encoding="utf-8",
+    )
+    settings = {"LOG_LEVEL": "ERROR", "RETRY_TIMES": "0", "ROBOTSTXT_OBEY": "False", "QMC_RUN_PER_SITE": "true"}
+    both = run_crawl(config, tmp_path / "qm.db", settings=settings, timeout=120)
+    assert both.returncode == 1, both.stderr[-2000:]
+    assert [line for line in both.stderr.splitlines() if line.startswith("error:")] == [
+        "error: run 1 failed: dead: none of its 1 download succeeded (first: http://127.0.0.1:9/: connection_refused)"
+    ]
 
 
 def test_crawl_ends_with_one_summary_line_not_the_stats_dump(site: Site) -> None:
@@ -114,3 +135,25 @@ def test_crawl_ends_with_one_summary_line_not_the_stats_dump(site: Site) -> None
     db = site.open_db()
     stats = json.loads(db.table("runs").get(1)["stats"])
     assert stats["qmcrawler/store/new"] == 5  # the stats are still kept, in runs.stats
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        ("DownloadConnectionRefusedError", "connection_refused"),
+        ("CannotResolveHostError", "dns_error"),
+        ("DownloadFailedError", "no_response"),
+        ("ResponseDataLossError", "connection_lost"),
+        ("UnsupportedURLSchemeError", "unsupported_scheme"),
+        ("DownloadTimeoutError", "timeout"),
+    ],
+)
+def test_scrapys_download_errors_have_short_reasons(error: str, reason: str) -> None:
+    """Scrapy 2.19 wraps Twisted's errors; `fetches.reason` showed the class name (`DownloadConnectionRefusedError`)."""
+    import scrapy.exceptions
+    from scrapy import Request
+
+    from spiders.responses import failure_reason
+
+    exception = getattr(scrapy.exceptions, error)("boom")
+    assert failure_reason(exception, Request("http://127.0.0.1:9/")) == (reason, None)
