@@ -69,6 +69,18 @@ def test_bad_setting_is_one_line_before_anything_starts(tmp_path: Path, setting:
     assert not (tmp_path / "qm.db").exists()
 
 
+def test_an_unknown_spider_argument_is_one_line(tmp_path: Path) -> None:
+    """Found by a walkthrough: `-a site=samr` (for `sites=`) was ignored and every site was crawled."""
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "scrapy", "crawl", "site", "-a", "site=samr", "-s", f"QMC_DB={tmp_path / 'qm.db'}"]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: unknown -a argument 'site' (known: config, sites)"]
+    assert not (tmp_path / "qm.db").exists()
+
+
 def test_missing_config_and_unusable_database(tmp_path: Path) -> None:
     missing = run_crawl(tmp_path / "nope.toml", tmp_path / "qm.db", timeout=60)
     assert missing.returncode == 2

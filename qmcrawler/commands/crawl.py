@@ -40,6 +40,9 @@ from qmcrawler.storage.runs import (
 )
 from qmcrawler.storage.sitelocks import PgSiteLock
 
+#: what `-a NAME=VALUE` the `site` spider takes
+SPIDER_ARGUMENTS = frozenset({"config", "sites"})
+
 
 class Command(ScrapyCrawl):
     """Run a spider; for `site`, validate its config and database and lock its sites first."""
@@ -60,6 +63,9 @@ class Command(ScrapyCrawl):
         """The one-line problem with the config, the site selection or the database, if any."""
         try:
             spargs = dict(opts.spargs)
+            unknown = sorted(set(spargs) - SPIDER_ARGUMENTS)
+            if unknown:  # `-a site=samr` would crawl every site
+                return f"unknown -a argument {unknown[0]!r} (known: {', '.join(sorted(SPIDER_ARGUMENTS))})"
             default = self.settings.get("QMC_SITES") if self.settings is not None else None
             config = load_config(spargs.get("config") or default)
             self.selected = [s.id for s in config.select(spargs.get("sites"))]
