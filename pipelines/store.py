@@ -46,13 +46,7 @@ from qmcrawler.run.locks import LockBusy
 from qmcrawler.storage import db_errors, lastrun, memo, open_db, outage, sitelocks, siteruns
 from qmcrawler.storage.dialects import safe_url
 from qmcrawler.storage.records import FetchRecord
-from qmcrawler.storage.runs import (
-    CLOSED_RUNS_STAT,
-    FAILED_RUN_REASON_STAT,
-    FAILED_RUNS_STAT,
-    STOPPED_STAT,
-    STORE_ERROR_STAT,
-)
+from qmcrawler.storage.runs import STOPPED_STAT, STORE_ERROR_STAT
 from qmcrawler.storage.writer import Store
 
 log = logging.getLogger(__name__)
@@ -175,7 +169,7 @@ class StorePipeline:
             log.error(
                 "could not close run %s as %s (%s): the next crawl of its sites marks it killed", run_id, status, e
             )
-        self._tell_the_command(run_id, status, error)
+        self._tell_the_command(run_id, status)
         # one line instead of Scrapy's stats dump (STATS_DUMP = False; the stats are in runs.stats)
         summary_log.log(
             logging.ERROR if error else logging.INFO,
@@ -188,16 +182,11 @@ class StorePipeline:
             f"; {error}" if error else "",
         )
 
-    def _tell_the_command(self, run_id: int, status: str, error: str | None) -> None:
+    def _tell_the_command(self, run_id: int, status: str) -> None:
         """Crawl stats (not stored) from which `scrapy crawl` picks its exit status (commands/crawl.py)."""
         stats = self.crawler.stats
         if stats is None:
             return
-        stats.inc_value(CLOSED_RUNS_STAT)
-        if error:
-            stats.inc_value(FAILED_RUNS_STAT)
-            if stats.get_value(FAILED_RUN_REASON_STAT) is None:
-                stats.set_value(FAILED_RUN_REASON_STAT, f"run {run_id} failed: {error}")
         if status == "shutdown":
             stopped = stats.get_value(STOPPED_STAT)
             stats.set_value(STOPPED_STAT, f"{stopped}, {run_id}" if stopped else f"run {run_id}")

@@ -11,9 +11,7 @@ On PostgreSQL the locks are the database's (qmcrawler.storage.sitelocks), so the
 machines.
 A crawl whose store failed (disk full, an unwritable database) exits 1 with one line, and so
 does one that SIGTERM or Ctrl-C stopped before it finished (its runs are closed as `shutdown`):
-a stopped crawl must not read as a finished one to cron or a shell's `&&`. A crawl none of whose
-runs fetched anything (every download of every site failed: a dead host, a blocked address)
-exits 1 with the first run's reason; in a batch, some sites failing is data, exit 0.
+a stopped crawl must not read as a finished one to cron or a shell's `&&`.
 """
 
 from __future__ import annotations
@@ -31,13 +29,7 @@ from qmcrawler.run.locks import EXIT_LOCKED, LockBusy, SiteLock
 from qmcrawler.storage import StoreError, open_db
 from qmcrawler.storage.dialects import is_postgres_url
 from qmcrawler.storage.records import set_clock
-from qmcrawler.storage.runs import (
-    CLOSED_RUNS_STAT,
-    FAILED_RUN_REASON_STAT,
-    FAILED_RUNS_STAT,
-    STOPPED_STAT,
-    STORE_ERROR_STAT,
-)
+from qmcrawler.storage.runs import STOPPED_STAT, STORE_ERROR_STAT
 from qmcrawler.storage.sitelocks import PgSiteLock
 
 #: what `-a NAME=VALUE` the `site` spider takes
@@ -123,9 +115,6 @@ class Command(ScrapyCrawl):
         elif stopped:
             line = f"stopped before it finished ({stopped} closed as shutdown; the next crawl goes on)"
             print(f"error: {line}", file=sys.stderr)
-            self.exitcode = 1
-        elif stats is not None and 0 < stats.get_value(CLOSED_RUNS_STAT, 0) == stats.get_value(FAILED_RUNS_STAT, 0):
-            print(f"error: {stats.get_value(FAILED_RUN_REASON_STAT)}", file=sys.stderr)  # nothing was fetched
             self.exitcode = 1
         elif self.crawler_process.bootstrap_failed:
             self.exitcode = 1

@@ -16,11 +16,6 @@ from qmcrawler.storage.records import utcnow
 STORE_ERROR_STAT = "qmcrawler/store/error"
 #: the crawl stat naming the runs a SIGTERM or Ctrl-C closed before they finished (the crawl exits 1)
 STOPPED_STAT = "qmcrawler/store/stopped"
-#: the crawl stats counting its closed runs and those whose every download failed, and the first
-#: one's reason: when every run failed the crawl exits 1 (in a batch, one failed site does not)
-CLOSED_RUNS_STAT = "qmcrawler/store/runs_closed"
-FAILED_RUNS_STAT = "qmcrawler/store/runs_failed"
-FAILED_RUN_REASON_STAT = "qmcrawler/store/run_failed_reason"
 
 
 _JSON: dict[str, Any] = {"ensure_ascii": False, "default": str}
