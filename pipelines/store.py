@@ -169,7 +169,8 @@ class StorePipeline:
             log.error(
                 "could not close run %s as %s (%s): the next crawl of its sites marks it killed", run_id, status, e
             )
-        self._tell_the_command(run_id, status)
+        if status == "shutdown":
+            self._note_stopped(run_id)
         # one line instead of Scrapy's stats dump (STATS_DUMP = False; the stats are in runs.stats)
         summary_log.log(
             logging.ERROR if error else logging.INFO,
@@ -182,14 +183,11 @@ class StorePipeline:
             f"; {error}" if error else "",
         )
 
-    def _tell_the_command(self, run_id: int, status: str) -> None:
-        """Crawl stats (not stored) from which `scrapy crawl` picks its exit status (commands/crawl.py)."""
-        stats = self.crawler.stats
-        if stats is None:
-            return
-        if status == "shutdown":
-            stopped = stats.get_value(STOPPED_STAT)
-            stats.set_value(STOPPED_STAT, f"{stopped}, {run_id}" if stopped else f"run {run_id}")
+    def _note_stopped(self, run_id: int) -> None:
+        """Name the run in the crawl stat (not stored) from which `scrapy crawl` exits 1 (commands/crawl.py)."""
+        if self.crawler.stats is not None:
+            stopped = self.crawler.stats.get_value(STOPPED_STAT)
+            self.crawler.stats.set_value(STOPPED_STAT, f"{stopped}, {run_id}" if stopped else f"run {run_id}")
 
     async def process_item(self, item: PageItem | FetchFailure) -> PageItem | FetchFailure:
         if self.store is None or self.failed:

@@ -61,9 +61,7 @@ class Command(ScrapyCrawl):
             default = self.settings.get("QMC_SITES") if self.settings is not None else None
             config = load_config(spargs.get("config") or default)
             self.selected = [s.id for s in config.select(spargs.get("sites"))]
-            options = Options.from_settings(self.settings) if self.settings is not None else Options()
-            if self.settings is not None:
-                check_settings(self.settings)
+            options = check_settings(self.settings) if self.settings is not None else Options()
             self.db = options.db
             set_clock(options.now)  # the upgrade below (the frontier's spread) runs on the crawl's clock
             if options.db:
@@ -106,7 +104,10 @@ class Command(ScrapyCrawl):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        stats = getattr(crawler, "_stats", None)  # `crawler.stats` raises when the crawl never started
+        try:
+            stats = crawler.stats
+        except RuntimeError:  # Scrapy's "not set yet": the crawl never started
+            stats = None
         error = stats.get_value(STORE_ERROR_STAT) if stats is not None else None
         stopped = stats.get_value(STOPPED_STAT) if stats is not None else None
         if error:

@@ -65,9 +65,12 @@ SCRAPY_TYPED: dict[str, tuple[tuple[str, ...], Callable[[Any], Any], str]] = {
 }
 
 
-def check_settings(settings: SettingsLike) -> None:
-    """Read every setting a crawl reads as it starts; OptionsError names the first bad one."""
-    Options.from_settings(settings)
+def check_settings(settings: SettingsLike) -> Options:
+    """Read every setting a crawl reads as it starts; OptionsError names the first bad one.
+
+    Returns the crawl's `Options` (read here anyway), for the caller that needs them.
+    """
+    options = Options.from_settings(settings)
     FetchOptions.from_settings(settings)
     PerfOptions.from_settings(settings)
     setting_bool(settings, "QMC_RUN_PER_SITE", False)
@@ -83,3 +86,4 @@ def check_settings(settings: SettingsLike) -> None:
                 read(value)
             except (TypeError, ValueError):
                 raise OptionsError(f"{name} must be {kind}, not {value!r}") from None
+    return options

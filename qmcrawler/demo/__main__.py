@@ -113,13 +113,14 @@ def serve(layers: list[Path], port: int, sites_out: Path, db: str = "mine.db") -
         next_day = layers == NEXT_DAY
         # a known page is rechecked once its revisit interval (at least a day) has passed: the next
         # day's crawl runs on a clock a day on (QMC_NOW), as `make demo` does, or it finds no edits
-        clock = f" -s QMC_NOW={(datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0).isoformat()}"
         print(
             f"serving the sample sites ({'the next day' if next_day else 'day 1'}) on {web.base}/ ; wrote {sites_out}"
         )
         print("crawl them (another terminal, from the repository root):")
         crawl = f".venv/bin/python -m scrapy crawl site -a config={sites_out} -s QMC_DB={db} -s DOWNLOAD_DELAY=0"
-        print(f"  {crawl}{clock if next_day else ''}")
+        if next_day:
+            crawl += f" -s QMC_NOW={(datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0).isoformat()}"
+        print(f"  {crawl}")
         print(f"  .venv/bin/python -m qmcrawler changes --db {db}")
         if next_day:
             print("QMC_NOW sets the crawl's clock a day on: known pages are rechecked once a day. Ctrl-C stops.")

@@ -97,8 +97,9 @@ def open_db(path: str | os.PathLike[str] | None = None, *, create: bool = True) 
 
     With `create=False` a missing file is an error (read-only commands should not invent an
     empty database and report "no changes"), and so is a file that holds no qmcrawler database
-    (an empty file, another program's tables): nothing is written to it. A database with a migration this version does
-    not know is refused (NewerDatabase) before anything is written to it. A database in a folder
+    (an empty file, another program's tables): nothing is written to it. A database with a
+    migration this version does not know is refused (NewerDatabase) before anything is written
+    to it. A database in a folder
     that does not exist is refused too: the folder is not made (a typo in `--db` or `QMC_DB`
     would otherwise crawl into a new empty database and report every page as new).
     """
