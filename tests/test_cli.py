@@ -120,6 +120,8 @@ def test_history_diff_search(db: Path | str) -> None:
         (["changes", "--db", "{tmp}/missing.db"], "database not found"),
         (["history", "--db", "{db}", "http://nope/"], "not in the database"),
         (["diff", "--db", "{db}", URL, "--from", "7"], "no version 7"),
+        (["diff", "--db", "{db}", URL, "--from", "0"], "no version 0 (versions 1-2)"),
+        (["diff", "--db", "{db}", URL, "--to", "0"], "no version 0 (versions 1-2)"),
         (["sites", "--config", "{tmp}/missing.toml"], "config file not found"),
         (["sites", "--config", "{tmp}/bad.toml"], "invalid TOML"),
     ],

@@ -223,9 +223,9 @@ def diff(db_path: str, page_ref: str, from_n: int | None, to_n: int | None, as_j
     versions = queries.versions(db, page["id"])
     if len(versions) < 2 and from_n is None:
         raise click.ClickException(f"{url}: only {len(versions)} version(s), nothing to compare")
-    to_n = to_n or len(versions)
-    from_n = from_n or to_n - 1
-    for n in (from_n, to_n):
+    to_n = len(versions) if to_n is None else to_n  # `or` would read --to 0 / --from 0 as unset
+    from_n = to_n - 1 if from_n is None else from_n
+    for n in (to_n, from_n):  # --to first: an out-of-range --to makes the default --from one less
         if not 1 <= n <= len(versions):
             raise click.ClickException(f"{url}: no version {n} (versions 1-{len(versions)})")
     old, new = versions[from_n - 1], versions[to_n - 1]
