@@ -233,9 +233,15 @@ class StorePipeline:
         reactor.callFromThread(self._stop_crawl)
 
     def _stop_crawl(self) -> None:
+        deferred_from_coro(self._close_engine())
+
+    async def _close_engine(self) -> None:
+        """Close the spider unless the engine closed it meanwhile: the check runs in the task's
+        first step, with the call (a check before scheduling it raced an ending crawl's own close,
+        and Scrapy raised 'Spider not opened' as an unhandled traceback)."""
         engine = self.crawler.engine
         if engine is not None and engine.spider is not None:
-            deferred_from_coro(engine.close_spider_async(reason="store_failed"))
+            await engine.close_spider_async(reason="store_failed")
 
     def _write_one(self, item: PageItem | FetchFailure) -> str:
         """Record one download (on the writer thread when batched); commit a full batch."""

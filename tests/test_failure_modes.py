@@ -232,3 +232,47 @@ def test_a_few_deleted_pages_are_still_removed(tmp_path: Path, backend: str) -> 
     removed = site.rows("SELECT p.url, c.run_id FROM changes c JOIN pages p ON p.id = c.page_id WHERE kind = 'removed'")
     assert sorted(Path(str(r["url"])).name for r in removed) == [f"p{i}.htm" for i in range(4)]
     assert {r["run_id"] for r in removed} == {3}  # confirmed by the second run that saw them gone
+
+
+@pytest.mark.timeout(300)  # two crawls, each its own process
+def test_a_store_failing_as_the_spider_closes_fails_the_run_with_one_line(tmp_path: Path) -> None:
+    """The crawl's last write (the search index of its versions, as the spider closes) fails: one
+    line, a failed run, nothing half-written, and the next crawl stores and indexes it all."""
+    db = tmp_path / "qm.db"
+    conn = open_db(db)  # migrated, so the trigger below has its table
+    conn.execute(  # the end-of-crawl indexing claims the search queue with a DELETE: make it fail
+        "CREATE TRIGGER fail_index BEFORE DELETE ON search_queue"
+        " BEGIN SELECT RAISE(ABORT, 'injected index failure'); END"
+    )
+    conn.close()
+    root = make_site(tmp_path / "web", 10)  # fewer than a batch of the index lag: all indexed at the end
+    with serve(tmp_path, [root], SITES) as site:
+        result = run_crawl(site.config, db, settings=FAULT_SETTINGS, timeout=200)
+        assert result.returncode == 1, result.stderr[-3000:]
+        assert "Traceback" not in result.stderr, result.stderr[-3000:]
+        assert "Spider not opened" not in result.stderr, result.stderr[-3000:]
+        errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1, result.stderr[-3000:]
+        assert "injected index failure" in errors[0]
+        assert query(db, "SELECT status FROM runs") == [("failed",)]
+        with sqlite3.connect(db) as raw:
+            raw.execute("DROP TRIGGER fail_index")
+        assert check_consistent(db) == 0  # the crawl's last batch went with its index rows: all or nothing
+        again = run_crawl(site.config, db, settings=FAULT_SETTINGS, timeout=200)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert check_consistent(db) == 10
+    assert query(db, "SELECT count(*) FROM search_queue") == [(0,)]  # all indexed at the crawl's end
+
+
+@pytest.mark.timeout(120)
+def test_a_stop_asked_while_the_spider_closes_is_no_traceback(tmp_path: Path) -> None:
+    """The engine closes the spider before the store's stop gets to run: nothing to close, no
+    'Spider not opened' traceback (it failed the full-disk test above now and then)."""
+    root = make_site(tmp_path / "web", 3)
+    race = {"EXTENSIONS": json.dumps({"tests.closerace.StopWhileClosing": 900})}
+    with serve(tmp_path, [root], SITES) as site:
+        result = run_crawl(site.config, site.db, settings={**FAULT_SETTINGS, **race}, timeout=100)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Spider not opened" not in result.stderr, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    assert query(site.db, "SELECT status FROM runs") == [("finished",)]
