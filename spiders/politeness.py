@@ -7,8 +7,8 @@ robots.txt policy (RFC 9309 §2.3.1), per host and per crawl:
 - 4xx (404, 410, 403...): no rules (the RFC's "unavailable");
 - 5xx: "unreachable", so everything on the host is disallowed for this crawl; the pages are
   logged as `failed` with reason `robots_unreachable` and are never counted as removed;
-- no response (timeout, DNS, refused): Scrapy's default, no rules; the page requests then fail
-  on their own and are logged as `failed`.
+- no response (timeout, DNS, refused): Scrapy's default, no rules (said in one WARNING line, not
+  Scrapy's traceback); the page requests then fail on their own and are logged as `failed`.
 """
 
 from __future__ import annotations
@@ -47,12 +47,36 @@ class _DisallowAll:
         return None
 
 
+class _OneLineDownloadErrors(logging.Filter):
+    """Scrapy's robots.txt middleware logs a failed download of robots.txt (a host that refuses,
+    times out, has no DNS) at ERROR with a 60-line traceback of its own code: it is the site's
+    state, not a bug, and the page requests report the same failure in one line each. So: one
+    WARNING line, `robots.txt of HOST not downloaded (ExceptionName: message): no rules`. Any other
+    exception keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None or type(error).__module__.split(".")[0] not in ("scrapy", "twisted"):
+            return True
+        request = record.args.get("request") if isinstance(record.args, dict) else None
+        host = urlparse_cached(request).netloc if isinstance(request, Request) else "a host"
+        reason = f"{type(error).__name__}: {str(error).strip() or 'no message'}"
+        record.msg, record.args = "robots.txt of %s not downloaded (%s): no rules", (host, reason)
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_ONE_LINE = _OneLineDownloadErrors()
+
+
 class RobotsPolicyMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware plus the policy above and Crawl-delay."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.crawl_delays: dict[str, float] = {}
+        logging.getLogger(RobotsTxtMiddleware.__module__).addFilter(_ONE_LINE)  # once: addFilter checks
 
     async def robot_parser(self, request: Request) -> Any:
         """The host's parser as stored once robots.txt is in.

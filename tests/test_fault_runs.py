@@ -137,3 +137,20 @@ def test_f13_robots_rules_crawl_delay_html_and_5xx(tmp_path: Path) -> None:
         ("p1.htm", "robots_unreachable"),
         ("p3.htm", "robots_disallowed"),
     ]
+
+
+@pytest.mark.timeout(120)
+def test_a_host_that_refuses_robots_txt_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Nothing listens: robots.txt and the list page fail, each said in one line, and the run is failed."""
+    from qmcrawler.run.runner import run_crawl
+
+    config = tmp_path / "sites.toml"
+    config.write_text(SITES.replace("{base}", "http://127.0.0.1:9"), encoding="utf-8")
+    result = run_crawl(config, tmp_path / "qm.db", settings={**FAULT_SETTINGS, "RETRY_TIMES": "0"}, timeout=100)
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    robots = [line for line in result.stderr.splitlines() if "[scrapy.downloadermiddlewares.robotstxt]" in line]
+    assert len(robots) == 1, result.stderr[-3000:]
+    assert "WARNING: robots.txt of 127.0.0.1:9 not downloaded (DownloadConnectionRefusedError: " in robots[0]
+    assert robots[0].endswith("): no rules")
+    assert "run 1 failed" in result.stderr
+    assert "(first: http://127.0.0.1:9/list/index.htm: connection_refused)" in result.stderr, result.stderr[-3000:]
