@@ -96,6 +96,8 @@ def test_report_and_feed_text_in_beijing_time(db_file: Path | str, tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert not (Path.cwd() / "-").exists()
     assert result.stderr == "wrote standard output (2 entries)\n"
+    one = CliRunner().invoke(cli, ["feed", "--db", str(db_file), "-o", "-", "--limit", "1"])
+    assert one.stderr == "wrote standard output (1 entry)\n", one.output
     root = ET.fromstring(result.stdout)  # noqa: S314 - our own output
     ns = {"a": "http://www.w3.org/2005/Atom"}
     entries = root.findall("a:entry", ns)

@@ -107,7 +107,8 @@ def feed(
         )
     except OSError as e:
         raise click.ClickException(f"{output}: cannot write: {e.strerror}") from None
-    click.echo(f"wrote {'standard output' if output == '-' else output} ({n} entries)", err=output == "-")
+    entries = "1 entry" if n == 1 else f"{n} entries"
+    click.echo(f"wrote {'standard output' if output == '-' else output} ({entries})", err=output == "-")
 
 
 @click.command()
