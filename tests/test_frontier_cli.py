@@ -35,9 +35,10 @@ def test_frontier_lists_what_the_crawl_stored(site: Site) -> None:
     next_day = to_utc_z(site.start + timedelta(days=1, hours=1))
     due = [json.loads(line) for line in frontier(site, "--json", "--due", "--at", next_day)]
     assert sorted(r["url"] for r in due) == articles
-    assert frontier(site, "--due", "--at", to_utc_z(site.start))[-1].endswith(
-        " pages, 0 due at " + to_utc_z(site.start)
-    )
+    soonest = f"the soonest of {len(articles)} known pages is due at {listed[0]['next_check_at']}"
+    start = to_utc_z(site.start)
+    assert frontier(site, "--due", "--at", start) == [f"0 pages due at {start}; {soonest}"]
+    assert frontier(site, "--site", "demo", "--due", "--at", start)[0].endswith(soonest)
     assert frontier(site, "--site", "demo", "--limit", "1", "--json")[:1] == [json.dumps(listed[0], ensure_ascii=False)]
     assert len(frontier(site, "--site", "demo", "--json")) == len(articles)  # an unknown site: exit 2 (below)
     assert " every 1d  1 check, 1 change, last change " in frontier(site)[0]

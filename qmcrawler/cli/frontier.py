@@ -75,6 +75,7 @@ def frontier(db_path: str, site: str | None, due: bool, at: str | None, limit: i
     db = open_db(db_path, create=False)
     check_site(db, site)
     rows = [describe(r, now) for r in frontier_rows.listing(db, site=site, now=now if due else None, limit=limit)]
+    known, next_at = frontier_rows.soonest(db, site) if due and not rows else (0, None)
     db.close()
     if as_json:
         echo_json_lines(rows)
@@ -85,4 +86,8 @@ def frontier(db_path: str, site: str | None, due: bool, at: str | None, limit: i
             f"{r['next_check_at']} {'due ' if r['due'] else ''}every {r['interval']}  {_count(r['checks'], 'check')}, "
             f"{_count(r['changes'], 'change')}, last change {r['last_change_at'] or '-'}  {r['url']}\n    {why}"
         )
+    if due and not rows:  # say when something will be, not only that nothing is
+        later = f"; the soonest of {_count(known, 'known page')} is due at {next_at}" if next_at else "; no known pages"
+        click.echo(f"0 pages due at {now}{later}")
+        return
     click.echo(f"{_count(len(rows), 'page')}, {sum(r['due'] for r in rows)} due at {now}")

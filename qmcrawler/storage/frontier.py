@@ -140,6 +140,13 @@ def listing(db: Database, site: str | None = None, now: str | None = None, limit
     return [dict(r) for r in db.query(sql, params)]
 
 
+def soonest(db: Database, site: str | None = None) -> tuple[int, str | None]:
+    """How many entries there are (of `site`), and the soonest `next_check_at` among them."""
+    where, params = ("WHERE site = ?", [site]) if site else ("", [])
+    row = db.execute(f"SELECT count(*), min(next_check_at) FROM frontier {where}", params).fetchone()  # noqa: S608
+    return int(row[0]), row[1]
+
+
 def spread_known_pages(db: Database, now: str, policy: Policy | None = None) -> int:
     """Give every re-checked page without an entry one spread over its revisit window (upgrade).
 
