@@ -133,6 +133,44 @@ def test_time_limit_stops_the_crawl(tmp_path: Path) -> None:
     assert [r["status"] for r in runs(tmp_path / "qm.db")] == ["timeout"]
 
 
+# A stand-in for `scrapy crawl` that writes down each SIGTERM it gets, and stops a second after the first.
+COUNT_TERMS = """
+import signal, sys, time
+log = sys.argv[1]
+def on_term(signum, frame):
+    with open(log, "a") as f:
+        f.write("term\\n")
+signal.signal(signal.SIGTERM, on_term)
+with open(log, "a") as f:
+    f.write("start\\n")
+while "term" not in open(log).read():
+    time.sleep(0.05)
+time.sleep(1)
+"""
+
+
+def test_a_stop_requested_twice_signals_each_crawl_once(tmp_path: Path) -> None:
+    """schedule.py asks twice (its signal handler, then run_forever once it wakes): Scrapy reads a
+    second SIGTERM as 'forcing unclean shutdown', so each crawl must be told once."""
+    db, log = str(tmp_path / "qm.db"), tmp_path / "crawl.log"
+    open_db(db).close()
+    options = CrawlOptions(config=tmp_path / "sites.toml", db=db, timeout=30, stop_grace=10)
+    supervisor = Supervisor(options, command=lambda site: [sys.executable, "-c", COUNT_TERMS, str(log)])
+    results: list[CrawlResult] = []
+    crawl = threading.Thread(target=lambda: results.append(supervisor.crawl("demo")))
+    crawl.start()
+    deadline = time.monotonic() + 20
+    while not (log.exists() and "start" in log.read_text()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    supervisor.request_stop()
+    supervisor.request_stop()
+    crawl.join(timeout=20)
+    assert results, "the crawl did not end"
+    assert log.read_text().split() == ["start", "term"]
+    assert results[0].status == "stopped"
+
+
 HOLD = """
 import sys
 from qmcrawler.run.locks import SiteLock

@@ -73,6 +73,7 @@ class Supervisor:
         self.options = options
         self.command = command or self._default_command  # gets the comma-separated site ids
         self._procs: set[subprocess.Popen[bytes]] = set()
+        self._told: set[subprocess.Popen[bytes]] = set()  # the crawls sent SIGTERM (request_stop)
         self._lock = threading.Lock()
         self.stopping = threading.Event()
 
@@ -123,6 +124,7 @@ class Supervisor:
             finally:
                 with self._lock:
                     self._procs.discard(proc)
+                    self._told.discard(proc)
             tail = _tail(output)
         results = self._record(sites, proc, started_at, time.monotonic() - t0, timed_out, tail)
         for result in results.values():
@@ -216,8 +218,9 @@ class Supervisor:
         Safe to call from a signal handler: it never waits.
         """
         self.stopping.set()
-        with self._lock:
-            procs = list(self._procs)
+        with self._lock:  # each crawl is told once: a second SIGTERM is Scrapy's unclean shutdown
+            procs = [proc for proc in self._procs if proc not in self._told]
+            self._told.update(procs)
         for proc in procs:
             if proc.poll() is None:
                 log.warning("stopping crawl pid %s", proc.pid)
