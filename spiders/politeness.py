@@ -33,6 +33,11 @@ logger = logging.getLogger(__name__)
 #: longest wait between two tries of one request, in seconds
 BACKOFF_CAP = 60.0
 
+#: message of the IgnoreRequest of a retry not sent because the crawl is stopping
+RETRY_STOPPED = "crawl stopping: retry not sent"
+#: how often a retry's backoff looks whether the crawl is stopping, in seconds
+STOP_POLL = 0.25
+
 #: message of the IgnoreRequest raised for hosts whose robots.txt answered 5xx
 ROBOTS_UNREACHABLE = "robots.txt unreachable (5xx): host disallowed for this crawl"
 
@@ -162,16 +167,37 @@ class RetryBackoffMiddleware:
 
     The wait is QMC_RETRY_BACKOFF × 2^(retry_times − 1) seconds, capped at 60, so a server
     answering 5xx or timing out gets breathing room instead of an immediate second hit.
+    A crawl told to stop (Ctrl-C, SIGTERM) ends the wait and sends no retry (IgnoreRequest,
+    fetch reason `stopped`): the engine's shutdown waits for every request in the downloader,
+    so it used to sit out the whole backoff and then download the page once more.
     """
 
-    def __init__(self, backoff: float) -> None:
+    def __init__(self, backoff: float, crawler: Crawler | None = None) -> None:
         self.backoff = backoff
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryBackoffMiddleware:
-        return cls(max(0.0, crawler.settings.getfloat("QMC_RETRY_BACKOFF", 2.0)))
+        return cls(max(0.0, crawler.settings.getfloat("QMC_RETRY_BACKOFF", 2.0)), crawler)
 
     async def process_request(self, request: Request) -> None:
         tries = int(request.meta.get("retry_times", 0))
         if tries and self.backoff:
-            await asyncio.sleep(min(BACKOFF_CAP, self.backoff * 2 ** (tries - 1)))
+            await self._wait(min(BACKOFF_CAP, self.backoff * 2 ** (tries - 1)))
+
+    async def _wait(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while (left := end - loop.time()) > 0:
+            if self._stopping():
+                raise IgnoreRequest(RETRY_STOPPED)
+            await asyncio.sleep(min(left, STOP_POLL))
+        if self._stopping():
+            raise IgnoreRequest(RETRY_STOPPED)
+
+    def _stopping(self) -> bool:
+        """Crawler.stop() (Scrapy's Ctrl-C and SIGTERM handler) clears `crawling`, the engine's `running`."""
+        if self.crawler is None:
+            return False
+        engine = self.crawler.engine
+        return not self.crawler.crawling or (engine is not None and not engine.running)

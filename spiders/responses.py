@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.selector import Selector
 
-from spiders.politeness import ROBOTS_UNREACHABLE
+from spiders.politeness import RETRY_STOPPED, ROBOTS_UNREACHABLE
 
 #: short reasons for the exceptions an errback sees (class name → fetches.reason)
 FAILURE_REASONS = {
@@ -38,6 +38,7 @@ IGNORE_REASONS = {
     "max redirections reached": "redirect_loop",
     "Forbidden by robots.txt": "robots_disallowed",
     ROBOTS_UNREACHABLE: "robots_unreachable",
+    RETRY_STOPPED: "stopped",
 }
 _CANONICAL_LINK = re.compile(r"""<link\b[^>]*\brel\s*=\s*["']?canonical["']?[^>]*>""", re.I)
 _HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.I)

@@ -154,3 +154,35 @@ def test_a_host_that_refuses_robots_txt_is_one_line_not_a_traceback(tmp_path: Pa
     assert robots[0].endswith("): no rules")
     assert "run 1 failed" in result.stderr
     assert "(first: http://127.0.0.1:9/list/index.htm: connection_refused)" in result.stderr, result.stderr[-3000:]
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_during_a_retry_backoff_stops_at_once_and_sends_no_retry(tmp_path: Path) -> None:
+    """The list page answers 503; its retry waits 30 s. SIGINT in that wait: the crawl ends in
+    seconds, the page is not asked again, and its fetch says why (`stopped`), not a removal."""
+    root = make_site(tmp_path / "web", 2, {"/list/index.htm": {"status": 503, "body": "busy"}})
+    with serve(tmp_path, [root], SITES) as site:
+        settings = {**FAULT_SETTINGS, "QMC_RETRY_BACKOFF": "30"}
+        proc = subprocess.Popen(
+            crawl_command(site.config, site.db, settings=settings),
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while "/list/index.htm" not in site.web.requests:  # the first try answered 503: the backoff runs
+            assert time.monotonic() < deadline
+            assert proc.poll() is None
+            time.sleep(0.05)
+        time.sleep(1)
+        proc.send_signal(signal.SIGINT)
+        stopped = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - stopped
+        asked = site.web.requests.count("/list/index.htm")
+    assert took < 10, (took, err[-3000:])  # it sat out the 30 s backoff, then downloaded again
+    assert asked == 1, err[-3000:]
+    assert proc.returncode == 1, err[-3000:]  # a stopped crawl exits 1
+    assert site.rows("SELECT status FROM runs") == [{"status": "shutdown"}]
+    assert site.rows("SELECT outcome, reason FROM fetches") == [{"outcome": "failed", "reason": "stopped"}]
