@@ -188,12 +188,11 @@ class RetryBackoffMiddleware:
     async def _wait(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
         end = loop.time() + seconds
-        while (left := end - loop.time()) > 0:
-            if self._stopping():
-                raise IgnoreRequest(RETRY_STOPPED)
+        while not self._stopping():
+            if (left := end - loop.time()) <= 0:
+                return
             await asyncio.sleep(min(left, STOP_POLL))
-        if self._stopping():
-            raise IgnoreRequest(RETRY_STOPPED)
+        raise IgnoreRequest(RETRY_STOPPED)
 
     def _stopping(self) -> bool:
         """Crawler.stop() (Scrapy's Ctrl-C and SIGTERM handler) clears `crawling`, the engine's `running`."""

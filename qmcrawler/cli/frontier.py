@@ -75,7 +75,7 @@ def frontier(db_path: str, site: str | None, due: bool, at: str | None, limit: i
     db = open_db(db_path, create=False)
     check_site(db, site)
     rows = [describe(r, now) for r in frontier_rows.listing(db, site=site, now=now if due else None, limit=limit)]
-    known, next_at = frontier_rows.soonest(db, site) if due and not rows else (0, None)
+    known, next_at = frontier_rows.soonest(db, site) if due and not rows and not as_json else (0, None)
     db.close()
     if as_json:
         echo_json_lines(rows)
