@@ -1,6 +1,6 @@
 """Stage 5: one transaction per download: fetch log, page, version if changed, change + diff.
 
-With `QMC_BATCH_SIZE` > 1 (the default) the writes run on one writer thread (sqlite3 and zlib
+With `QMC_BATCH_SIZE` > 1 (the default) the writes run on one writer thread (sqlite3 and zstd
 release the GIL, so the reactor keeps fetching) and downloads are grouped into transactions of
 up to `QMC_BATCH_SIZE` downloads or `QMC_BATCH_SECONDS` seconds. Each download is still written
 in its own savepoint (all or nothing), so a crash loses at most the open batch, never half of a

@@ -55,7 +55,7 @@ def test_searchindex_bench_prints_its_tables(tmp_path: Path) -> None:
     assert "phrase queries are not supported" in rows[("one row per passage (passages_fts)", "none")]
     store = rows[("bigrams of each whole version (search_grams, the store)", "none")]
     assert int(store.split("|")[3].strip().replace(",", "")) > 0
-    assert any(line.startswith("| zlib level 1 (the store) |") for line in stdout.splitlines())
+    assert any(line.startswith("| zstd level 1 (the store) |") for line in stdout.splitlines())
 
 
 @pytest.mark.timeout(600)  # 2 + 1 schedule.py ticks, each with crawl processes

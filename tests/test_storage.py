@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import zstandard
 from sqlite_utils import Database
 
-from qmcrawler.monitor.content import content_hash
+from qmcrawler.monitor.content import ZSTD_MAGIC, content_hash
 from qmcrawler.storage import StoreError, grams, open_db, pgsearch, queries
 from qmcrawler.storage.copylinks import relink_all
 from qmcrawler.storage.passages import MAX_CHARS, split_passages
@@ -353,3 +355,20 @@ def test_search_with_no_limit_left_returns_nothing(memdb: Database) -> None:
     content(store, store.begin_run("site", "demo"), version(text=LONG))
     assert queries.search(memdb, "质量强国", limit=0) == []
     assert len(queries.search(memdb, "质量强国", limit=1)) == 1
+
+
+def test_raw_html_is_stored_as_zstd_and_zlib_rows_of_before_read_back(memdb: Database) -> None:
+    store = Store(memdb)
+    run = store.begin_run("site", "demo")
+    body = ("<html>" + "质量月" * 500 + "</html>").encode()
+    content(store, run, version(), raw=body)
+    (stored,) = rows(memdb, "SELECT * FROM raw")
+    assert stored["content"].startswith(ZSTD_MAGIC)
+    assert zstandard.ZstdDecompressor().decompress(stored["content"]) == body
+    older = b"<html>" + "旧页面".encode() * 300 + b"</html>"  # a row as the store wrote it before zstd
+    memdb.execute(
+        "INSERT INTO raw (hash, size, encoding, content, first_seen) VALUES ('old', ?, 'gbk', ?, '2025-01-01')",
+        [len(older), zlib.compress(older, 1)],
+    )
+    assert queries.raw_document(memdb, "old") == (older, "gbk")
+    assert queries.raw_document(memdb, stored["hash"]) == (body, "utf-8")

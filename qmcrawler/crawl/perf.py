@@ -4,7 +4,7 @@ Why these exist (README "Benchmarks", bench/crawl.py): on the reactor thread, ex
 (≈5 ms of pure Python per 20 KB page) and one SQLite commit per download (the FTS5 trigram
 index, zlib, the commit itself) cost five times what Scrapy spends fetching the page. So
 extraction runs in a process pool (`QMC_EXTRACT_WORKERS`), and the store writes on one
-writer thread (sqlite3 and zlib release the GIL) into transactions of up to
+writer thread (sqlite3 and zstd release the GIL) into transactions of up to
 `QMC_BATCH_SIZE` downloads or `QMC_BATCH_SECONDS` seconds, whichever comes first. Every
 download still goes into its own savepoint, so a crash loses at most the last open batch and
 never half of a download: the next run simply fetches those pages again.

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 from sqlite_utils import Database
 
+from qmcrawler.monitor.content import unpack_raw
 from qmcrawler.storage import changediff, textsearch
 
 FTS_MIN_CHARS = textsearch.FTS_MIN_CHARS
@@ -165,7 +165,7 @@ def raw_document(db: Database, raw_hash: str) -> tuple[bytes, str] | None:
     rows = list(db.query("SELECT content, encoding FROM raw WHERE hash = ?", [raw_hash]))
     if not rows:
         return None
-    return zlib.decompress(rows[0]["content"]), rows[0]["encoding"] or "utf-8"
+    return unpack_raw(rows[0]["content"]), rows[0]["encoding"] or "utf-8"
 
 
 def run_outcomes(db: Database, run_id: int) -> dict[str, int]:
