@@ -11,7 +11,10 @@ import itertools
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
+from unittest import mock
 
 import lxml.etree
 import lxml.html
@@ -21,7 +24,7 @@ from hypothesis import strategies as st
 from scrapy.selector import Selector
 
 from qmcrawler.crawl.pages import continuation_urls, may_continue
-from qmcrawler.extraction import bylines
+from qmcrawler.extraction import bylines, encoding
 from qmcrawler.extraction.body import _SNIPPET_END, Block, container_scores, linearize, snippet_end
 from qmcrawler.extraction.dom import parse_html
 from qmcrawler.extraction.encoding import decode_html, mojibake_score, plausible
@@ -41,6 +44,7 @@ TRICKY = (
     "锛浼鈥銆鍙涓鐨ÃÂâ€\ufffd\x00\x07\x7f\x9f㐀䶵丂鿿豈﫿𠀀"
 )
 texts = st.text(alphabet=st.sampled_from(TRICKY), max_size=300)
+T = TypeVar("T")
 SETTINGS = settings(max_examples=400, deadline=None)
 
 
@@ -86,7 +90,16 @@ def test_footer_and_snippet_shortcuts_on_known_lines() -> None:
 def test_mojibake_score_counts_the_wide_characters(text: str) -> None:
     marks = sum(text.count(m) for m in ("锛", "浼", "鈥", "銆", "鍙", "涓", "鐨", "Ã", "Â", "â€", "\ufffd"))
     wide = sum(1 for ch in text if ord(ch) > 0x2E7F) or 1
-    assert mojibake_score(text) == (marks / wide if text else 0.0)
+    assert both_ways(mojibake_score, text) == [marks / wide if text else 0.0] * 2
+
+
+def both_ways(check: Callable[..., T], *args: Any) -> list[T]:
+    """`check(*args)` with the regular expressions, then with numpy (qmcrawler.extraction.encoding)."""
+    answers = []
+    for numpy in (False, True):
+        with mock.patch.object(encoding, "_numpy_scan", lambda numpy=numpy: numpy):
+            answers.append(check(*args))
+    return answers
 
 
 def plain_plausible(text: str, body: bytes) -> bool:
@@ -114,17 +127,25 @@ def test_plausible_looks_at_the_same_hanzi() -> None:
         "<p>" + "a" * 5999 + rare * 10 + common * 500,
         "<p>" + rare * 100 + common * 2000,
         "<p>" + common * 5,
+        "<p>" + common * 30 + "\x00" * 2 + "\ud800𠀀\U0002ffff\uffff\ufffd",
+        "<p>" + common * 30 + "\x00" * 20,
+        "<p>" + "亍丌亘" * 133 + "亍" + common * 160 + rare * 100,  # exactly 80 % common among the first 2,000
     ):
-        assert plausible(text, b"<p>") == plain_plausible(text, b"<p>")
+        assert both_ways(plausible, text, b"<p>") == [plain_plausible(text, b"<p>")] * 2
 
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.lists(st.sampled_from(["的一是在不了", "亍丌兀丐廿", "<p>", "a b", "𠀀", "\ufffd", "\x00", "锛"]), max_size=800)
+    st.lists(
+        st.sampled_from(
+            ["的一是在不了", "亍丌兀丐廿", "<p>", "a b", "𠀀", "\ufffd", "\x00", "锛", "\ud800", "\uffff", "\x9f"]
+        ),
+        max_size=800,
+    )
 )
 def test_plausible_is_the_plain_form_on_generated_text(parts: list[str]) -> None:
     text = "".join(parts)
-    assert plausible(text, b"<p>") == plain_plausible(text, b"<p>")
+    assert both_ways(plausible, text, b"<p>") == [plain_plausible(text, b"<p>")] * 2
 
 
 @settings(max_examples=200, deadline=None)
@@ -336,3 +357,18 @@ def test_linearize_is_the_plain_loop_on_generated_markup(parts: list[str]) -> No
         blocks = linearize(root)
         assert blocks == plain_linearize(root)
         assert list(container_scores(blocks)[0].items()) == list(plain_container_scores(blocks)[0].items())
+
+
+def test_decoding_imports_numpy_only_after_the_first_pages() -> None:
+    """A crawl that decodes a few pages does not pay numpy's import; after `_PLAIN_FIRST` checks it does."""
+    probe = (
+        "import sys\n"
+        "from qmcrawler.extraction import encoding\n"
+        "body = ('<p>' + '质量月活动' * 50).encode()\n"
+        "for _ in range(10): assert encoding.decode_html(body, 'text/html; charset=utf-8').encoding == 'utf-8'\n"
+        "assert 'numpy' not in sys.modules\n"
+        "for _ in range(encoding._PLAIN_FIRST): encoding.decode_html(body, 'text/html; charset=utf-8')\n"
+        "assert 'numpy' in sys.modules\n"
+        "assert encoding.decode_html(body, 'text/html; charset=utf-8').text == body.decode()\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)
