@@ -17,7 +17,7 @@ from scrapy.http import HtmlResponse, TextResponse
 
 from pipelines.normalize import NormalizePipeline
 from pipelines.store import to_record
-from qmcrawler.crawl.classify import _TAGS, visible_text
+from qmcrawler.crawl.classify import _TAGS, short_visible_text, visible_text
 from qmcrawler.extraction.encoding import decode_html
 from qmcrawler.items import PageItem
 from qmcrawler.monitor.changes import CONTENT
@@ -107,10 +107,26 @@ def test_visible_text_is_the_plain_form(parts: list[str]) -> None:
     assert visible_text(html) == plain_visible_text(html)
 
 
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["<p>", "</p>", "<script>x</script>", "<!-- c -->", "<b", ">", "质量", *SPACY]), max_size=60
+    ),
+    st.integers(0, 40),
+)
+def test_short_visible_text_is_the_plain_form_when_short(parts: list[str], limit: int) -> None:
+    html = "".join(parts)
+    text = plain_visible_text(html)
+    assert short_visible_text(html, limit) == (text if len(text) < limit else None)
+
+
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
 def test_visible_text_is_the_plain_form_on_the_pages(path: Path) -> None:
     html = _html(path)
     assert visible_text(html) == plain_visible_text(html)
+    for limit in (200, 600, len(plain_visible_text(html)), len(plain_visible_text(html)) + 1):
+        short = short_visible_text(html, limit)
+        assert short == (plain_visible_text(html) if len(plain_visible_text(html)) < limit else None)
 
 
 #: bodies whose UTF-8 decoding Scrapy and decode_html could disagree on

@@ -69,6 +69,28 @@ def visible_text(html: str) -> str:
     return " ".join(_TAGS.sub(" ", html).split())
 
 
+def short_visible_text(html: str, limit: int) -> str | None:
+    """`visible_text(html)` if it is shorter than `limit` characters, else None.
+
+    Reads the page only until the text between its tags holds `limit` non-space characters (the
+    text is at least that long then): an article page stops after its first few KB, where the
+    whole page's `visible_text` was 0.17 ms on the generated site. The text is made the same
+    way: `_TAGS.sub(" ", html)` is the text between the matches, joined by spaces.
+    """
+    pieces: list[str] = []
+    seen = start = 0
+    for match in _TAGS.finditer(html):
+        piece = html[start : match.start()]
+        seen += sum(map(len, piece.split()))
+        if seen >= limit:
+            return None
+        pieces.append(piece)
+        start = match.end()
+    pieces.append(html[start:])
+    text = " ".join(" ".join(pieces).split())
+    return text if len(text) < limit else None
+
+
 def client_redirect(html: str, base_url: str | None = None) -> str | None:
     """The target of a meta refresh or `window.location=` on the page, absolute when possible."""
     head = html[:20_000]
@@ -114,14 +136,14 @@ def classify(
         return Verdict(GONE, "redirect_to_non_article")
     if sniffed_type not in ("html", "bin", "") or (content_type and not _HTML_TYPE.search(content_type)):
         return Verdict(FAILED, "not_html")
-    text = visible_text(html)
-    if len(text) < JS_REDIRECT_MAX_CHARS:
+    text = short_visible_text(html, max(SHORT_PAGE_CHARS, JS_REDIRECT_MAX_CHARS))  # None: a longer one
+    if text is not None and len(text) < JS_REDIRECT_MAX_CHARS:
         target = client_redirect(html, final_url)
         if target and not (is_article(target) if is_article else not is_home_or_index(target)):
             if any(m in text for m in BLOCK_MARKERS):
                 return Verdict(BLOCKED, "rate_limited")
             return Verdict(GONE, "client_redirect_to_non_article")
-    if len(text) < SHORT_PAGE_CHARS:
+    if text is not None and len(text) < SHORT_PAGE_CHARS:
         if any(m in text for m in BLOCK_MARKERS):
             return Verdict(BLOCKED, "rate_limited")
         if any(m in text for m in SOFT_404_MARKERS):
