@@ -222,9 +222,10 @@ class SiteSpider(Revisits, scrapy.Spider):
     def _requests(self, site: Site, links: list[str]) -> Iterator[Request]:
         """New article and (bounded) pagination requests for absolute links (known articles: the frontier's)."""
         urls = [canonical_url(link) for link in links]
-        new = set(self.new_links([u for u in urls if site.is_article(u)]))
+        articles = {u for u in urls if site.is_article(u)}  # each link matched once, not twice
+        new = set(self.new_links([u for u in urls if u in articles]))
         for url in urls:
-            if site.is_article(url):
+            if url in articles:
                 request = self.article_request(site, url) if url in new else None
                 if request is not None:
                     yield request
