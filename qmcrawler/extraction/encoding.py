@@ -175,27 +175,22 @@ def _rare_class() -> re.Pattern[str]:
     return re.compile("[^" + "".join(sorted(frequent_hanzi())) + "]")
 
 
-#: checks made with the regular expressions before numpy is imported for them (its import costs
-#: about as much CPU as this many): a crawl that decodes a few pages does not load it
-_PLAIN_FIRST = 50
-_plain_left = _PLAIN_FIRST
 _BMP = 0x10000
 #: the hanzi of `_HANZI` beyond the BMP
 _ASTRAL_HANZI = (0x20000, 0x2FFFF)
 
 
 def _numpy_scan() -> bool:
-    """Count with numpy (`_plausible_numpy`, `_mojibake_numpy`)? Once numpy is loaded, or after `_PLAIN_FIRST`.
+    """Count with numpy (`_plausible_numpy`, `_mojibake_numpy`)? Once the process has loaded it.
 
-    Each pass of `re` over a page's 6,000-20,000 characters costs 15 ns a character; numpy looks
-    each code point up in a table: 0.05 against 0.35 ms for a page's checks on the generated site
-    (tests/test_fast_paths.py compares both ways).
+    Each pass of `re` over a page's 6,000-20,000 characters costs about 15 ns a character; numpy
+    looks each code point up in a table: 0.05 against 0.35 ms for a page's checks on the generated
+    site (tests/test_fast_paths.py compares both ways). Decoding never imports numpy itself: the
+    import costs 0.1-0.2 s of CPU, the checks of 400-600 pages. A crawl that stores new pages loads
+    it for the search index (`qmcrawler.storage.grams`, after 50 versions) and the pages decoded
+    after that take this path; a recheck that stores little keeps to the regular expressions.
     """
-    global _plain_left
-    if _plain_left > 0 and "numpy" not in sys.modules:
-        _plain_left -= 1
-        return False
-    return True
+    return "numpy" in sys.modules
 
 
 @functools.cache
