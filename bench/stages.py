@@ -7,7 +7,8 @@ site bench/peers.py crawls) and prints CPU milliseconds per page (time.process_t
 over `--repeat`), in the order a crawl runs them:
 
 - the spider's side: decoding the body (`decode_html`) and looking for continuation pages
-  (`links_of` + `continuation_urls`, only when the page can link one: `may_continue`);
+  (`links_of` + `continuation_urls`, only when the page can link one: `may_continue`), and the
+  validate stage's `classify` (status, type, short-page and client-redirect checks);
 - the extraction worker's side (pipelines/extract.py): the pickling of the HTML sent to the
   worker and of the (Article, fingerprint) sent back, `extract`, the SimHash fingerprint;
 - the reactor's stages: content fields and hash (normalize), relevance and mirror signs;
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from bench import sitegen  # noqa: E402
 from pipelines.extract import extract_and_fingerprint  # noqa: E402
 from pipelines.store import to_record  # noqa: E402
+from qmcrawler.crawl.classify import classify  # noqa: E402
 from qmcrawler.crawl.pages import continuation_urls, may_continue  # noqa: E402
 from qmcrawler.extraction import extract  # noqa: E402
 from qmcrawler.extraction.encoding import decode_html  # noqa: E402
@@ -71,7 +73,12 @@ def spider_side(bodies: list[bytes], urls: list[str]) -> tuple[dict[str, float],
         ]
 
     links, _ = _cpu(pages)
-    return {"decode the body (decode_html)": decode, "continuation pages (links_of)": links}, htmls
+    kinds, _ = _cpu(lambda: [classify(200, h, "text/html; charset=utf-8") for h in htmls])
+    return {
+        "decode the body (decode_html)": decode,
+        "continuation pages (links_of)": links,
+        "classify the download (validate)": kinds,
+    }, htmls
 
 
 def worker_side(htmls: list[str], urls: list[str]) -> tuple[dict[str, float], list[Any]]:
