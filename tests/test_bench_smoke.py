@@ -80,3 +80,20 @@ def test_scaleout_bench_prints_its_table() -> None:
     ]
     assert rows[1][5].strip() == "1.00×"  # the baseline against itself
     assert all(r[11].strip() == "0" for r in rows[1:])  # no duplicate crawls
+
+
+def test_stages_bench_prints_its_table() -> None:
+    stdout = bench(["bench/stages.py", "--pages", "4", "--repeat", "1"], timeout=300)
+    cells = [line.split("|")[1:3] for line in stdout.splitlines() if line.startswith("| ")][1:]  # after the header
+    rows = {name.strip(): float(ms) for name, ms in cells}
+    total = rows.pop("**total, without Scrapy**")
+    for stage in (
+        "decode the body (decode_html), numpy not loaded",
+        "classify the download (validate)",
+        "extraction (extract)",
+        "store: search index, building the bigram documents",
+    ):
+        assert rows[stage] >= 0, stage
+    assert any(name.startswith("decode the body, numpy loaded") for name in rows)
+    counted = [ms for name, ms in rows.items() if "not in the total" not in name]
+    assert total == pytest.approx(sum(counted), abs=0.01 * len(counted))  # each row rounded to 0.01
