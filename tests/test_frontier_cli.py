@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from click.testing import CliRunner
 
 from qmcrawler.cli.main import cli
 from qmcrawler.cli.timeparse import to_utc_z
+from qmcrawler.outputs.clock import local
 from tests.conftest import Site
 from tests.dbtools import rows
 
@@ -35,13 +36,19 @@ def test_frontier_lists_what_the_crawl_stored(site: Site) -> None:
     next_day = to_utc_z(site.start + timedelta(days=1, hours=1))
     due = [json.loads(line) for line in frontier(site, "--json", "--due", "--at", next_day)]
     assert sorted(r["url"] for r in due) == articles
-    soonest = f"the soonest of {len(articles)} known pages is due at {listed[0]['next_check_at']}"
+    soonest = f"the soonest of {len(articles)} known pages is due at {local(listed[0]['next_check_at'])}"
     start = to_utc_z(site.start)
-    assert frontier(site, "--due", "--at", start) == [f"0 pages due at {start}; {soonest}"]
+    assert frontier(site, "--due", "--at", start) == [f"0 pages due at {local(start)}; {soonest}"]  # Beijing time
     assert frontier(site, "--site", "demo", "--due", "--at", start)[0].endswith(soonest)
+    in_utc = frontier(site, "--due", "--at", start, "--tz", "UTC")[0]
+    assert in_utc.endswith(f"is due at {local(listed[0]['next_check_at'], UTC)}")
+    assert in_utc.startswith(f"0 pages due at {local(start, UTC)};")
+    assert local(start) != local(start, UTC)
     assert frontier(site, "--site", "demo", "--limit", "1", "--json")[:1] == [json.dumps(listed[0], ensure_ascii=False)]
     assert len(frontier(site, "--site", "demo", "--json")) == len(articles)  # an unknown site: exit 2 (below)
-    assert " every 1d  1 check, 1 change, last change " in frontier(site)[0]
+    first = frontier(site)[0]
+    assert first.startswith(f"{local(listed[0]['next_check_at'])} every 1d  1 check, 1 change, last change ")
+    assert f"last change {local(listed[0]['last_change_at'])}  {listed[0]['url']}" in first
 
 
 @pytest.mark.parametrize(
@@ -49,6 +56,7 @@ def test_frontier_lists_what_the_crawl_stored(site: Site) -> None:
     [
         (["--site", "nope"], "--site 'nope': no such site in the database (sites: demo)"),
         (["--limit", "-1"], "Invalid value for '--limit'"),
+        (["--tz", "Beijing"], "Invalid value for '--tz': unknown time zone 'Beijing'"),
     ],
 )
 def test_frontier_bad_input_is_one_line_exit_2(site: Site, args: list[str], message: str) -> None:

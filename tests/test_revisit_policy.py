@@ -231,7 +231,7 @@ def test_frontier_command(tmp_path: Path) -> None:
     result = runner.invoke(cli, [*args, "--site", "t", "--at", "2026-09-03"])
     assert "http://x/b" in result.output
     assert "http://x/a" not in result.output
-    assert result.output.strip().endswith("1 page, 0 due at 2026-09-03T00:00:00Z")
+    assert result.output.strip().endswith("1 page, 0 due at 2026-09-03 08:00:00 +08:00")  # Beijing time
     missing = runner.invoke(cli, ["frontier", "--db", str(tmp_path / "none.db")])
     assert missing.exit_code == 1
     assert "database not found" in missing.output

@@ -10,9 +10,19 @@ from typing import Any
 
 import click
 
-from qmcrawler.cli.common import DB_OPTION, SITE_OPTION, check_site, echo_json_lines, limit_option, one_line_errors
+from qmcrawler.cli.common import (
+    DB_OPTION,
+    SITE_OPTION,
+    TZ_OPTION,
+    check_site,
+    display_zone,
+    echo_json_lines,
+    limit_option,
+    one_line_errors,
+)
 from qmcrawler.cli.timeparse import parse_since
 from qmcrawler.monitor.revisit import CONFIRM
+from qmcrawler.outputs.clock import local
 from qmcrawler.storage import frontier as frontier_rows
 from qmcrawler.storage import open_db
 from qmcrawler.storage.records import utcnow
@@ -67,10 +77,13 @@ def describe(row: dict[str, Any], now: str) -> dict[str, Any]:
 @click.option("--due", is_flag=True, help="Only pages due now (or at --at), in the order a run checks them.")
 @click.option("--at", "at", help="The moment 'now' means (ISO time or a span back like 7d; default: now).")
 @limit_option(0)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@TZ_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line (times in UTC).")
 @one_line_errors
-def frontier(db_path: str, site: str | None, due: bool, at: str | None, limit: int, as_json: bool) -> None:
-    """Known pages by when they are next checked: interval, checks, changes, why."""
+def frontier(
+    db_path: str, site: str | None, due: bool, at: str | None, limit: int, tz_name: str | None, as_json: bool
+) -> None:
+    """Known pages by when they are next checked: interval, checks, changes, why (times in Asia/Shanghai or --tz)."""
     now = parse_since(at) if at else utcnow()
     db = open_db(db_path, create=False)
     check_site(db, site)
@@ -80,14 +93,17 @@ def frontier(db_path: str, site: str | None, due: bool, at: str | None, limit: i
     if as_json:
         echo_json_lines(rows)
         return
+    tz = display_zone(tz_name)
     for r in rows:
         why = ("removal confirmation; " if r["priority"] != "revisit" else "") + r["why"]
+        last = local(r["last_change_at"], tz) if r["last_change_at"] else "-"
         click.echo(
-            f"{r['next_check_at']} {'due ' if r['due'] else ''}every {r['interval']}  {_count(r['checks'], 'check')}, "
-            f"{_count(r['changes'], 'change')}, last change {r['last_change_at'] or '-'}  {r['url']}\n    {why}"
+            f"{local(r['next_check_at'], tz)} {'due ' if r['due'] else ''}every {r['interval']}  "
+            f"{_count(r['checks'], 'check')}, {_count(r['changes'], 'change')}, last change {last}  {r['url']}\n"
+            f"    {why}"
         )
     if due and not rows:  # say when something will be, not only that nothing is
-        later = f"; the soonest of {_count(known, 'known page')} is due at {next_at}" if next_at else "; no known pages"
-        click.echo(f"0 pages due at {now}{later}")
+        later = f"; the soonest of {_count(known, 'known page')} is due at {local(next_at, tz)}" if next_at else ""
+        click.echo(f"0 pages due at {local(now, tz)}{later or '; no known pages'}")
         return
-    click.echo(f"{_count(len(rows), 'page')}, {sum(r['due'] for r in rows)} due at {now}")
+    click.echo(f"{_count(len(rows), 'page')}, {sum(r['due'] for r in rows)} due at {local(now, tz)}")
