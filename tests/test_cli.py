@@ -192,6 +192,24 @@ def test_sites_lists_the_config(tmp_path: Path) -> None:
     assert "samr" in result.output
 
 
+def test_sites_names_the_sites_of_the_database_the_config_does_not_list(tmp_path: Path) -> None:
+    """`sites --db demo.db` against the shipped sites.toml: the demo's sites are said to be there, not hidden."""
+    root = Path(__file__).parent.parent
+    db = open_db(tmp_path / "qm.db")
+    db.execute("INSERT INTO pages (url, site, status) VALUES ('http://127.0.0.1/a.html', 'demo-farm', 'live')")
+    db.execute("INSERT INTO pages (url, site, status) VALUES ('https://www.samr.gov.cn/a.html', 'samr', 'live')")
+    db.conn.commit()
+    db.close()
+    result = invoke("sites", "--config", root / "sites.toml", "--db", tmp_path / "qm.db")
+    assert result.exit_code == 0, result.output
+    hint = f"the database also holds sites {root / 'sites.toml'} does not list: demo-farm (see them with --config FILE)"
+    assert result.output.splitlines()[-1] == hint
+    assert "samr" not in hint
+    only = invoke("sites", "--config", root / "sites.toml", "--db", tmp_path / "qm.db", "samr")
+    assert only.exit_code == 0
+    assert "also holds" not in only.output  # a selection shows what was asked for
+
+
 def test_module_entry_point_exits_nonzero_without_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "qmcrawler", "changes", "--db", str(tmp_path / "x.db")],

@@ -77,10 +77,12 @@ def sites(config_path: str, db_path: str, check: bool, tz_name: str | None, ids:
         return
     counts: dict[str, int] = {}
     last: dict[str, LastRun] = {}
+    unlisted: list[str] = []  # sites the database holds that the sites file does not name
     try:
         db = open_db(db_path, create=False)
         counts = {s.id: len(queries.known_urls(db, s.id)) for s in selected}
         last = last_runs(db, selected)
+        unlisted = [] if ids else [i for i in queries.site_ids(db) if i not in config.sites]
     except NewerDatabase:
         raise
     except StoreError:
@@ -102,3 +104,6 @@ def sites(config_path: str, db_path: str, check: bool, tz_name: str | None, ids:
             "\n".join(s.start_urls),
         )
     out.print(table)
+    if unlisted:  # e.g. the demo's database listed against the shipped sites.toml
+        shown = ", ".join(unlisted[:10]) + (f" and {len(unlisted) - 10} more" if len(unlisted) > 10 else "")
+        click.echo(f"the database also holds sites {config_path} does not list: {shown} (see them with --config FILE)")
