@@ -71,6 +71,8 @@ EXTENSIONS_BASE = {
     "scrapy.extensions.spiderstate.SpiderState": 0,
     "scrapy.extensions.throttle.AutoThrottle": 0,
 }
+# Ctrl-C and SIGTERM: requests waiting in the downloader's slots are not sent (spiders/stopping.py).
+EXTENSIONS = {"spiders.stopping.QueuedRequestsStop": 100}
 
 # Per response, Scrapy runs the callback's output through CONCURRENT_ITEMS asyncio tasks (100 by
 # default: about 1 ms of CPU per response, a sixth of a 304's cost) and, while no request holds

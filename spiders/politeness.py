@@ -27,6 +27,7 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from qmcrawler.crawl.fetchoptions import FetchOptions
 from qmcrawler.crawl.files import sniff_type
+from spiders.stopping import STOP_POLL, crawl_stopping
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +36,6 @@ BACKOFF_CAP = 60.0
 
 #: message of the IgnoreRequest of a retry not sent because the crawl is stopping
 RETRY_STOPPED = "crawl stopping: retry not sent"
-#: how often a retry's backoff looks whether the crawl is stopping, in seconds
-STOP_POLL = 0.25
 
 #: message of the IgnoreRequest raised for hosts whose robots.txt answered 5xx
 ROBOTS_UNREACHABLE = "robots.txt unreachable (5xx): host disallowed for this crawl"
@@ -195,8 +194,4 @@ class RetryBackoffMiddleware:
         raise IgnoreRequest(RETRY_STOPPED)
 
     def _stopping(self) -> bool:
-        """Crawler.stop() (Scrapy's Ctrl-C and SIGTERM handler) clears `crawling`, the engine's `running`."""
-        if self.crawler is None:
-            return False
-        engine = self.crawler.engine
-        return not self.crawler.crawling or (engine is not None and not engine.running)
+        return crawl_stopping(self.crawler)

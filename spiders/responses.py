@@ -11,6 +11,7 @@ from scrapy.http import HtmlResponse, Request, Response
 from scrapy.selector import Selector
 
 from spiders.politeness import RETRY_STOPPED, ROBOTS_UNREACHABLE
+from spiders.stopping import QUEUED_STOPPED
 
 #: short reasons for the exceptions an errback sees (class name → fetches.reason)
 FAILURE_REASONS = {
@@ -39,6 +40,7 @@ IGNORE_REASONS = {
     "Forbidden by robots.txt": "robots_disallowed",
     ROBOTS_UNREACHABLE: "robots_unreachable",
     RETRY_STOPPED: "stopped",
+    QUEUED_STOPPED: "stopped",
 }
 _CANONICAL_LINK = re.compile(r"""<link\b[^>]*\brel\s*=\s*["']?canonical["']?[^>]*>""", re.I)
 _HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.I)

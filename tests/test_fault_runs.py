@@ -8,14 +8,16 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from qmcrawler.run.runner import PROJECT_ROOT, crawl_command
-from tests.conftest import db_target
+from tests.conftest import daily, db_target
 from tests.consistency import check_consistent
-from tests.faultweb import FAULT_SETTINGS, FAULTS, serve
+from tests.faultweb import FAULT_SETTINGS, FAULTS, FaultWeb, serve
 
 ARTICLE = (FAULTS / "day1" / "art" / "plain.htm").read_text(encoding="utf-8")
 SITES = """[sites.many]
@@ -156,6 +158,36 @@ def test_a_host_that_refuses_robots_txt_is_one_line_not_a_traceback(tmp_path: Pa
     assert "(first: http://127.0.0.1:9/list/index.htm: connection_refused)" in result.stderr, result.stderr[-3000:]
 
 
+@dataclass
+class Stop:
+    """A crawl stopped by SIGINT: seconds from the signal to its exit, its exit code and stderr."""
+
+    took: float
+    returncode: int
+    stderr: str
+
+
+def interrupted(site: FaultWeb, settings: dict[str, str], asked: Callable[[list[str]], bool], wait: float = 0) -> Stop:
+    """Crawl `site`, send SIGINT `wait` seconds after `asked(requests so far)` holds; how the crawl ended."""
+    proc = subprocess.Popen(
+        crawl_command(site.config, site.db, settings=settings),
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not asked(site.web.requests):
+        assert time.monotonic() < deadline
+        assert proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(wait)
+    proc.send_signal(signal.SIGINT)
+    stopped = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    return Stop(time.monotonic() - stopped, proc.returncode, err)
+
+
 @pytest.mark.timeout(120)
 def test_ctrl_c_during_a_retry_backoff_stops_at_once_and_sends_no_retry(tmp_path: Path) -> None:
     """The list page answers 503; its retry waits 30 s. SIGINT in that wait: the crawl ends in
@@ -163,26 +195,35 @@ def test_ctrl_c_during_a_retry_backoff_stops_at_once_and_sends_no_retry(tmp_path
     root = make_site(tmp_path / "web", 2, {"/list/index.htm": {"status": 503, "body": "busy"}})
     with serve(tmp_path, [root], SITES) as site:
         settings = {**FAULT_SETTINGS, "QMC_RETRY_BACKOFF": "30"}
-        proc = subprocess.Popen(
-            crawl_command(site.config, site.db, settings=settings),
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 60
-        while "/list/index.htm" not in site.web.requests:  # the first try answered 503: the backoff runs
-            assert time.monotonic() < deadline
-            assert proc.poll() is None
-            time.sleep(0.05)
-        time.sleep(1)
-        proc.send_signal(signal.SIGINT)
-        stopped = time.monotonic()
-        _, err = proc.communicate(timeout=60)
-        took = time.monotonic() - stopped
+        # the first try answered 503: the backoff runs
+        stop = interrupted(site, settings, lambda requests: "/list/index.htm" in requests, wait=1)
         asked = site.web.requests.count("/list/index.htm")
-    assert took < 10, (took, err[-3000:])  # it sat out the 30 s backoff, then downloaded again
+    err = stop.stderr
+    assert stop.took < 10, (stop.took, err[-3000:])  # it sat out the 30 s backoff, then downloaded again
     assert asked == 1, err[-3000:]
-    assert proc.returncode == 1, err[-3000:]  # a stopped crawl exits 1
+    assert stop.returncode == 1, err[-3000:]  # a stopped crawl exits 1
     assert site.rows("SELECT status FROM runs") == [{"status": "shutdown"}]
     assert site.rows("SELECT outcome, reason FROM fetches") == [{"outcome": "failed", "reason": "stopped"}]
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_sends_no_request_still_queued_for_its_politeness_delay(tmp_path: Path) -> None:
+    """30 articles at DOWNLOAD_DELAY 1 s: SIGINT once the first is asked for. The requests waiting in
+    the downloader's queue are not sent (they were: 16 more pages, 18 s); they read `stopped`, and
+    the next crawl stores every article, none of them removed."""
+    root = make_site(tmp_path / "web", 30)
+    with serve(tmp_path, [root], SITES) as site:
+        settings = {**FAULT_SETTINGS, "DOWNLOAD_DELAY": "1", "AUTOTHROTTLE_ENABLED": "True"}
+        settings["QMC_NOW"], site.crawls = daily(site.start, 0), 1  # the first of a daily series
+        stop = interrupted(site, settings, lambda requests: any(p.startswith("/art/") for p in requests))
+        asked = sum(1 for path in site.web.requests if path.startswith("/art/"))
+        assert stop.took < 6, (stop.took, stop.stderr[-3000:])
+        assert asked <= 3, stop.stderr[-3000:]  # the one asked, and at most the next ones the delay let through
+        assert stop.returncode == 1, stop.stderr[-3000:]
+        assert site.rows("SELECT status FROM runs") == [{"status": "shutdown"}]
+        outcomes = site.rows("SELECT outcome, reason, count(*) AS n FROM fetches GROUP BY 1, 2 ORDER BY 1")
+        assert {(r["outcome"], r["reason"]) for r in outcomes} <= {("failed", "stopped"), ("new", None)}
+        assert sum(r["n"] for r in outcomes if r["reason"] == "stopped") >= 10, outcomes
+        site.crawl()  # exit 0, or it raises
+    assert site.rows("SELECT count(*) AS n FROM versions") == [{"n": 30}]
+    assert site.rows("SELECT count(*) AS n FROM changes WHERE kind = 'removed'") == [{"n": 0}]
