@@ -129,6 +129,24 @@ def test_crawl_ends_with_one_summary_line_not_the_stats_dump(site: Site) -> None
     assert stats["qmcrawler/store/new"] == 5  # the stats are still kept, in runs.stats
 
 
+def test_scrapys_start_up_listings_are_at_debug_not_info(site: Site) -> None:
+    """The versions, enabled components and overridden settings were 70 of a small crawl's 80 INFO lines."""
+    quiet = site.crawl(LOG_LEVEL="INFO").stderr
+    for listing in (
+        "Versions:",
+        "Enabled addons:",
+        "Enabled extensions:",
+        "Enabled item pipelines:",
+        "Overridden settings:",
+    ):
+        assert listing not in quiet, quiet[-3000:]
+    assert " started (bot: qmcrawler)" in quiet  # Scrapy's first line stays
+    assert len(quiet.splitlines()) <= 12, quiet[-3000:]
+    loud = site.crawl(LOG_LEVEL="DEBUG").stderr
+    assert "DEBUG: Enabled downloader middlewares:" in loud
+    assert "DEBUG: Overridden settings:" in loud
+
+
 @pytest.mark.parametrize(
     ("error", "reason"),
     [

@@ -22,6 +22,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
+from qmcrawler.commands.startlog import quiet_startup
 from qmcrawler.config import ConfigError, load_config
 from qmcrawler.crawl.settingcheck import check_settings
 from qmcrawler.options import Options, OptionsError
@@ -43,6 +44,7 @@ class Command(ScrapyCrawl):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
+        quiet_startup()  # before Scrapy's crawler process logs its versions and settings
         self.locks = []
         if args and args[0] == "site":
             error = self._preflight(opts)
